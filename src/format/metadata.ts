@@ -1,0 +1,270 @@
+/**
+ * The `sops` metadata block: typed view over the metadata tree a store produced, and the
+ * functions that write changes back into that tree without touching fields we do not change
+ * (PGP, GCP, Azure, Vault stanzas and unknown fields are carried along verbatim).
+ *
+ * New blocks are laid out as SOPS 3.13 writes them: keys sorted alphabetically at every level.
+ */
+import { MetadataError } from '../errors.js';
+import { CRYPT_RULE_FIELDS, cryptRuleFrom, type CryptRule } from './selectors.js';
+import { get, getEntry, map, scalar, scalarText, str, type MapNode, type Node } from './tree.js';
+
+/** The SOPS release whose on-disk layout we write (must be semver: sops compares it). */
+export const SOPS_FORMAT_VERSION = '3.13.2';
+
+/** One age stanza: the data key (or Shamir share) wrapped for one recipient. */
+export interface AgeStanza {
+  recipient: string;
+  /** ASCII-armored age file, with its trailing newline. */
+  enc: string;
+}
+
+/** One AWS KMS stanza, as SOPS writes it. */
+export interface KmsStanza {
+  arn: string;
+  role?: string;
+  context?: Record<string, string>;
+  createdAt: string;
+  enc: string;
+  awsProfile: string;
+}
+
+/** A key group: every master key in it wraps the same data key (or the same Shamir share). */
+export interface KeyGroup {
+  age: AgeStanza[];
+  kms: KmsStanza[];
+  /** Stanza lists of key types this version does not use (pgp, gcp_kms, …), kept verbatim. */
+  other: { type: string; count: number }[];
+}
+
+/** Typed view of a file's `sops` block. */
+export interface SopsMetadata {
+  /** Flat keys form one group; `key_groups` may form several. */
+  keyGroups: KeyGroup[];
+  /** True when the file lists keys under `key_groups` rather than flat. */
+  usesKeyGroups: boolean;
+  shamirThreshold: number | undefined;
+  lastmodified: string;
+  /** The encrypted MAC (`ENC[…,type:str]`), or '' if absent. */
+  mac: string;
+  /** The rule stored in the file, or undefined (SOPS then assumes `_unencrypted` suffix). */
+  rule: CryptRule | undefined;
+  macOnlyEncrypted: boolean;
+  version: string;
+}
+
+const KEY_TYPE_FIELDS = ['age', 'kms', 'pgp', 'gcp_kms', 'azure_kv', 'hc_vault', 'hckms'] as const;
+
+function scalarString(node: Node | undefined, field: string): string | undefined {
+  if (node === undefined) return undefined;
+  if (node.kind !== 'scalar') throw new MetadataError(`sops.${field} must be a scalar`);
+  return scalarText(node.value);
+}
+
+function listOfMaps(node: Node | undefined, field: string): MapNode[] {
+  if (node === undefined) return [];
+  if (node.kind === 'scalar' && node.value.type === 'null') return [];
+  if (node.kind !== 'seq') throw new MetadataError(`sops.${field} must be a list`);
+  const out: MapNode[] = [];
+  for (const item of node.items) {
+    if (item.kind === 'comment') continue;
+    if (item.kind !== 'map') throw new MetadataError(`sops.${field} entries must be maps`);
+    out.push(item);
+  }
+  return out;
+}
+
+function parseAge(m: MapNode, field: string): AgeStanza {
+  const recipient = scalarString(get(m, 'recipient'), `${field}.recipient`);
+  const enc = scalarString(get(m, 'enc'), `${field}.enc`);
+  if (recipient === undefined || enc === undefined) throw new MetadataError(`sops.${field} entry needs recipient and enc`);
+  return { recipient, enc };
+}
+
+function parseKms(m: MapNode, field: string): KmsStanza {
+  const arn = scalarString(get(m, 'arn'), `${field}.arn`);
+  const enc = scalarString(get(m, 'enc'), `${field}.enc`);
+  if (arn === undefined || enc === undefined) throw new MetadataError(`sops.${field} entry needs arn and enc`);
+  const stanza: KmsStanza = {
+    arn,
+    enc,
+    createdAt: scalarString(get(m, 'created_at'), `${field}.created_at`) ?? '',
+    awsProfile: scalarString(get(m, 'aws_profile'), `${field}.aws_profile`) ?? '',
+  };
+  const role = scalarString(get(m, 'role'), `${field}.role`);
+  if (role !== undefined && role !== '') stanza.role = role;
+  const ctx = get(m, 'context');
+  if (ctx !== undefined && ctx.kind === 'map') {
+    stanza.context = {};
+    for (const item of ctx.items) if (item.kind === 'entry') stanza.context[item.key] = scalarString(item.value, `${field}.context`) ?? '';
+  }
+  return stanza;
+}
+
+function parseGroup(m: MapNode, prefix: string): KeyGroup {
+  const group: KeyGroup = { age: [], kms: [], other: [] };
+  for (const type of KEY_TYPE_FIELDS) {
+    const entries = listOfMaps(get(m, type), `${prefix}${type}`);
+    if (type === 'age') group.age = entries.map((e) => parseAge(e, `${prefix}age`));
+    else if (type === 'kms') group.kms = entries.map((e) => parseKms(e, `${prefix}kms`));
+    else if (entries.length > 0) group.other.push({ type, count: entries.length });
+  }
+  return group;
+}
+
+/**
+ * Reads the typed view of a metadata tree.
+ * @throws MetadataError when a field has the wrong shape or more than one encryption rule is set.
+ */
+export function parseMetadata(node: MapNode): SopsMetadata {
+  const groupsNode = get(node, 'key_groups');
+  const flat = parseGroup(node, '');
+  const hasFlat = flat.age.length + flat.kms.length + flat.other.length > 0;
+  // SOPS's reader rule: flat keys win; otherwise key_groups.
+  let keyGroups: KeyGroup[] = [flat];
+  let usesKeyGroups = false;
+  if (!hasFlat && groupsNode !== undefined) {
+    keyGroups = listOfMaps(groupsNode, 'key_groups').map((g, i) => parseGroup(g, `key_groups[${i}].`));
+    usesKeyGroups = true;
+  }
+  const threshold = scalarString(get(node, 'shamir_threshold'), 'shamir_threshold');
+  const fields: Partial<Record<string, string>> = {};
+  for (const f of CRYPT_RULE_FIELDS) fields[f] = scalarString(get(node, f), f);
+  let rule: CryptRule | undefined;
+  try {
+    rule = cryptRuleFrom(fields);
+  } catch {
+    throw new MetadataError('the sops block sets more than one encryption rule (suffix/regex fields)');
+  }
+  const macOnly = get(node, 'mac_only_encrypted');
+  return {
+    keyGroups,
+    usesKeyGroups,
+    shamirThreshold: threshold === undefined ? undefined : Number(threshold),
+    lastmodified: scalarString(get(node, 'lastmodified'), 'lastmodified') ?? '',
+    mac: scalarString(get(node, 'mac'), 'mac') ?? '',
+    rule,
+    macOnlyEncrypted: macOnly?.kind === 'scalar' && macOnly.value.type === 'bool' && macOnly.value.value,
+    version: scalarString(get(node, 'version'), 'version') ?? '',
+  };
+}
+
+/** All recipients/ARNs named in the metadata, for messages and `status`. */
+export function masterKeyNames(meta: SopsMetadata): string[] {
+  const names: string[] = [];
+  for (const g of meta.keyGroups) {
+    for (const a of g.age) names.push(a.recipient);
+    for (const k of g.kms) names.push(k.arn);
+    for (const o of g.other) names.push(`${o.count} ${o.type} key(s)`);
+  }
+  return names;
+}
+
+/**
+ * Sets a top-level scalar field of the metadata tree in place, keeping its node (and so its
+ * position and quoting) when it exists; a new field is inserted in alphabetical position.
+ */
+export function setMetadataField(node: MapNode, field: string, value: string | boolean | number): void {
+  const sv =
+    typeof value === 'string'
+      ? { type: 'str' as const, value }
+      : typeof value === 'boolean'
+        ? { type: 'bool' as const, value }
+        : { type: 'int' as const, value: BigInt(value) };
+  const entry = getEntry(node, field);
+  if (entry !== undefined && entry.value.kind === 'scalar') {
+    entry.value.value = sv;
+    return;
+  }
+  const newEntry = { kind: 'entry' as const, key: field, value: scalar(sv, styleFor(field)) };
+  if (entry !== undefined) {
+    entry.value = newEntry.value;
+    return;
+  }
+  insertSorted(node, newEntry);
+}
+
+/** Removes a top-level field from the metadata tree. */
+export function deleteMetadataField(node: MapNode, field: string): void {
+  node.items = node.items.filter((i) => !(i.kind === 'entry' && i.key === field));
+}
+
+function styleFor(field: string): 'double' | undefined {
+  return field === 'lastmodified' || field === 'created_at' ? 'double' : undefined;
+}
+
+function insertSorted(node: MapNode, entry: { kind: 'entry'; key: string; value: Node }): void {
+  const idx = node.items.findIndex((i) => i.kind === 'entry' && i.key > entry.key);
+  if (idx === -1) node.items.push(entry);
+  else node.items.splice(idx, 0, entry);
+}
+
+/** Tree for one age stanza, in 3.13 order (`enc` before `recipient`). */
+export function ageStanzaNode(s: AgeStanza): MapNode {
+  return map([
+    ['enc', str(s.enc, 'literal')],
+    ['recipient', str(s.recipient)],
+  ]);
+}
+
+/** Tree for one KMS stanza, in 3.13 order. */
+export function kmsStanzaNode(s: KmsStanza): MapNode {
+  const entries: [string, Node][] = [
+    ['arn', str(s.arn)],
+    ['aws_profile', str(s.awsProfile, 'double')],
+  ];
+  if (s.context !== undefined && Object.keys(s.context).length > 0) {
+    entries.push(['context', map(Object.keys(s.context).sort().map((k) => [k, str(s.context![k]!)]))]);
+  }
+  entries.push(['created_at', str(s.createdAt, 'double')], ['enc', str(s.enc)]);
+  if (s.role !== undefined) entries.push(['role', str(s.role)]);
+  return map(entries);
+}
+
+export interface NewMetadata {
+  groups: { age: AgeStanza[]; kms: KmsStanza[] }[];
+  shamirThreshold?: number;
+  lastmodified: string;
+  mac: string;
+  rule: CryptRule;
+  macOnlyEncrypted: boolean;
+  version?: string;
+}
+
+function groupEntries(g: { age: AgeStanza[]; kms: KmsStanza[] }): [string, Node][] {
+  const entries: [string, Node][] = [];
+  if (g.age.length > 0) entries.push(['age', { kind: 'seq', items: g.age.map(ageStanzaNode) }]);
+  if (g.kms.length > 0) entries.push(['kms', { kind: 'seq', items: g.kms.map(kmsStanzaNode) }]);
+  return entries;
+}
+
+/** A fresh metadata tree, laid out as SOPS 3.13 writes it (alphabetical keys). */
+export function buildMetadata(m: NewMetadata): MapNode {
+  const entries: [string, Node][] = [];
+  if (m.groups.length === 1) entries.push(...groupEntries(m.groups[0]!));
+  else entries.push(['key_groups', { kind: 'seq', items: m.groups.map((g) => map(groupEntries(g))) }]);
+  entries.push(['lastmodified', str(m.lastmodified, 'double')], ['mac', str(m.mac)]);
+  if (m.macOnlyEncrypted) entries.push(['mac_only_encrypted', scalar({ type: 'bool', value: true })]);
+  if (m.groups.length > 1) entries.push(['shamir_threshold', scalar({ type: 'int', value: BigInt(m.shamirThreshold ?? m.groups.length) })]);
+  entries.push([m.rule.field, str(m.rule.value)]);
+  entries.push(['version', str(m.version ?? SOPS_FORMAT_VERSION)]);
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return map(entries);
+}
+
+/** `lastmodified` as SOPS writes it: RFC 3339, UTC, seconds, `Z`. */
+export function formatLastModified(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * SOPS re-formats `lastmodified` with Go's RFC3339 before using it as the MAC's AAD, so a file
+ * whose timestamp carries fractions or an offset authenticates against the normalised form.
+ */
+export function macAad(lastmodified: string): string {
+  const d = new Date(lastmodified);
+  if (Number.isNaN(d.getTime())) throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp');
+  // Keep the original when it is already in canonical form (also keeps non-UTC offsets as written).
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/.test(lastmodified)) return lastmodified;
+  return formatLastModified(d);
+}

@@ -1,0 +1,130 @@
+/**
+ * Data key wrap/unwrap across key groups: with one group every master key wraps the whole data
+ * key; with several, the key is split with Shamir and group i's keys wrap share i. Local age
+ * identities are always tried before any network key source, and a network source is never
+ * called once the key (or enough shares) has been recovered.
+ */
+import { randomBytes } from 'node:crypto';
+import { NoKeyError, NoRecipientsError } from '../errors.js';
+import type { AgeStanza, KeyGroup, KmsStanza, SopsMetadata } from '../format/metadata.js';
+import { type AgeIdentities, wrapForAgeRecipient } from './age.js';
+import { combine, split } from './shamir.js';
+
+/** A KMS-like key source (AWS KMS today): wraps and unwraps over the network. */
+export interface KmsKeySource {
+  /**
+   * @throws an error naming the key ARN and the provider's error code (never key material).
+   */
+  decrypt(stanza: KmsStanza): Promise<Uint8Array>;
+  encrypt(key: { arn: string; role?: string; context?: Record<string, string>; awsProfile?: string }, plaintext: Uint8Array): Promise<KmsStanza>;
+}
+
+/** Everything that can unwrap a data key in this run. */
+export interface KeySources {
+  age: AgeIdentities;
+  /** Loaded lazily by `ops/` only when a file has KMS stanzas. */
+  kms?: () => Promise<KmsKeySource>;
+}
+
+/** Which master key unwrapped the data key (for status and audit). */
+export interface UnwrapResult {
+  dataKey: Uint8Array;
+  /** e.g. `age:age1…` or `kms:arn:aws:kms:…`, one per group used. */
+  unwrappedBy: string[];
+}
+
+async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: string[]): Promise<{ key: Uint8Array; by: string } | null> {
+  for (const stanza of group.age) {
+    const r = await sources.age.unwrap(stanza);
+    if (r !== null) return { key: r.key, by: `age:${stanza.recipient}` };
+    failures.push(`age ${stanza.recipient}: no matching identity`);
+  }
+  if (group.kms.length > 0 && sources.kms !== undefined) {
+    const kms = await sources.kms();
+    for (const stanza of group.kms) {
+      try {
+        return { key: await kms.decrypt(stanza), by: `kms:${stanza.arn}` };
+      } catch (e) {
+        failures.push(`kms ${stanza.arn}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  } else {
+    for (const stanza of group.kms) failures.push(`kms ${stanza.arn}: no KMS access configured`);
+  }
+  for (const o of group.other) failures.push(`${o.type}: key type not supported yet (${o.count} stanza(s))`);
+  return null;
+}
+
+/**
+ * Recovers the data key of a file.
+ * @throws NoKeyError listing every master key of the file, why it failed, and the public keys
+ * of the identities that were tried.
+ */
+export async function unwrapDataKey(meta: SopsMetadata, sources: KeySources): Promise<UnwrapResult> {
+  const failures: string[] = [];
+  const groups = meta.keyGroups;
+  if (groups.length <= 1) {
+    const r = groups[0] === undefined ? null : await unwrapGroup(groups[0], sources, failures);
+    if (r !== null && r.key.length === 32) return { dataKey: r.key, unwrappedBy: [r.by] };
+    throw noKey(failures, sources);
+  }
+  const threshold = meta.shamirThreshold ?? groups.length;
+  const shares: Uint8Array[] = [];
+  const by: string[] = [];
+  for (const g of groups) {
+    if (shares.length >= threshold) break;
+    const r = await unwrapGroup(g, sources, failures);
+    if (r !== null) {
+      shares.push(r.key);
+      by.push(r.by);
+    }
+  }
+  if (shares.length < threshold) {
+    throw noKey([`only ${shares.length} of the ${threshold} key groups needed could be opened`, ...failures], sources);
+  }
+  return { dataKey: combine(shares), unwrappedBy: by };
+}
+
+function noKey(failures: string[], sources: KeySources): NoKeyError {
+  const tried = sources.age.recipients();
+  const triedText = tried.length === 0 ? 'no age identities were found' : `identities tried: ${tried.join(', ')}`;
+  return new NoKeyError(`no key could decrypt the data key (${failures.join('; ')}; ${triedText})`);
+}
+
+/** The recipients of one key group, as configured (before wrapping). */
+export interface GroupRecipients {
+  age: string[];
+  kms: { arn: string; role?: string; context?: Record<string, string>; awsProfile?: string }[];
+}
+
+/**
+ * Wraps `dataKey` for every recipient of every group (splitting it with Shamir across groups).
+ * @throws NoRecipientsError when there is no recipient at all.
+ */
+export async function wrapDataKey(
+  dataKey: Uint8Array,
+  groups: readonly GroupRecipients[],
+  threshold: number | undefined,
+  sources: Pick<KeySources, 'kms'>,
+): Promise<{ age: AgeStanza[]; kms: KmsStanza[] }[]> {
+  if (groups.length === 0 || groups.some((g) => g.age.length + g.kms.length === 0)) throw new NoRecipientsError();
+  const parts = groups.length === 1 ? [dataKey] : split(dataKey, groups.length, threshold ?? groups.length);
+  const kms = groups.some((g) => g.kms.length > 0) ? await sources.kms?.() : undefined;
+  return Promise.all(
+    groups.map(async (g, i) => {
+      const part = parts[i]!;
+      const age = await Promise.all(g.age.map((r) => wrapForAgeRecipient(r, part)));
+      const kmsStanzas: KmsStanza[] = [];
+      for (const k of g.kms) {
+        if (kms === undefined) throw new NoRecipientsError({ hint: 'KMS recipients need AWS access' });
+        kmsStanzas.push(await kms.encrypt(k, part));
+      }
+      return { age, kms: kmsStanzas };
+    }),
+  );
+}
+
+/** A new random 32-byte data key. */
+export function newDataKey(): Uint8Array {
+  return randomBytes(32);
+}
