@@ -1,0 +1,52 @@
+/**
+ * The store registry: one store per file syntax, and SOPS's rules for choosing one
+ * (`cmd/sops/formats/formats.go`).
+ */
+import { UsageError } from '../errors.js';
+import { binaryStore } from './binary.js';
+import { dotenvStore } from './dotenv.js';
+import { iniStore } from './ini.js';
+import { jsonStore } from './json.js';
+import { FILE_FORMATS } from './store.js';
+import type { FileFormat, Store } from './store.js';
+import { yamlStore } from './yaml.js';
+
+const STORES: Record<FileFormat, Store> = {
+  yaml: yamlStore,
+  json: jsonStore,
+  dotenv: dotenvStore,
+  ini: iniStore,
+  binary: binaryStore,
+};
+
+/** The store for `format`. */
+export function storeFor(format: FileFormat): Store {
+  return STORES[format];
+}
+
+/**
+ * The format SOPS would pick for `path` from its name: `.yaml`/`.yml` → yaml, `.json` → json,
+ * `.env` → dotenv, `.ini` → ini, anything else → binary. Like SOPS the match is a
+ * case-sensitive suffix test, so `secrets.YAML` is binary and a file named `.env` is dotenv.
+ */
+export function formatFromPath(path: string): FileFormat {
+  if (path.endsWith('.yaml') || path.endsWith('.yml')) return 'yaml';
+  if (path.endsWith('.json')) return 'json';
+  if (path.endsWith('.env')) return 'dotenv';
+  if (path.endsWith('.ini')) return 'ini';
+  return 'binary';
+}
+
+/**
+ * Validates an `--input-type`/`--output-type` value. (SOPS silently treats an unknown name as
+ * binary; we refuse it, since a typo would otherwise encrypt a YAML file as one opaque blob.)
+ * @throws UsageError when `value` is not one of yaml, json, dotenv, ini, binary.
+ */
+export function parseFormat(value: string): FileFormat {
+  const format = FILE_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new UsageError('unknown file format', { hint: `use one of: ${FILE_FORMATS.join(', ')}` });
+  return format;
+}
+
+export { binaryStore, dotenvStore, iniStore, jsonStore, yamlStore };
+export type { FileFormat, Store, StoreDocument } from './store.js';
