@@ -1,0 +1,38 @@
+/**
+ * Flags shared by several commands, named as `sops` names them.
+ */
+import { Flags } from '@oclif/core';
+import { UsageError } from '../errors.js';
+import { FILE_FORMATS, type FileFormat } from '../stores/store.js';
+import { processContext, type OpsContext } from '../ops/context.js';
+
+function formatFlag(summary: string) {
+  return Flags.custom<FileFormat>({
+    summary,
+    options: [...FILE_FORMATS],
+    helpValue: 'yaml|json|dotenv|ini|binary',
+    parse: async (input) => {
+      if (!(FILE_FORMATS as readonly string[]).includes(input)) throw new UsageError(`unknown format "${input}"`);
+      return input as FileFormat;
+    },
+  })();
+}
+
+export const inputTypeFlag = () => formatFlag('File format of the input (default: from the file extension).');
+export const outputTypeFlag = () => formatFlag('File format of the output (default: the input format).');
+
+export const identityFlag = () =>
+  Flags.string({
+    summary: 'age identity file to decrypt with (repeatable); SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and ~/.config/sops/age/keys.txt are always read too.',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpValue: 'FILE',
+  });
+
+export const ignoreMacFlag = () =>
+  Flags.boolean({ summary: 'Decrypt even if the MAC does not match (unsafe: the file may have been tampered with).', default: false });
+
+/** The ops context of this process, with warnings routed to the command. */
+export function contextFor(warn: (message: string) => void): OpsContext {
+  return processContext(warn);
+}
