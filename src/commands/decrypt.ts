@@ -1,0 +1,58 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { writeOutputFile, writeStdout } from '../cli/output.js';
+import { decryptFile } from '../ops/decrypt.js';
+
+/** `sealant decrypt --json` result (public API). The plaintext is included only when it goes nowhere else. */
+export interface DecryptCommandResult {
+  file: string;
+  format: string;
+  output?: string;
+  plaintext?: string;
+  unwrappedBy: string[];
+  macValid: boolean;
+}
+
+export default class Decrypt extends BaseCommand<DecryptCommandResult> {
+  static override summary = 'Decrypt a SOPS file (to stdout, a file, or in place).';
+  static override description =
+    'Unwraps the data key with an available age identity, decrypts every value and verifies the MAC (exit 51 on mismatch, 128 when no key can decrypt). The output keeps the file\'s layout, comments and key order.';
+  static override examples = [
+    { description: 'Print the plaintext', command: 'SOPS_AGE_KEY_FILE=environments/demo.agekey <%= config.bin %> <%= command.id %> environments/dev/app.yaml' },
+    { description: 'Print one value', command: '<%= config.bin %> <%= command.id %> --extract \'["db"]["password"]\' secrets.yaml' },
+    { description: 'Write JSON to a 0600 file', command: '<%= config.bin %> <%= command.id %> --output-type json --output secrets.json secrets.yaml' },
+  ];
+  static override args = { file: Args.string({ description: 'Encrypted file', required: true }) };
+  static override flags = {
+    extract: Flags.string({ summary: 'Print only this value: ["key"]["sub"][0] or key.sub[0].', helpValue: 'PATH' }),
+    output: Flags.string({ summary: 'Write the plaintext to FILE (mode 0600) instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),
+    'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its plaintext (mode 0600).', default: false }),
+    'input-type': inputTypeFlag(),
+    'output-type': outputTypeFlag(),
+    identity: identityFlag(),
+    'ignore-mac': ignoreMacFlag(),
+  };
+
+  async run(): Promise<DecryptCommandResult> {
+    const { args, flags } = await this.parse(Decrypt);
+    const r = await decryptFile(args.file, contextFor((m) => this.warnUser(m)), {
+      inputType: flags['input-type'],
+      outputType: flags['output-type'],
+      extract: flags.extract,
+      ignoreMac: flags['ignore-mac'],
+      identityFiles: flags.identity ?? [],
+    });
+    const result: DecryptCommandResult = { file: args.file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
+    const target = flags['in-place'] ? args.file : flags.output;
+    if (target !== undefined) {
+      await writeOutputFile(target, r.text, { plaintext: true });
+      result.output = target;
+    } else if (this.jsonEnabled()) {
+      result.plaintext = r.text;
+    } else {
+      await writeStdout(r.text);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,74 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { contextFor, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { writeOutputFile, writeStdout } from '../cli/output.js';
+import { cryptRuleFrom } from '../format/selectors.js';
+import { encryptFile, parseAgeRecipientList } from '../ops/encrypt.js';
+
+/** `sealant encrypt --json` result (public API). */
+export interface EncryptCommandResult {
+  file: string;
+  format: string;
+  recipients: string[];
+  output?: string;
+  /** The encrypted text, when it is not written to a file. */
+  encrypted?: string;
+}
+
+export default class Encrypt extends BaseCommand<EncryptCommandResult> {
+  static override summary = 'Encrypt a plaintext file into a SOPS file.';
+  static override description =
+    'Every value is encrypted with AES-256-GCM under a new data key; keys, comments\' positions and order stay readable. The data key is wrapped for each age recipient. By default keys ending in _unencrypted stay in clear (as in sops); --encrypted-regex and friends choose otherwise. Recipients come from --age or SOPS_AGE_RECIPIENTS.';
+  static override examples = [
+    { description: 'Encrypt in place for two recipients', command: '<%= config.bin %> <%= command.id %> --age age1…,age1… --in-place secrets.yaml' },
+    { description: 'Encrypt only data/stringData of a Kubernetes Secret', command: '<%= config.bin %> <%= command.id %> --age age1… --encrypted-regex \'^(data|stringData)$\' secret.yaml > secret.enc.yaml' },
+    { description: 'Encrypt a dotenv file to a new file', command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env' },
+  ];
+  static override args = { file: Args.string({ description: 'Plaintext file', required: true }) };
+  static override flags = {
+    age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
+    output: Flags.string({ summary: 'Write to FILE instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),
+    'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its encrypted version.', default: false }),
+    'input-type': inputTypeFlag(),
+    'output-type': outputTypeFlag(),
+    'unencrypted-suffix': Flags.string({ summary: 'Keys ending with this stay in clear (default _unencrypted).' }),
+    'encrypted-suffix': Flags.string({ summary: 'Only keys ending with this are encrypted.' }),
+    'unencrypted-regex': Flags.string({ summary: 'Keys matching this stay in clear.' }),
+    'encrypted-regex': Flags.string({ summary: 'Only keys matching this are encrypted.' }),
+    'unencrypted-comment-regex': Flags.string({ summary: 'Values after a comment matching this stay in clear.' }),
+    'encrypted-comment-regex': Flags.string({ summary: 'Only values after a comment matching this are encrypted.' }),
+    'mac-only-encrypted': Flags.boolean({ summary: 'Compute the MAC over encrypted values only.', default: false }),
+  };
+
+  async run(): Promise<EncryptCommandResult> {
+    const { args, flags } = await this.parse(Encrypt);
+    const ctx = contextFor((m) => this.warnUser(m));
+    const ageValues = flags.age ?? (ctx.env.SOPS_AGE_RECIPIENTS !== undefined ? [ctx.env.SOPS_AGE_RECIPIENTS] : []);
+    const rule = cryptRuleFrom({
+      unencrypted_suffix: flags['unencrypted-suffix'],
+      encrypted_suffix: flags['encrypted-suffix'],
+      unencrypted_regex: flags['unencrypted-regex'],
+      encrypted_regex: flags['encrypted-regex'],
+      unencrypted_comment_regex: flags['unencrypted-comment-regex'],
+      encrypted_comment_regex: flags['encrypted-comment-regex'],
+    });
+    const r = await encryptFile(args.file, ctx, {
+      groups: [{ age: parseAgeRecipientList(ageValues), kms: [] }],
+      rule,
+      macOnlyEncrypted: flags['mac-only-encrypted'],
+      inputType: flags['input-type'],
+      outputType: flags['output-type'],
+    });
+    const result: EncryptCommandResult = { file: args.file, format: r.format, recipients: r.recipients };
+    const target = flags['in-place'] ? args.file : flags.output;
+    if (target !== undefined) {
+      await writeOutputFile(target, r.text, { plaintext: false });
+      result.output = target;
+    } else if (this.jsonEnabled()) {
+      result.encrypted = r.text;
+    } else {
+      await writeStdout(r.text);
+    }
+    return result;
+  }
+}

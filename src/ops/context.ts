@@ -1,0 +1,47 @@
+/**
+ * What the use-cases need from the outside world, passed in explicitly so that library code
+ * below `ops/` never reads `process.env`, the clock or the user's files on its own.
+ */
+import { homedir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { AgeIdentities } from '../keys/age.js';
+import type { KeySources } from '../keys/datakey.js';
+import { loadAgeIdentities } from './identities.js';
+
+export interface OpsContext {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  now: () => Date;
+  /** Non-fatal problems for the user (never with a secret value). */
+  warn: (message: string) => void;
+}
+
+/** The context of the running process. */
+export function processContext(warn: (message: string) => void = () => {}): OpsContext {
+  return { env: process.env, cwd: process.cwd(), now: () => new Date(), warn };
+}
+
+/** Options every decrypting operation accepts. */
+export interface KeyOptions {
+  /** `--identity FILE` values. */
+  identityFiles?: readonly string[];
+  /** Pre-built key sources (tests, or a bulk operation sharing one set). */
+  sources?: KeySources;
+}
+
+/**
+ * Key sources for this run: age identities from every SOPS source. Loaded once per command and
+ * shared by every file it touches.
+ */
+export async function keySources(ctx: OpsContext, opts: KeyOptions): Promise<KeySources> {
+  if (opts.sources !== undefined) return opts.sources;
+  const identities = await loadAgeIdentities({
+    env: ctx.env,
+    identityFiles: opts.identityFiles ?? [],
+    homeDir: homedir(),
+    platform: process.platform,
+    readFile: (p) => readFile(p, 'utf8'),
+    warn: ctx.warn,
+  });
+  return { age: new AgeIdentities(identities) };
+}

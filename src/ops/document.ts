@@ -1,0 +1,76 @@
+/**
+ * Reading files into stores, and the typed view of an encrypted document.
+ */
+import { readFile } from 'node:fs/promises';
+import { NotSopsFileError, ReadError, SealantError } from '../errors.js';
+import { IvStash, decryptDocuments } from '../format/cipher.js';
+import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
+import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
+import type { KeySources } from '../keys/datakey.js';
+import { unwrapDataKey } from '../keys/datakey.js';
+import { formatFromPath, storeFor } from '../stores/index.js';
+import type { FileFormat, StoreDocument } from '../stores/store.js';
+
+/** Reads a file as UTF-8 text. @throws ReadError naming the file. */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReadError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})`, { file: path });
+  }
+}
+
+/** Runs `fn`, attaching `file` to any SealantError that does not name one yet. */
+export async function inFile<T>(file: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof SealantError) throw e.withFile(file);
+    throw e;
+  }
+}
+
+/** Loads text with the store for `format` (or the one the file name implies). */
+export function loadDocument(text: string, file: string, format?: FileFormat): StoreDocument {
+  return storeFor(format ?? formatFromPath(file)).load(text, file);
+}
+
+/** An encrypted document with its typed metadata. */
+export interface EncryptedDocument {
+  doc: StoreDocument;
+  meta: SopsMetadata;
+  selector: Selector;
+}
+
+/** @throws NotSopsFileError when the document has no `sops` block (or no version/mac). */
+export function asEncrypted(doc: StoreDocument): EncryptedDocument {
+  if (doc.metadata === undefined) throw new NotSopsFileError();
+  const meta = parseMetadata(doc.metadata);
+  return { doc, meta, selector: new Selector(meta.rule ?? DEFAULT_CRYPT_RULE) };
+}
+
+export interface OpenedDocument extends EncryptedDocument {
+  dataKey: Uint8Array;
+  unwrappedBy: string[];
+  macValid: boolean;
+  stash: IvStash;
+}
+
+/**
+ * Unwraps the data key and decrypts the document in place (MAC verified unless `ignoreMac`).
+ * @throws NoKeyError (128), MacMismatchError (51), DecryptionError (51), EncValueError.
+ */
+export async function openDocument(enc: EncryptedDocument, sources: KeySources, opts: { ignoreMac?: boolean } = {}): Promise<OpenedDocument> {
+  const { dataKey, unwrappedBy } = await unwrapDataKey(enc.meta, sources);
+  const stash = new IvStash();
+  const r = decryptDocuments(enc.doc.documents, dataKey, {
+    selector: enc.selector,
+    macOnlyEncrypted: enc.meta.macOnlyEncrypted,
+    mac: enc.meta.mac,
+    lastmodified: enc.meta.lastmodified,
+    ignoreMac: opts.ignoreMac ?? false,
+    stash,
+  });
+  return { ...enc, dataKey, unwrappedBy, macValid: r.macValid, stash };
+}
