@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile, lstat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { WriteError } from '../src/errors.js';
+import { TEMP_PREFIX, writeFileAtomic } from '../src/fsx/atomic.js';
+import { livePrivateTempDirs, withPrivateTempDir } from '../src/fsx/private-temp.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealant-fsx-test-'));
+});
+after(async () => {
+  await chmod(dir, 0o700).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function temps(d = dir): Promise<string[]> {
+  return (await readdir(d)).filter((n) => n.startsWith(TEMP_PREFIX));
+}
+
+const mode = async (p: string) => (await stat(p)).mode & 0o777;
+
+describe('writeFileAtomic', () => {
+  it('writes a new file with mode 0644 by default and leaves no temp file', async () => {
+    const p = join(dir, 'new.yaml');
+    await writeFileAtomic(p, 'a: 1\n');
+    assert.equal(await readFile(p, 'utf8'), 'a: 1\n');
+    assert.equal(await mode(p), 0o644);
+    assert.deepEqual(await temps(), []);
+  });
+
+  it('honours mode 0600 whatever the umask and the old mode', async () => {
+    const p = join(dir, 'plain.env');
+    await writeFile(p, 'old');
+    await chmod(p, 0o644);
+    const old = process.umask(0);
+    try {
+      await writeFileAtomic(p, 'SECRET=x\n', { mode: 0o600 });
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(await mode(p), 0o600);
+    assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
+  });
+
+  it('keeps the existing file mode when none is given', async () => {
+    const p = join(dir, 'keep.yaml');
+    await writeFile(p, 'old');
+    await chmod(p, 0o640);
+    await writeFileAtomic(p, new TextEncoder().encode('new'));
+    assert.equal(await mode(p), 0o640);
+    assert.equal(await readFile(p, 'utf8'), 'new');
+  });
+
+  it('replaces the target of a symlink and keeps the link', async () => {
+    const real = join(dir, 'real.yaml');
+    const link = join(dir, 'link.yaml');
+    await writeFile(real, 'old');
+    await symlink('real.yaml', link);
+    await writeFileAtomic(link, 'new');
+    assert.ok((await lstat(link)).isSymbolicLink());
+    assert.equal(await readFile(real, 'utf8'), 'new');
+  });
+
+  it('exclusive: refuses to overwrite, original intact, no temp file', async () => {
+    const p = join(dir, 'excl.txt');
+    await writeFile(p, 'original');
+    await assert.rejects(writeFileAtomic(p, 'new', { exclusive: true }), (e: unknown) => e instanceof WriteError && e.file === p && /overwrite/.test(e.message));
+    assert.equal(await readFile(p, 'utf8'), 'original');
+    assert.deepEqual(await temps(), []);
+    const q = join(dir, 'excl-new.txt');
+    await writeFileAtomic(q, 'fresh', { exclusive: true, mode: 0o600 });
+    assert.equal(await readFile(q, 'utf8'), 'fresh');
+    assert.equal(await mode(q), 0o600);
+    assert.deepEqual(await temps(), []);
+  });
+
+  it('a failing rename (target is a directory) leaves the target intact and no temp file', async () => {
+    const p = join(dir, 'isdir');
+    await mkdir(p);
+    await writeFile(join(p, 'inside'), 'keep');
+    await assert.rejects(writeFileAtomic(p, 'SECRET-CONTENT'), (e: unknown) => {
+      assert.ok(e instanceof WriteError);
+      assert.equal(e.code, 'WRITE_FAILED');
+      assert.equal(e.exitCode, 3);
+      assert.equal(e.file, p);
+      assert.ok(!e.message.includes('SECRET-CONTENT'));
+      return true;
+    });
+    assert.equal(await readFile(join(p, 'inside'), 'utf8'), 'keep');
+    assert.deepEqual(await temps(), []);
+  });
+
+  it('a missing parent directory is a WriteError naming the path', async () => {
+    const p = join(dir, 'nope', 'x.yaml');
+    await assert.rejects(writeFileAtomic(p, 'x'), (e: unknown) => e instanceof WriteError && e.file === p && e.message.includes('directory does not exist'));
+  });
+
+  it('a write that fails midway (file size limit) leaves the original intact and no temp file', { skip: process.platform === 'win32' }, async () => {
+    const d = join(dir, 'fsize');
+    await mkdir(d);
+    const p = join(d, 'secrets.yaml');
+    await writeFile(p, 'original\n');
+    // RLIMIT_FSIZE of 4 KiB: Node ignores SIGXFSZ, so the write fails with EFBIG after a partial write.
+    const script = `import {writeFileAtomic} from ${JSON.stringify(join(root, 'src/fsx/atomic.ts'))};
+      try { await writeFileAtomic(${JSON.stringify(p)}, 'x'.repeat(1 << 20)); console.log('ok'); }
+      catch (e) { console.log(e.code + ' ' + e.message); }`;
+    const r = spawnSync('bash', ['-c', 'ulimit -f 4 && exec node --import tsx --input-type=module -e "$SCRIPT"'], {
+      cwd: root,
+      env: { ...process.env, SCRIPT: script },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'WRITE_FAILED cannot write file: file too large');
+    assert.equal(await readFile(p, 'utf8'), 'original\n');
+    assert.deepEqual(await temps(d), []);
+  });
+
+});
+
+describe('withPrivateTempDir', () => {
+  it('creates a 0700 directory and removes it afterwards', async () => {
+    let seen = '';
+    const listeners = process.listenerCount('SIGTERM');
+    const out = await withPrivateTempDir(async (d) => {
+      seen = d;
+      assert.equal(await mode(d), 0o700);
+      assert.ok(d.startsWith(tmpdir()));
+      await writeFile(join(d, 'plain.yaml'), 'secret');
+      assert.deepEqual(livePrivateTempDirs(), [d]);
+      return 42;
+    });
+    assert.equal(out, 42);
+    assert.equal(existsSync(seen), false);
+    assert.deepEqual(livePrivateTempDirs(), []);
+    assert.equal(process.listenerCount('SIGTERM'), listeners, 'signal handlers are removed with the last directory');
+  });
+
+  it('removes the directory when the callback throws, and rethrows', async () => {
+    let seen = '';
+    await assert.rejects(
+      withPrivateTempDir(async (d) => {
+        seen = d;
+        await writeFile(join(d, 'x'), 'secret');
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.equal(existsSync(seen), false);
+  });
+
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`a process killed with ${signal} inside withPrivateTempDir leaves no directory behind (exit ${code})`, { skip: process.platform === 'win32' }, async () => {
+      const script = `import {writeFileSync} from 'node:fs';
+        import {withPrivateTempDir} from ${JSON.stringify(join(root, 'src/fsx/private-temp.ts'))};
+        await withPrivateTempDir(async (d) => {
+          writeFileSync(d + '/plain.yaml', 'secret');
+          console.log(d);
+          await new Promise((r) => setInterval(() => {}, 1000));
+        });`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const d = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString();
+          if (buf.includes('\n')) resolve(buf.trim());
+        });
+        child.on('exit', () => reject(new Error('child exited early')));
+      });
+      assert.ok(existsSync(join(d, 'plain.yaml')));
+      const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      child.kill(signal);
+      assert.equal(await exit, code);
+      assert.equal(existsSync(d), false);
+    });
+  }
+});

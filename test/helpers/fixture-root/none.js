@@ -1,0 +1,2 @@
+// No commands: base-fixture.ts runs its command classes directly.
+export default {};
