@@ -29,11 +29,23 @@ export interface KmsStanza {
   awsProfile: string;
 }
 
-/** A key group: every master key in it wraps the same data key (or the same Shamir share). */
-export interface KeyGroup {
+/** One PGP stanza (`fp` = key fingerprint, `enc` = armored PGP MESSAGE of the data key). */
+export interface PgpStanza {
+  fp: string;
+  createdAt: string;
+  enc: string;
+}
+
+/** The stanzas of one key group, as they are written (the data key or one Shamir share wrapped per key). */
+export interface WrappedGroup {
   age: AgeStanza[];
   kms: KmsStanza[];
-  /** Stanza lists of key types this version does not use (pgp, gcp_kms, …), kept verbatim. */
+  pgp: PgpStanza[];
+}
+
+/** A key group: every master key in it wraps the same data key (or the same Shamir share). */
+export interface KeyGroup extends WrappedGroup {
+  /** Stanza lists of key types this version does not use (gcp_kms, azure_kv, …), kept verbatim. */
   other: { type: string; count: number }[];
 }
 
@@ -101,15 +113,28 @@ function parseKms(m: MapNode, field: string): KmsStanza {
   return stanza;
 }
 
+function parsePgp(m: MapNode, field: string): PgpStanza {
+  const fp = scalarString(get(m, 'fp'), `${field}.fp`);
+  const enc = scalarString(get(m, 'enc'), `${field}.enc`);
+  if (fp === undefined || enc === undefined) throw new MetadataError(`sops.${field} entry needs fp and enc`);
+  return { fp, enc, createdAt: scalarString(get(m, 'created_at'), `${field}.created_at`) ?? '' };
+}
+
 function parseGroup(m: MapNode, prefix: string): KeyGroup {
-  const group: KeyGroup = { age: [], kms: [], other: [] };
+  const group: KeyGroup = { age: [], kms: [], pgp: [], other: [] };
   for (const type of KEY_TYPE_FIELDS) {
     const entries = listOfMaps(get(m, type), `${prefix}${type}`);
     if (type === 'age') group.age = entries.map((e) => parseAge(e, `${prefix}age`));
     else if (type === 'kms') group.kms = entries.map((e) => parseKms(e, `${prefix}kms`));
+    else if (type === 'pgp') group.pgp = entries.map((e) => parsePgp(e, `${prefix}pgp`));
     else if (entries.length > 0) group.other.push({ type, count: entries.length });
   }
   return group;
+}
+
+/** Number of master keys in a group. */
+export function groupSize(g: WrappedGroup & { other?: { count: number }[] }): number {
+  return g.age.length + g.kms.length + g.pgp.length + (g.other ?? []).reduce((n, o) => n + o.count, 0);
 }
 
 /**
@@ -119,7 +144,7 @@ function parseGroup(m: MapNode, prefix: string): KeyGroup {
 export function parseMetadata(node: MapNode): SopsMetadata {
   const groupsNode = get(node, 'key_groups');
   const flat = parseGroup(node, '');
-  const hasFlat = flat.age.length + flat.kms.length + flat.other.length > 0;
+  const hasFlat = groupSize(flat) > 0;
   // SOPS's reader rule: flat keys win; otherwise key_groups.
   let keyGroups: KeyGroup[] = [flat];
   let usesKeyGroups = false;
@@ -155,6 +180,7 @@ export function masterKeyNames(meta: SopsMetadata): string[] {
   for (const g of meta.keyGroups) {
     for (const a of g.age) names.push(a.recipient);
     for (const k of g.kms) names.push(k.arn);
+    for (const p of g.pgp) names.push(`pgp:${p.fp}`);
     for (const o of g.other) names.push(`${o.count} ${o.type} key(s)`);
   }
   return names;
@@ -221,8 +247,17 @@ export function kmsStanzaNode(s: KmsStanza): MapNode {
   return map(entries);
 }
 
+/** Tree for one PGP stanza, in 3.13 order. */
+export function pgpStanzaNode(s: PgpStanza): MapNode {
+  return map([
+    ['created_at', str(s.createdAt, 'double')],
+    ['enc', str(s.enc, 'literal')],
+    ['fp', str(s.fp)],
+  ]);
+}
+
 export interface NewMetadata {
-  groups: { age: AgeStanza[]; kms: KmsStanza[] }[];
+  groups: WrappedGroup[];
   shamirThreshold?: number;
   lastmodified: string;
   mac: string;
@@ -231,11 +266,38 @@ export interface NewMetadata {
   version?: string;
 }
 
-function groupEntries(g: { age: AgeStanza[]; kms: KmsStanza[] }): [string, Node][] {
+function groupEntries(g: WrappedGroup): [string, Node][] {
   const entries: [string, Node][] = [];
   if (g.age.length > 0) entries.push(['age', { kind: 'seq', items: g.age.map(ageStanzaNode) }]);
   if (g.kms.length > 0) entries.push(['kms', { kind: 'seq', items: g.kms.map(kmsStanzaNode) }]);
+  if (g.pgp.length > 0) entries.push(['pgp', { kind: 'seq', items: g.pgp.map(pgpStanzaNode) }]);
   return entries;
+}
+
+const STANZA_FIELDS = ['age', 'kms', 'pgp'] as const;
+
+/**
+ * Replaces the key stanzas of an existing metadata tree (updatekeys, rotate), keeping every
+ * other field, and the stanza lists of key types this version does not manage when the file
+ * has a single group. One group is written flat; several as `key_groups` + `shamir_threshold`.
+ */
+export function replaceKeyGroups(node: MapNode, groups: WrappedGroup[], shamirThreshold: number | undefined): void {
+  const removeStanzas = (m: MapNode) => {
+    for (const f of STANZA_FIELDS) deleteMetadataField(m, f);
+  };
+  if (groups.length === 1) {
+    deleteMetadataField(node, 'key_groups');
+    deleteMetadataField(node, 'shamir_threshold');
+    removeStanzas(node);
+    for (const [key, value] of groupEntries(groups[0]!)) insertSorted(node, { kind: 'entry', key, value });
+    return;
+  }
+  removeStanzas(node);
+  const groupsNode: Node = { kind: 'seq', items: groups.map((g) => map(groupEntries(g))) };
+  const existing = getEntry(node, 'key_groups');
+  if (existing !== undefined) existing.value = groupsNode;
+  else insertSorted(node, { kind: 'entry', key: 'key_groups', value: groupsNode });
+  setMetadataField(node, 'shamir_threshold', shamirThreshold ?? groups.length);
 }
 
 /** A fresh metadata tree, laid out as SOPS 3.13 writes it (alphabetical keys). */

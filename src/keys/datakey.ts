@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NoKeyError, NoRecipientsError } from '../errors.js';
-import type { AgeStanza, KeyGroup, KmsStanza, SopsMetadata } from '../format/metadata.js';
+import type { KeyGroup, KmsStanza, PgpStanza, SopsMetadata, WrappedGroup } from '../format/metadata.js';
 import { type AgeIdentities, wrapForAgeRecipient } from './age.js';
 import { combine, split } from './shamir.js';
 
@@ -16,14 +16,31 @@ export interface KmsKeySource {
    * @throws an error naming the key ARN and the provider's error code (never key material).
    */
   decrypt(stanza: KmsStanza): Promise<Uint8Array>;
-  encrypt(key: { arn: string; role?: string; context?: Record<string, string>; awsProfile?: string }, plaintext: Uint8Array): Promise<KmsStanza>;
+  encrypt(key: KmsRecipient, plaintext: Uint8Array): Promise<KmsStanza>;
 }
 
-/** Everything that can unwrap a data key in this run. */
+/** A KMS recipient as configured (before wrapping). */
+export interface KmsRecipient {
+  arn: string;
+  role?: string;
+  context?: Record<string, string>;
+  awsProfile?: string;
+}
+
+/** A PGP key source (the `gpg` binary, so agents and smartcards work). */
+export interface PgpKeySource {
+  /** @throws an error naming the fingerprint (never key material). */
+  decrypt(stanza: PgpStanza): Promise<Uint8Array>;
+  encrypt(fingerprint: string, plaintext: Uint8Array): Promise<PgpStanza>;
+}
+
+/** Everything that can wrap or unwrap a data key in this run. */
 export interface KeySources {
   age: AgeIdentities;
-  /** Loaded lazily by `ops/` only when a file has KMS stanzas. */
+  /** Loaded lazily by `ops/` only when a file has KMS stanzas (CLI start-up never pays for the SDK). */
   kms?: () => Promise<KmsKeySource>;
+  /** Loaded lazily only when a file has PGP stanzas. */
+  pgp?: () => Promise<PgpKeySource>;
 }
 
 /** Which master key unwrapped the data key (for status and audit). */
@@ -38,6 +55,18 @@ async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: strin
     const r = await sources.age.unwrap(stanza);
     if (r !== null) return { key: r.key, by: `age:${stanza.recipient}` };
     failures.push(`age ${stanza.recipient}: no matching identity`);
+  }
+  if (group.pgp.length > 0 && sources.pgp !== undefined) {
+    const pgp = await sources.pgp();
+    for (const stanza of group.pgp) {
+      try {
+        return { key: await pgp.decrypt(stanza), by: `pgp:${stanza.fp}` };
+      } catch (e) {
+        failures.push(`pgp ${stanza.fp}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  } else {
+    for (const stanza of group.pgp) failures.push(`pgp ${stanza.fp}: no PGP access configured`);
   }
   if (group.kms.length > 0 && sources.kms !== undefined) {
     const kms = await sources.kms();
@@ -94,34 +123,60 @@ function noKey(failures: string[], sources: KeySources): NoKeyError {
 /** The recipients of one key group, as configured (before wrapping). */
 export interface GroupRecipients {
   age: string[];
-  kms: { arn: string; role?: string; context?: Record<string, string>; awsProfile?: string }[];
+  kms: KmsRecipient[];
+  pgp?: string[];
+}
+
+/** Number of recipients in a configured group. */
+export function recipientCount(g: GroupRecipients): number {
+  return g.age.length + g.kms.length + (g.pgp ?? []).length;
 }
 
 /**
  * Wraps `dataKey` for every recipient of every group (splitting it with Shamir across groups).
- * @throws NoRecipientsError when there is no recipient at all.
+ * With a single group, stanzas in `reuse` that already wrap this same data key for a recipient
+ * are kept as they are, so re-wrapping after adding one recipient changes only that stanza.
+ * @throws NoRecipientsError when a group has no recipient.
  */
 export async function wrapDataKey(
   dataKey: Uint8Array,
   groups: readonly GroupRecipients[],
   threshold: number | undefined,
-  sources: Pick<KeySources, 'kms'>,
-): Promise<{ age: AgeStanza[]; kms: KmsStanza[] }[]> {
-  if (groups.length === 0 || groups.some((g) => g.age.length + g.kms.length === 0)) throw new NoRecipientsError();
+  sources: Pick<KeySources, 'kms' | 'pgp'>,
+  reuse?: WrappedGroup,
+): Promise<WrappedGroup[]> {
+  if (groups.length === 0 || groups.some((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
   const parts = groups.length === 1 ? [dataKey] : split(dataKey, groups.length, threshold ?? groups.length);
-  const kms = groups.some((g) => g.kms.length > 0) ? await sources.kms?.() : undefined;
+  const keep = groups.length === 1 ? reuse : undefined;
+  const kms = groups.some((g) => g.kms.some((k) => !keep?.kms.some((s) => sameKms(s, k)))) ? await sources.kms?.() : undefined;
+  const pgp = groups.some((g) => (g.pgp ?? []).some((fp) => !keep?.pgp.some((s) => s.fp === fp))) ? await sources.pgp?.() : undefined;
   return Promise.all(
     groups.map(async (g, i) => {
       const part = parts[i]!;
-      const age = await Promise.all(g.age.map((r) => wrapForAgeRecipient(r, part)));
+      const age = await Promise.all(g.age.map((r) => keep?.age.find((s) => s.recipient === r) ?? wrapForAgeRecipient(r, part)));
       const kmsStanzas: KmsStanza[] = [];
       for (const k of g.kms) {
-        if (kms === undefined) throw new NoRecipientsError({ hint: 'KMS recipients need AWS access' });
-        kmsStanzas.push(await kms.encrypt(k, part));
+        const existing = keep?.kms.find((s) => sameKms(s, k));
+        if (existing !== undefined) kmsStanzas.push(existing);
+        else if (kms === undefined) throw new NoRecipientsError({ hint: 'KMS recipients need AWS access' });
+        else kmsStanzas.push(await kms.encrypt(k, part));
       }
-      return { age, kms: kmsStanzas };
+      const pgpStanzas: PgpStanza[] = [];
+      for (const fp of g.pgp ?? []) {
+        const existing = keep?.pgp.find((s) => s.fp === fp);
+        if (existing !== undefined) pgpStanzas.push(existing);
+        else if (pgp === undefined) throw new NoRecipientsError({ hint: 'PGP recipients need gpg' });
+        else pgpStanzas.push(await pgp.encrypt(fp, part));
+      }
+      return { age, kms: kmsStanzas, pgp: pgpStanzas };
     }),
   );
+}
+
+/** Same KMS master key: ARN, role, profile and encryption context all equal. */
+export function sameKms(s: KmsStanza, k: KmsRecipient): boolean {
+  const ctx = (c: Record<string, string> | undefined) => JSON.stringify(Object.entries(c ?? {}).sort());
+  return s.arn === k.arn && (s.role ?? '') === (k.role ?? '') && s.awsProfile === (k.awsProfile ?? '') && ctx(s.context) === ctx(k.context);
 }
 
 /** A new random 32-byte data key. */
