@@ -159,7 +159,10 @@ export function toPlain(node: Node): unknown {
       return node.items.filter((i): i is Node => i.kind !== 'comment').map(toPlain);
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const item of node.items) if (item.kind === 'entry') out[item.key] = toPlain(item.value);
+      // defineProperty, not assignment: a key named `__proto__` must stay a key.
+      for (const item of node.items) {
+        if (item.kind === 'entry') Object.defineProperty(out, item.key, { value: toPlain(item.value), enumerable: true, writable: true, configurable: true });
+      }
       return out;
     }
   }
