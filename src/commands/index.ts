@@ -2,22 +2,36 @@
  * The command map oclif loads (`"strategy": "explicit"` in package.json): one line per command,
  * key = command id (use spaces-free ids; `topicSeparator` is a space, so `a:b` is typed `a b`).
  */
+import Access from './access.js';
+import ConfigImport from './config/import.js';
 import Decrypt from './decrypt.js';
 import Edit from './edit.js';
 import Encrypt from './encrypt.js';
 import Keygen from './keygen.js';
+import RecipientsAdd from './recipients/add.js';
+import RecipientsList from './recipients/list.js';
+import RecipientsRemove from './recipients/remove.js';
+import Rotate from './rotate.js';
 import SetCommand from './set.js';
 import Status from './status.js';
 import Unset from './unset.js';
+import UpdateKeys from './updatekeys.js';
 
 export const commands = {
+  access: Access,
+  'config:import': ConfigImport,
   decrypt: Decrypt,
   edit: Edit,
   encrypt: Encrypt,
   keygen: Keygen,
+  'recipients:add': RecipientsAdd,
+  'recipients:list': RecipientsList,
+  'recipients:remove': RecipientsRemove,
+  rotate: Rotate,
   set: SetCommand,
   status: Status,
   unset: Unset,
+  updatekeys: UpdateKeys,
 };
 
 // oclif's explicit strategy reads the `default` export unless package.json names an identifier.

@@ -1,0 +1,99 @@
+/**
+ * Which files an environment owns: `files:` globs (minimatch, dot files included, `!` to
+ * exclude) or a `path_regex`, both applied to the path relative to the config file's
+ * directory with `/` separators; and the walk that lists the files that exist.
+ */
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { Minimatch } from 'minimatch';
+import { TEMP_PREFIX } from '../fsx/atomic.js';
+import type { EnvironmentConfig } from './model.js';
+import { compilePathRegex } from './regex.js';
+
+/** Directories never walked: not where secrets live, and huge. */
+const SKIP_DIRS = new Set(['.git', 'node_modules']);
+
+const MM_OPTIONS = { dot: true, nocomment: true, nonegate: true } as const;
+
+interface CompiledFiles {
+  include: Minimatch[];
+  exclude: Minimatch[];
+  regex?: RegExp;
+}
+
+const cache = new WeakMap<EnvironmentConfig, CompiledFiles>();
+
+function compiled(env: EnvironmentConfig): CompiledFiles {
+  let c = cache.get(env);
+  if (c === undefined) {
+    c = {
+      include: env.files.filter((g) => !g.startsWith('!')).map((g) => new Minimatch(g, MM_OPTIONS)),
+      exclude: env.files.filter((g) => g.startsWith('!')).map((g) => new Minimatch(g.slice(1), MM_OPTIONS)),
+      ...(env.pathRegex === undefined ? {} : { regex: compilePathRegex(env.pathRegex) }),
+    };
+    cache.set(env, c);
+  }
+  return c;
+}
+
+/**
+ * The path SOPS matches `path_regex` against: relative to the config directory when the file is
+ * inside it, else absolute (`strings.TrimPrefix(filePath, configDir+"/")`). Always `/`-separated.
+ */
+export function configRelativePath(root: string, absPath: string): { path: string; inside: boolean } {
+  const rel = relative(root, absPath);
+  const inside = rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+  const p = inside ? rel : absPath;
+  return { path: sep === '/' ? p : p.split(sep).join('/'), inside };
+}
+
+/**
+ * Whether `env` selects the file at `rel` (relative to the config root, `/`-separated). An
+ * environment with neither globs nor a regex (a `.sops.yaml` rule without `path_regex`)
+ * selects everything.
+ */
+export function selects(env: EnvironmentConfig, rel: string): boolean {
+  const c = compiled(env);
+  if (c.regex !== undefined) return c.regex.test(rel);
+  if (c.include.length === 0) return env.files.length === 0;
+  return c.include.some((m) => m.match(rel)) && !c.exclude.some((m) => m.match(rel));
+}
+
+/** The directory part of a glob before its first wildcard (`environments/dev/**` → `environments/dev`). */
+export function staticBase(glob: string): string {
+  const parts = glob.split('/');
+  const fixed: string[] = [];
+  for (const part of parts.slice(0, -1)) {
+    if (/[*?[\]{}()!+@\\]/.test(part)) break;
+    fixed.push(part);
+  }
+  return fixed.join('/');
+}
+
+/** Every regular file under `dir` (symlinks are not followed), as paths relative to `root`. */
+export async function walkFiles(root: string, dir = ''): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(join(root, dir), { withFileTypes: true });
+  } catch {
+    return []; // a glob's base directory that does not exist owns no files
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+    if (e.isDirectory() && !SKIP_DIRS.has(e.name)) out.push(...(await walkFiles(root, rel)));
+    else if (e.isFile() && !e.name.startsWith(TEMP_PREFIX)) out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * The directories to walk for `env`: each glob's static base, or the whole root for a regex
+ * or an environment without globs. Nested bases are dropped (their parent covers them).
+ */
+export function walkBases(env: EnvironmentConfig): string[] {
+  const globs = env.files.filter((g) => !g.startsWith('!'));
+  if (env.pathRegex !== undefined || globs.length === 0) return [''];
+  const bases = [...new Set(globs.map(staticBase))].sort();
+  return bases.filter((b) => !bases.some((o) => o !== b && (o === '' || b.startsWith(`${o}/`))));
+}
