@@ -239,3 +239,47 @@ export class ConfigError extends SealantError {
     super('CONFIG', ExitCode.configError, message, options);
   }
 }
+
+/**
+ * The `gpg` binary could not wrap or unwrap a data key: not installed, no secret key, agent or
+ * smartcard failure. The message names the fingerprint and gpg's reason, never key material.
+ */
+export class PgpError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('PGP', ExitCode.couldNotRetrieveKey, message, options);
+  }
+}
+
+/** What a {@link KmsError} is about: the call, the key, and the provider's answer (names only, never data). */
+export interface KmsFailure {
+  /** The KMS (or STS) operation that failed, e.g. `Decrypt`, `Encrypt`. */
+  operation: string;
+  /** The KMS key ARN the call was for. */
+  arn: string;
+  /** The AWS error code (`ThrottlingException`, `AccessDeniedException`…) or the network error code (`ECONNREFUSED`). */
+  awsCode: string;
+  /** A short one-line description from the SDK (no request or response data). */
+  detail: string;
+}
+
+/**
+ * A call to AWS KMS failed (after the SDK's retries). A failed `Decrypt` exits 128 like SOPS's
+ * CouldNotRetrieveKey; a failed `Encrypt` is a generic failure (SOPS: "could not generate data key").
+ */
+export class KmsError extends SealantError {
+  readonly operation: string;
+  readonly arn: string;
+  readonly awsCode: string;
+
+  constructor(failure: KmsFailure, options: SealantErrorOptions = {}) {
+    super(
+      'KMS',
+      failure.operation === 'Decrypt' ? ExitCode.couldNotRetrieveKey : ExitCode.generic,
+      `AWS KMS ${failure.operation} failed for ${failure.arn}: ${failure.awsCode} (${failure.detail})`,
+      options,
+    );
+    this.operation = failure.operation;
+    this.arn = failure.arn;
+    this.awsCode = failure.awsCode;
+  }
+}
