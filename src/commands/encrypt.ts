@@ -3,13 +3,15 @@ import { BaseCommand } from '../cli/base.js';
 import { contextFor, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { cryptRuleFrom } from '../format/selectors.js';
-import { encryptFile, parseAgeRecipientList } from '../ops/encrypt.js';
+import { encryptFile, encryptSettings, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
 
 /** `sealant encrypt --json` result (public API). */
 export interface EncryptCommandResult {
   file: string;
   format: string;
   recipients: string[];
+  /** The environment whose recipients were used (when taken from the config). */
+  environment?: string;
   output?: string;
   /** The encrypted text, when it is not written to a file. */
   encrypted?: string;
@@ -26,7 +28,12 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
   ];
   static override args = { file: Args.string({ description: 'Plaintext file', required: true }) };
   static override flags = {
-    age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
+    age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
+    kms: Flags.string({ summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'arn:aws:kms:…' }),
+    pgp: Flags.string({ summary: 'PGP fingerprints, comma-separated (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'FPR' }),
+    'encryption-context': Flags.string({ summary: 'KMS encryption context for --kms keys: key:value,key2:value2.' }),
+    'aws-profile': Flags.string({ summary: 'AWS profile for --kms keys (stored as aws_profile).' }),
+    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
     output: Flags.string({ summary: 'Write to FILE instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),
     'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its encrypted version.', default: false }),
     'input-type': inputTypeFlag(),
@@ -43,7 +50,6 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
   async run(): Promise<EncryptCommandResult> {
     const { args, flags } = await this.parse(Encrypt);
     const ctx = contextFor((m) => this.warnUser(m));
-    const ageValues = flags.age ?? (ctx.env.SOPS_AGE_RECIPIENTS !== undefined ? [ctx.env.SOPS_AGE_RECIPIENTS] : []);
     const rule = cryptRuleFrom({
       unencrypted_suffix: flags['unencrypted-suffix'],
       encrypted_suffix: flags['encrypted-suffix'],
@@ -52,14 +58,21 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
       unencrypted_comment_regex: flags['unencrypted-comment-regex'],
       encrypted_comment_regex: flags['encrypted-comment-regex'],
     });
-    const r = await encryptFile(args.file, ctx, {
-      groups: [{ age: parseAgeRecipientList(ageValues), kms: [] }],
-      rule,
+    const settings = await encryptSettings(args.file, ctx, {
+      age: parseAgeRecipientList(flags.age ?? []),
+      kms: parseKmsList(flags.kms ?? [], flags['encryption-context'], flags['aws-profile']),
+      pgp: (flags.pgp ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== ''),
+      ...(rule === undefined ? {} : { rule }),
       macOnlyEncrypted: flags['mac-only-encrypted'],
+      ...(flags.config === undefined ? {} : { configPath: flags.config }),
+    });
+    const r = await encryptFile(args.file, ctx, {
+      ...settings,
       inputType: flags['input-type'],
       outputType: flags['output-type'],
     });
     const result: EncryptCommandResult = { file: args.file, format: r.format, recipients: r.recipients };
+    if (settings.environment !== undefined) result.environment = settings.environment;
     const target = flags['in-place'] ? args.file : flags.output;
     if (target !== undefined) {
       await writeOutputFile(target, r.text, { plaintext: false });

@@ -43,5 +43,22 @@ export async function keySources(ctx: OpsContext, opts: KeyOptions): Promise<Key
     readFile: (p) => readFile(p, 'utf8'),
     warn: ctx.warn,
   });
-  return { age: new AgeIdentities(identities) };
+  return { age: new AgeIdentities(identities), ...networkKeySources(ctx) };
+}
+
+/** Memoises an async factory so a bulk operation creates one client for all its files. */
+function once<T>(factory: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= factory());
+}
+
+/**
+ * KMS and PGP sources, loaded with `import()` only when a file actually has such stanzas, so
+ * CLI start-up never pays for the AWS SDK.
+ */
+export function networkKeySources(ctx: OpsContext): Pick<KeySources, 'kms' | 'pgp'> {
+  return {
+    kms: once(async () => (await import('../keys/kms.js')).awsKmsKeySource({ env: ctx.env })),
+    pgp: once(async () => (await import('../keys/pgp.js')).gpgKeySource({ env: ctx.env })),
+  };
 }

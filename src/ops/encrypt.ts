@@ -7,11 +7,15 @@ import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
 import { cloneNode } from '../format/tree.js';
-import { newDataKey, wrapDataKey, type GroupRecipients, type KeySources } from '../keys/datakey.js';
+import { newDataKey, recipientCount, wrapDataKey, type GroupRecipients, type KeySources, type KmsRecipient } from '../keys/datakey.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
-import type { OpsContext } from './context.js';
+import { networkKeySources, type OpsContext } from './context.js';
+import { groupNames } from './recipients.js';
+import { environmentFor, loadProjectConfig } from '../config/index.js';
+import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
+import type { EnvironmentConfig } from '../config/model.js';
 import { inFile, loadDocument, readText } from './document.js';
 
 export interface EncryptOptions {
@@ -22,7 +26,8 @@ export interface EncryptOptions {
   macOnlyEncrypted?: boolean;
   inputType?: FileFormat;
   outputType?: FileFormat;
-  kms?: KeySources['kms'];
+  /** KMS/PGP sources (default: loaded lazily from the context when a recipient needs them). */
+  sources?: Pick<KeySources, 'kms' | 'pgp'>;
 }
 
 export interface EncryptResult {
@@ -34,6 +39,85 @@ export interface EncryptResult {
 /** Splits `--age r1,r2` values into validated recipients. @throws KeyFormatError */
 export function parseAgeRecipientList(values: readonly string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r !== '').map(parseAgeRecipient);
+}
+
+/**
+ * Parses SOPS's `--kms` syntax: comma-separated ARNs, each optionally `+role-arn`, with one
+ * `--encryption-context k:v,k2:v2` and `--aws-profile` applying to all.
+ * @throws KeyFormatError for a malformed ARN or context.
+ */
+export function parseKmsList(values: readonly string[], context?: string, awsProfile?: string): KmsRecipient[] {
+  const ctx = context === undefined || context === '' ? undefined : parseEncryptionContext(context);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+    .map((entry) => {
+      const [arn, role] = entry.split('+');
+      if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? '')) throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
+      return { arn: arn!, ...(role === undefined ? {} : { role }), ...(ctx === undefined ? {} : { context: ctx }), ...(awsProfile === undefined ? {} : { awsProfile }) };
+    });
+}
+
+function parseEncryptionContext(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const i = pair.indexOf(':');
+    if (i <= 0) throw new KeyFormatError('invalid --encryption-context: use key:value,key2:value2');
+    Object.defineProperty(out, pair.slice(0, i), { value: pair.slice(i + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Recipient and rule flags of `encrypt`, before the config is consulted. */
+export interface EncryptFlags {
+  age: string[];
+  kms: KmsRecipient[];
+  pgp: string[];
+  shamirThreshold?: number;
+  rule?: CryptRule;
+  macOnlyEncrypted?: boolean;
+  configPath?: string;
+}
+
+/**
+ * What to encrypt `file` to, as SOPS decides: recipient flags (or `SOPS_AGE_RECIPIENTS`)
+ * replace the config's keys entirely; otherwise the file's environment in `.sealant.yaml` or the
+ * first matching `.sops.yaml` creation rule. Rule flags win over the config's rule.
+ * @throws NoRecipientsError when neither flags nor a config name a recipient.
+ */
+export async function encryptSettings(file: string, ctx: OpsContext, flags: EncryptFlags): Promise<Pick<EncryptOptions, 'groups' | 'shamirThreshold' | 'rule' | 'macOnlyEncrypted'> & { environment?: string }> {
+  const envAge = ctx.env.SOPS_AGE_RECIPIENTS;
+  const age = flags.age.length > 0 ? flags.age : envAge !== undefined && envAge !== '' ? parseAgeRecipientList([envAge]) : [];
+  const base = { ...(flags.rule === undefined ? {} : { rule: flags.rule }), ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}) };
+  if (age.length + flags.kms.length + flags.pgp.length > 0) {
+    if (flags.shamirThreshold !== undefined) throw new UsageError('--shamir-secret-sharing-threshold needs key groups from the config');
+    return { ...base, groups: [{ age, kms: flags.kms, pgp: flags.pgp }] };
+  }
+  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(flags.configPath === undefined ? {} : { path: flags.configPath }) });
+  const env = config === undefined ? undefined : environmentFor(config, file, ctx.cwd);
+  if (env !== undefined) refuseUnsupportedKeys(env);
+  if (env === undefined) throw new NoRecipientsError({ file, hint: config === undefined ? 'pass --age age1… or create .sealant.yaml / .sops.yaml' : 'no environment of the config owns this file; pass --age or add its path to an environment' });
+  return {
+    groups: env.groups,
+    environment: env.name,
+    ...(env.shamirThreshold === undefined ? {} : { shamirThreshold: flags.shamirThreshold ?? env.shamirThreshold }),
+    ...(env.rule === undefined ? {} : { rule: env.rule }),
+    ...(env.macOnlyEncrypted === undefined ? {} : { macOnlyEncrypted: env.macOnlyEncrypted }),
+    ...base,
+  };
+}
+
+/**
+ * A `.sops.yaml` rule may name key types sealant cannot use yet (GCP KMS, Azure, Vault): encrypting
+ * without them would silently give fewer people access than sops would.
+ * @throws ConfigError naming the environment and the key types.
+ */
+export function refuseUnsupportedKeys(env: EnvironmentConfig): void {
+  const unsupported = env.unsupportedKeys ?? [];
+  if (unsupported.length > 0) {
+    throw new ConfigError(`environment "${env.name}" names ${unsupported.join(', ')} keys, which sealant cannot use yet`, { hint: 'use sops for these files, or remove those keys from the rule' });
+  }
 }
 
 /**
@@ -49,14 +133,14 @@ export async function encryptFile(path: string, ctx: OpsContext, opts: EncryptOp
 export async function encryptText(text: string, file: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
   const inputType = opts.inputType ?? formatFromPath(file);
   const outputType = opts.outputType ?? inputType;
-  if (opts.groups.length === 0 || opts.groups.every((g) => g.age.length + g.kms.length === 0)) throw new NoRecipientsError();
+  if (opts.groups.length === 0 || opts.groups.every((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
   const loaded = loadDocument(text, file, inputType);
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
   const doc = outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
   const rule = opts.rule ?? DEFAULT_CRYPT_RULE;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? false;
   const dataKey = newDataKey();
-  const groups = await wrapDataKey(dataKey, opts.groups, opts.shamirThreshold, { kms: opts.kms });
+  const groups = await wrapDataKey(dataKey, opts.groups, opts.shamirThreshold, opts.sources ?? networkKeySources(ctx));
   const macPlain = encryptDocuments(doc.documents, dataKey, { selector: new Selector(rule), macOnlyEncrypted });
   const lastmodified = formatLastModified(ctx.now());
   doc.metadata = buildMetadata({
@@ -67,6 +151,6 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
     rule,
     macOnlyEncrypted,
   });
-  const recipients = opts.groups.flatMap((g) => [...g.age, ...g.kms.map((k) => k.arn)]);
+  const recipients = opts.groups.flatMap(groupNames);
   return { text: doc.serialize(), format: outputType, recipients };
 }

@@ -1,0 +1,42 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
+import { contextFor, identityFlag } from '../cli/flags.js';
+import { keySources } from '../ops/context.js';
+import { rotate, type RotateResult } from '../ops/rotate.js';
+import { resolveTargets } from '../ops/targets.js';
+
+/** `sealant rotate --json` result (public API). */
+export interface RotateCommandResult {
+  files: BulkEntry<RotateResult>[];
+}
+
+export default class Rotate extends BaseCommand<RotateCommandResult> {
+  static override summary = 'Give files a new data key and re-encrypt every value.';
+  static override description =
+    'Like `sops rotate`, for many files at once: each file is decrypted (MAC verified), a new data key is generated, every value is re-encrypted and the key is wrapped for the recipients of the file\'s environment (files outside any environment keep their current recipients). Every ciphertext line changes, by design.';
+  static override examples = [
+    { description: 'After offboarding someone from prod', command: '<%= config.bin %> <%= command.id %> --env prod' },
+    { description: 'One file', command: '<%= config.bin %> <%= command.id %> secrets.yaml' },
+  ];
+  static override strict = false;
+  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override flags = {
+    env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
+    config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
+    identity: identityFlag(),
+    concurrency: concurrencyFlag(),
+  };
+
+  async run(): Promise<RotateCommandResult> {
+    const { argv, flags } = await this.parse(Rotate);
+    const ctx = contextFor((m) => this.warnUser(m));
+    const { targets } = await resolveTargets(ctx, { files: argv as string[], env: flags.env, configPath: flags.config });
+    const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
+    const outcomes = await rotate(targets, ctx, { sources, concurrency: flags.concurrency });
+    const files = bulkEntries(targets.map((t) => t.file), outcomes);
+    if (!this.jsonEnabled()) for (const e of files) (e.ok ? this.log(`${e.file}: new data key for ${e.recipients.length} recipient(s)`) : this.logToStderr(failureLine(e)));
+    process.exitCode = bulkExitCode(outcomes);
+    return { files };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `rotate`: a new data key for each file. Every value is decrypted (MAC verified) and
+ * re-encrypted under the new key, which is wrapped for the environment's recipients (or, for a
+ * file no environment owns, for the recipients it already has). The one operation where every
+ * ciphertext changes, as it must: whoever held the old data key learns nothing new.
+ */
+import { writeFileAtomic } from '../fsx/atomic.js';
+import { encryptDocuments, encryptMac } from '../format/cipher.js';
+import { deleteMetadataField, formatLastModified, replaceKeyGroups, setMetadataField } from '../format/metadata.js';
+import { CRYPT_RULE_FIELDS, Selector } from '../format/selectors.js';
+import { newDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
+import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
+import type { OpsContext } from './context.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { groupNames, recipientsOf } from './recipients.js';
+import type { Target } from './targets.js';
+
+export interface RotateResult {
+  file: string;
+  environment?: string;
+  recipients: string[];
+  unwrappedBy: string[];
+}
+
+export interface RotateOptions {
+  sources: KeySources;
+  concurrency?: number;
+}
+
+/** Rotates one file's data key. */
+export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOptions): Promise<RotateResult> {
+  const text = await readText(target.file);
+  return inFile(target.file, async () => {
+    const opened = await openDocument(asEncrypted(loadDocument(text, target.file)), opts.sources);
+    const env = target.environment;
+    const groups = env?.groups ?? recipientsOf(opened.meta);
+    const threshold = env !== undefined ? env.shamirThreshold : opened.meta.shamirThreshold;
+    const metadata = opened.doc.metadata!;
+    // The environment's rule wins: rotating is how a file adopts a changed selector.
+    const rule = env?.rule ?? opened.meta.rule;
+    const selector = rule === undefined ? opened.selector : new Selector(rule);
+    const macOnlyEncrypted = env?.macOnlyEncrypted ?? opened.meta.macOnlyEncrypted;
+    const dataKey = newDataKey();
+    const wrapped = await wrapDataKey(dataKey, groups, threshold, opts.sources);
+    const macPlain = encryptDocuments(opened.doc.documents, dataKey, { selector, macOnlyEncrypted });
+    const lastmodified = formatLastModified(ctx.now());
+    replaceKeyGroups(metadata, wrapped, groups.length > 1 ? (threshold ?? groups.length) : undefined);
+    if (rule !== undefined && (opened.meta.rule?.field !== rule.field || opened.meta.rule?.value !== rule.value)) {
+      for (const f of CRYPT_RULE_FIELDS) deleteMetadataField(metadata, f);
+      setMetadataField(metadata, rule.field, rule.value);
+    }
+    if (macOnlyEncrypted !== opened.meta.macOnlyEncrypted) {
+      if (macOnlyEncrypted) setMetadataField(metadata, 'mac_only_encrypted', true);
+      else deleteMetadataField(metadata, 'mac_only_encrypted');
+    }
+    setMetadataField(metadata, 'lastmodified', lastmodified);
+    setMetadataField(metadata, 'mac', encryptMac(dataKey, macPlain, lastmodified));
+    await writeFileAtomic(target.file, opened.doc.serialize());
+    const result: RotateResult = { file: target.file, recipients: groups.flatMap(groupNames), unwrappedBy: opened.unwrappedBy };
+    if (env !== undefined) result.environment = env.name;
+    return result;
+  });
+}
+
+/** {@link rotateFile} over many files with a bounded pool. */
+export function rotate(targets: readonly Target[], ctx: OpsContext, opts: RotateOptions): Promise<Outcome<RotateResult>[]> {
+  return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, (t) => rotateFile(t, ctx, opts));
+}
