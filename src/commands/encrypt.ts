@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base.js';
 import { contextFor, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { cryptRuleFrom } from '../format/selectors.js';
+import { parsePgpFingerprint } from '../keys/pgp.js';
 import { encryptFile, encryptSettings, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
 
 /** `sealant encrypt --json` result (public API). */
@@ -61,7 +62,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     const settings = await encryptSettings(args.file, ctx, {
       age: parseAgeRecipientList(flags.age ?? []),
       kms: parseKmsList(flags.kms ?? [], flags['encryption-context'], flags['aws-profile']),
-      pgp: (flags.pgp ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== ''),
+      pgp: (flags.pgp ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '').map(parsePgpFingerprint),
       ...(rule === undefined ? {} : { rule }),
       macOnlyEncrypted: flags['mac-only-encrypted'],
       ...(flags.config === undefined ? {} : { configPath: flags.config }),

@@ -62,7 +62,7 @@ async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: strin
       try {
         return { key: await pgp.decrypt(stanza), by: `pgp:${stanza.fp}` };
       } catch (e) {
-        failures.push(`pgp ${stanza.fp}: ${e instanceof Error ? e.message : String(e)}`);
+        failures.push(e instanceof Error ? e.message : `pgp ${stanza.fp}: ${String(e)}`);
       }
     }
   } else {

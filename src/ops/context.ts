@@ -58,7 +58,7 @@ function once<T>(factory: () => Promise<T>): () => Promise<T> {
  */
 export function networkKeySources(ctx: OpsContext): Pick<KeySources, 'kms' | 'pgp'> {
   return {
-    kms: once(async () => (await import('../keys/kms.js')).awsKmsKeySource({ env: ctx.env })),
-    pgp: once(async () => (await import('../keys/pgp.js')).gpgKeySource({ env: ctx.env })),
+    kms: once(async () => (await import('../keys/kms.js')).awsKmsKeySource({ env: ctx.env, now: ctx.now })),
+    pgp: once(async () => (await import('../keys/pgp.js')).gpgKeySource({ env: ctx.env, now: ctx.now })),
   };
 }
