@@ -6,6 +6,7 @@
  */
 import type { CryptRule } from '../format/selectors.js';
 import type { GroupRecipients } from '../keys/datakey.js';
+import type { RenderSettings } from '../render/settings.js';
 
 /** File name of sealant's own config, looked up from the working directory upwards. */
 export const SEALANT_CONFIG_FILE = '.sealant.yaml';
@@ -37,6 +38,8 @@ export interface EnvironmentConfig {
   macOnlyEncrypted?: boolean;
   /** JSON schema for the decrypted content, relative to the config file's directory. */
   schema?: string;
+  /** How render/exec/krm present this environment (`.sealant.yaml` only). */
+  render?: RenderSettings;
   /** Line of the environment (or creation rule) in the config file, for messages. */
   line?: number;
   /**

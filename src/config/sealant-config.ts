@@ -15,6 +15,7 @@ import type { EnvironmentConfig, ProjectConfig } from './model.js';
 import { parseKmsArn } from './recipients.js';
 import { checkRegex } from './regex.js';
 import { schemaProblems } from './schema.js';
+import type { RenderSettings, SecretSpec } from '../render/settings.js';
 import { errorAt, locate, parseConfigYaml, plainValue, type ConfigYaml } from './yaml-doc.js';
 
 type Path = (string | number)[];
@@ -33,6 +34,10 @@ interface RawEnvironment extends RawGroup, Partial<Record<CryptRuleField, string
   shamir_threshold?: number;
   mac_only_encrypted?: boolean;
   schema?: string;
+  render?: {
+    dotenv?: RenderSettings['dotenv'];
+    secrets?: (Omit<SecretSpec, 'stripPrefix'> & { strip_prefix?: string })[];
+  };
 }
 
 /**
@@ -102,7 +107,17 @@ function environment(y: ConfigYaml, name: string, raw: RawEnvironment): Environm
   if (rule !== undefined) env.rule = rule;
   if (raw.mac_only_encrypted !== undefined) env.macOnlyEncrypted = raw.mac_only_encrypted;
   if (raw.schema !== undefined) env.schema = raw.schema;
+  if (raw.render !== undefined) env.render = renderSettings(raw.render);
   return env;
+}
+
+function renderSettings(raw: NonNullable<RawEnvironment['render']>): RenderSettings {
+  const out: RenderSettings = {};
+  if (raw.dotenv !== undefined) out.dotenv = raw.dotenv;
+  if (raw.secrets !== undefined) {
+    out.secrets = raw.secrets.map(({ strip_prefix, ...rest }) => (strip_prefix === undefined ? rest : { ...rest, stripPrefix: strip_prefix }));
+  }
+  return out;
 }
 
 /** Environment names in file order (a plain object would put `2` before `dev`). */
