@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SealantError, UnsupportedDocumentError, UsageError } from '../src/errors.js';
+import { UnsupportedDocumentError, UsageError } from '../src/errors.js';
 import type { MapNode } from '../src/format/tree.js';
 import { get, map, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { binaryStore } from '../src/stores/binary.js';
 import { loadVectors } from './helpers/interop.js';
+import { catchError } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'binary');
 
-function catchError(fn: () => unknown): SealantError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SealantError, `expected a SealantError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 describe('binaryStore: interop vectors', () => {
   it('has binary vectors', () => assert.ok(vectors.length >= 2));

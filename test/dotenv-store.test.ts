@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MetadataError, ParseError, SealantError, UnsupportedDocumentError } from '../src/errors.js';
+import { MetadataError, ParseError, UnsupportedDocumentError } from '../src/errors.js';
 import type { MapNode, Node, ScalarNode } from '../src/format/tree.js';
 import { cloneNode, get, isEncryptedString, map, scalar, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { dotenvStore } from '../src/stores/dotenv.js';
 import { flattenMetadata, unflattenMetadata } from '../src/stores/flatten.js';
 import { loadVectors } from './helpers/interop.js';
+import { catchError } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'dotenv');
 
@@ -21,15 +22,6 @@ function scalarAt(node: Node | undefined, ...path: (string | number)[]): ScalarN
   return cur;
 }
 
-function catchError(fn: () => unknown): SealantError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SealantError, `expected a SealantError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 function changedLines(a: string, b: string): number[] {
   const la = a.split('\n');

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ParseError, SealantError, UnsupportedDocumentError, MetadataError } from '../src/errors.js';
+import { ParseError, UnsupportedDocumentError, MetadataError } from '../src/errors.js';
 import { formatGoFloat, formatGoJsonFloat } from '../src/format/gofloat.js';
 import type { MapNode, Node, ScalarNode } from '../src/format/tree.js';
 import { cloneNode, fromPlain, get, getEntry, isEncryptedString, map, scalar, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { goJsonString, jsonStore } from '../src/stores/json.js';
 import { INTEROP_DIR, loadVectors } from './helpers/interop.js';
+import { catchError } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'json');
 
@@ -46,15 +47,6 @@ function changedLines(a: string, b: string): number[] {
   return la.flatMap((l, i) => (l === lb[i] ? [] : [i + 1]));
 }
 
-function catchError(fn: () => unknown): SealantError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SealantError, `expected a SealantError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 describe('formatGoFloat (strconv.FormatFloat(v, f, -1, 64))', () => {
   const cases: [number, string][] = [

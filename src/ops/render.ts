@@ -3,7 +3,7 @@
  * unwrap per file, files in parallel with a bound), merged in path order (later files win).
  * The result feeds the pure renderers in `render/`, `exec` and the KRM function.
  */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { ConfigError, SealantError } from '../errors.js';
 import { environmentByName, filesOf, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
@@ -63,7 +63,7 @@ export async function loadEnvironment(ctx: OpsContext, opts: LoadEnvironmentOpti
   const files = opts.files === undefined ? owned : [...opts.files];
   if (files.length === 0) throw new ConfigError(`environment "${environment.name}" has no files`, { file: config.path });
   const outcomes = await mapBounded(files, opts.concurrency ?? DEFAULT_CONCURRENCY, async (file) => {
-    const text = await readText(file);
+    const text = await readText(resolve(ctx.cwd, file));
     return inFile(file, async () => {
       const opened = await openDocument(asEncrypted(loadDocument(text, file)), opts.sources);
       return { file, documents: opened.doc.documents, unwrappedBy: opened.unwrappedBy };
