@@ -7,10 +7,15 @@ import ConfigImport from './config/import.js';
 import Decrypt from './decrypt.js';
 import Edit from './edit.js';
 import Encrypt from './encrypt.js';
+import Exec from './exec.js';
 import Keygen from './keygen.js';
+import Krm from './krm.js';
+import KustomizeGenerate from './kustomize/generate.js';
+import KustomizeInstallPlugin from './kustomize/install-plugin.js';
 import RecipientsAdd from './recipients/add.js';
 import RecipientsList from './recipients/list.js';
 import RecipientsRemove from './recipients/remove.js';
+import Render from './render.js';
 import Rotate from './rotate.js';
 import SetCommand from './set.js';
 import Status from './status.js';
@@ -23,10 +28,15 @@ export const commands = {
   decrypt: Decrypt,
   edit: Edit,
   encrypt: Encrypt,
+  exec: Exec,
   keygen: Keygen,
+  krm: Krm,
+  'kustomize:generate': KustomizeGenerate,
+  'kustomize:install-plugin': KustomizeInstallPlugin,
   'recipients:add': RecipientsAdd,
   'recipients:list': RecipientsList,
   'recipients:remove': RecipientsRemove,
+  render: Render,
   rotate: Rotate,
   set: SetCommand,
   status: Status,

@@ -1,0 +1,71 @@
+import { Args, Errors } from '@oclif/core';
+import { parse } from 'yaml';
+
+import { BaseCommand, debugEnabled } from '../../cli/base.js';
+import { contextFor } from '../../cli/flags.js';
+import { writeStdout } from '../../cli/output.js';
+import { GeneratorError, parseGenerator, type KrmObject } from '../../krm/resource-list.js';
+import { readText } from '../../ops/document.js';
+import { auditGeneratorRun, runGenerator } from '../../ops/krm.js';
+import { secretsToYaml } from '../../render/k8s.js';
+import Krm, { auditSink, reportOneLine } from '../krm.js';
+
+/** What `sealant kustomize generate` did (no `--json`: stdout is for kustomize). */
+export interface KustomizeGenerateResult {
+  generated: number;
+}
+
+/** The generator resource kustomize wrote to `file`. @throws ReadError, GeneratorError. */
+async function readGenerator(file: string): Promise<KrmObject> {
+  const text = await readText(file);
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch {
+    // The parser's message quotes the text; the text is a generator config, but say less anyway.
+    throw new GeneratorError('the generator config kustomize passed is not valid YAML');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GeneratorError('the generator config kustomize passed is not a mapping');
+  return value as KrmObject;
+}
+
+export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResult> {
+  static override hidden = true;
+  static override summary = 'Run as the legacy kustomize exec plugin (used by `sealant kustomize install-plugin`).';
+  static override description = [
+    'kustomize runs the installed plugin as `SecretGenerator CONFIG_FILE` in the kustomization directory; this renders the Secrets of the SecretGenerator in CONFIG_FILE and prints them as multi-document YAML. Errors: one line on stderr, non-zero exit.',
+    'Without CONFIG_FILE it is `sealant krm` (a ResourceList on stdin), so the installed script can also be the exec path of a KRM function for standalone `kustomize build --enable-alpha-plugins --enable-exec`.',
+  ].join('\n\n');
+  static override args = {
+    config: Args.string({ description: 'The generator config file kustomize passes (omit: read a KRM ResourceList on stdin).', ignoreStdin: true }),
+  };
+  static override enableJsonFlag = false;
+
+  /** Named in error lines once known: kustomize's own message names only a temp file. */
+  private generatorName: string | undefined;
+
+  async run(): Promise<KustomizeGenerateResult> {
+    const { args } = await this.parse(KustomizeGenerate);
+    if (args.config === undefined) {
+      await Krm.run([], this.config);
+      return { generated: 0 };
+    }
+    const obj = await readGenerator(args.config);
+    const meta = obj.metadata;
+    if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string') this.generatorName = (meta as KrmObject).name as string;
+    const generator = parseGenerator(obj);
+    const ctx = contextFor((m) => this.warnUser(m));
+    const run = await runGenerator(ctx, generator, {});
+    // kustomize discards a plugin's stderr when it succeeds: set SEALANT_AUDIT_LOG to keep the event.
+    await auditGeneratorRun(ctx, run, auditSink(ctx));
+    await writeStdout(secretsToYaml(run.manifests));
+    return { generated: run.manifests.length };
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    if (err instanceof Errors.ExitError) throw err;
+    this.parsed = true;
+    const prefix = this.generatorName === undefined ? '' : `SecretGenerator "${this.generatorName}": `;
+    process.exitCode = reportOneLine(err, { verbose: this.verbose || debugEnabled(), prefix, commandId: this.id });
+  }
+}
