@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run demo`: the main job on the shipped example — decrypt every environment's files with
-// the public demo key, through the real CLI, and show what a deploy would get.
+// `npm run demo`: the main job on the shipped example, through the real CLI, with the public
+// demo key: who can decrypt what, decrypt the files, then render the dev environment the way a
+// deploy would — a .env file and Kubernetes Secret manifests in a private temp directory.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,16 +18,38 @@ function sealant(args) {
     process.stderr.write(r.stderr);
     process.exit(r.status ?? 1);
   }
-  return r.stdout;
+  return r;
 }
+
+function heading(text) {
+  console.log(`\n=== ${text} ===`);
+}
+
+heading('sealant access (who can decrypt which environment)');
+process.stdout.write(sealant(['access']).stdout);
 
 for (const envName of ['dev', 'staging', 'prod']) {
   const dir = join('environments', envName);
   for (const file of readdirSync(join(root, dir)).sort()) {
     const path = join(dir, file);
-    console.log(`\n=== ${path} (status) ===`);
-    process.stdout.write(sealant(['status', path]) + '\n');
-    console.log(`=== ${path} (decrypted) ===`);
-    process.stdout.write(sealant(['decrypt', path]));
+    heading(`sealant decrypt ${path}`);
+    process.stdout.write(sealant(['decrypt', path]).stdout);
   }
+}
+
+const out = mkdtempSync(join(tmpdir(), 'sealant-demo-'));
+try {
+  const dotenvFile = join(out, 'dev.env');
+  const secretsFile = join(out, 'dev-secrets.yaml');
+  const audit = join(out, 'audit.jsonl');
+  sealant(['render', '--env', 'dev', '--format', 'dotenv', '--out', dotenvFile, '--audit-log', audit]);
+  sealant(['render', '--env', 'dev', '--format', 'k8s', '--out', secretsFile, '--audit-log', audit]);
+  heading(`sealant render --env dev --format dotenv --out ${dotenvFile}`);
+  process.stdout.write(readFileSync(dotenvFile, 'utf8'));
+  heading(`sealant render --env dev --format k8s --out ${secretsFile}`);
+  process.stdout.write(readFileSync(secretsFile, 'utf8'));
+  heading('audit log (names and git blob ids, never values)');
+  process.stdout.write(readFileSync(audit, 'utf8'));
+} finally {
+  rmSync(out, { recursive: true, force: true });
 }
