@@ -38,6 +38,10 @@ export interface EnvironmentConfig {
   macOnlyEncrypted?: boolean;
   /** JSON schema for the decrypted content, relative to the config file's directory. */
   schema?: string;
+  /** Schemas for some of the files (globs relative to the config root); first match wins over `schema`. */
+  schemas?: { files: string[]; schema: string }[];
+  /** Key paths/globs exempt from `validate --parity` for this environment. */
+  parityIgnore?: string[];
   /** How render/exec/krm present this environment (`.sealant.yaml` only). */
   render?: RenderSettings;
   /** Line of the environment (or creation rule) in the config file, for messages. */
@@ -59,4 +63,6 @@ export interface ProjectConfig {
   root: string;
   /** In file order. */
   environments: EnvironmentConfig[];
+  /** Key paths/globs exempt from `validate --parity` everywhere. */
+  parityIgnore?: string[];
 }

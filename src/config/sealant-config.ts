@@ -34,6 +34,8 @@ interface RawEnvironment extends RawGroup, Partial<Record<CryptRuleField, string
   shamir_threshold?: number;
   mac_only_encrypted?: boolean;
   schema?: string;
+  schemas?: { files: string[]; schema: string }[];
+  parity_ignore?: string[];
   render?: {
     dotenv?: RenderSettings['dotenv'];
     secrets?: (Omit<SecretSpec, 'stripPrefix'> & { strip_prefix?: string })[];
@@ -108,6 +110,8 @@ function environment(y: ConfigYaml, name: string, raw: RawEnvironment): Environm
   if (raw.mac_only_encrypted !== undefined) env.macOnlyEncrypted = raw.mac_only_encrypted;
   if (raw.schema !== undefined) env.schema = raw.schema;
   if (raw.render !== undefined) env.render = renderSettings(raw.render);
+  if (raw.schemas !== undefined) env.schemas = raw.schemas;
+  if (raw.parity_ignore !== undefined) env.parityIgnore = raw.parity_ignore;
   return env;
 }
 
@@ -149,7 +153,10 @@ export function parseSealantConfig(text: string, path: string, shown: string = p
     const hint = [first.hint, more].filter((h) => h !== undefined).join('; ');
     throw errorAt(y, first.path, first.message, hint === '' ? undefined : hint);
   }
-  const raw = (data as { environments: Record<string, RawEnvironment> }).environments;
+  const top = data as { environments: Record<string, RawEnvironment>; parity?: { ignore?: string[] } };
+  const raw = top.environments;
   const environments = environmentNames(y).map((name) => environment(y, name, raw[name] as RawEnvironment));
-  return { kind: 'sealant', path, root: dirname(path), environments };
+  const config: ProjectConfig = { kind: 'sealant', path, root: dirname(path), environments };
+  if (top.parity?.ignore !== undefined) config.parityIgnore = top.parity.ignore;
+  return config;
 }
