@@ -2,32 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError, UnsupportedDocumentError } from '../src/errors.js';
-import type { MapNode, Node, ScalarNode } from '../src/format/tree.js';
+import type { MapNode } from '../src/format/tree.js';
 import { cloneNode, get, isEncryptedString, map, scalar, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { iniStore } from '../src/stores/ini.js';
 import { loadVectors } from './helpers/interop.js';
-import { catchError } from './helpers/assert.js';
+import { catchError, scalarAt, changedLines } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'ini');
 
-function scalarAt(node: Node | undefined, ...path: (string | number)[]): ScalarNode {
-  let cur = node;
-  for (const p of path) {
-    if (cur === undefined) break;
-    if (typeof p === 'number') cur = cur.kind === 'seq' ? (cur.items[p] as Node | undefined) : undefined;
-    else cur = cur.kind === 'map' ? get(cur, p) : undefined;
-  }
-  assert.ok(cur !== undefined && cur.kind === 'scalar', `no scalar at ${path.join('.')}`);
-  return cur;
-}
 
 
-function changedLines(a: string, b: string): number[] {
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  assert.equal(la.length, lb.length, 'line count changed');
-  return la.flatMap((l, i) => (l === lb[i] ? [] : [i + 1]));
-}
 
 const load = (text: string): MapNode => iniStore.load(text).documents[0] as MapNode;
 

@@ -9,7 +9,7 @@ import type { MapNode, Node, ScalarNode } from '../src/format/tree.js';
 import { cloneNode, fromPlain, get, getEntry, isEncryptedString, map, scalar, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { goJsonString, jsonStore } from '../src/stores/json.js';
 import { INTEROP_DIR, loadVectors } from './helpers/interop.js';
-import { catchError } from './helpers/assert.js';
+import { catchError, changedLines } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'json');
 
@@ -40,12 +40,6 @@ function scalarAt(node: Node | undefined, ...path: (string | number)[]): ScalarN
 }
 
 /** Lines that differ between two texts with the same number of lines. */
-function changedLines(a: string, b: string): number[] {
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  assert.equal(la.length, lb.length, 'line count changed');
-  return la.flatMap((l, i) => (l === lb[i] ? [] : [i + 1]));
-}
 
 
 describe('formatGoFloat (strconv.FormatFloat(v, f, -1, 64))', () => {
