@@ -28,6 +28,11 @@ function heading(text) {
 heading('sealant access (who can decrypt which environment)');
 process.stdout.write(sealant(['access']).stdout);
 
+heading('sealant validate --decrypt (schemas/app.schema.json, with the demo key)');
+for (const r of [sealant(['validate', '--decrypt'])]) process.stdout.write(r.stdout + r.stderr);
+heading('sealant validate --parity (keys present in one environment but not another)');
+for (const r of [sealant(['validate', '--parity'])]) process.stdout.write(r.stdout + r.stderr);
+
 for (const envName of ['dev', 'staging', 'prod']) {
   const dir = join('environments', envName);
   for (const file of readdirSync(join(root, dir)).sort()) {

@@ -5,6 +5,7 @@
 import Access from './access.js';
 import ConfigImport from './config/import.js';
 import Decrypt from './decrypt.js';
+import Diff from './diff.js';
 import Edit from './edit.js';
 import Encrypt from './encrypt.js';
 import Exec from './exec.js';
@@ -21,11 +22,13 @@ import SetCommand from './set.js';
 import Status from './status.js';
 import Unset from './unset.js';
 import UpdateKeys from './updatekeys.js';
+import Validate from './validate.js';
 
 export const commands = {
   access: Access,
   'config:import': ConfigImport,
   decrypt: Decrypt,
+  diff: Diff,
   edit: Edit,
   encrypt: Encrypt,
   exec: Exec,
@@ -42,6 +45,7 @@ export const commands = {
   status: Status,
   unset: Unset,
   updatekeys: UpdateKeys,
+  validate: Validate,
 };
 
 // oclif's explicit strategy reads the `default` export unless package.json names an identifier.
