@@ -70,6 +70,22 @@ describe('stable ciphertexts in git', () => {
     assert.equal(changedLines(repo).length, 6);
   });
 
+  test('encrypt --output over an existing encrypted version changes only the edited value', async () => {
+    const { repo, file } = await repoWithFile('over.yaml', hundredKeys);
+    const plain = join(root, 'over-plain.yaml');
+    writeFileSync(plain, hundredKeys.replace('key033: value-33', 'key033: edited-33'));
+    const r = await runCli(['encrypt', '--output', file, plain], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = changedLines(repo);
+    assert.deepEqual(lines.filter((l) => l.startsWith('+')).map((l) => `+${l.slice(1).replace(/:.*/, '').trim()}`), ['+key033', '+lastmodified', '+mac']);
+    const same = await runCli(['encrypt', '--output', file, plain], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /already holds this content/);
+    const fresh = await runCli(['encrypt', '--fresh', '--age', recipient, '--output', file, plain]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.ok(changedLines(repo).length > 200, 'a fresh encrypt changes every ciphertext');
+  });
+
   test('setting a value to what it already is writes nothing', async () => {
     const { repo, file } = await repoWithFile('same.yaml', hundredKeys);
     const r = await setValue(file, 'key001', str('value-1'), testContext(new Date('2026-02-01T00:00:00Z')), { sources: await sourcesFromFiles(keyFile) });

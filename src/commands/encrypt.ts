@@ -1,10 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { cryptRuleFrom } from '../format/selectors.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
-import { encryptFile, encryptSettings, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
+import { encryptFile, encryptOver, encryptSettings, existingEncryptedText, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
+import { keySources } from '../ops/context.js';
+import { inFile, readText } from '../ops/document.js';
+import { formatFromPath } from '../stores/index.js';
 
 /** `sealant encrypt --json` result (public API). */
 export interface EncryptCommandResult {
@@ -16,16 +19,19 @@ export interface EncryptCommandResult {
   output?: string;
   /** The encrypted text, when it is not written to a file. */
   encrypted?: string;
+  /** --output already held this content encrypted: nothing written. */
+  unchanged?: boolean;
 }
 
 export default class Encrypt extends BaseCommand<EncryptCommandResult> {
   static override summary = 'Encrypt a plaintext file into a SOPS file.';
   static override description =
-    'Every value is encrypted with AES-256-GCM under a new data key; keys, comments\' positions and order stay readable. The data key is wrapped for each age recipient. By default keys ending in _unencrypted stay in clear (as in sops); --encrypted-regex and friends choose otherwise. Recipients come from --age or SOPS_AGE_RECIPIENTS.';
+    'Every value is encrypted with AES-256-GCM under a new data key; keys, comments\' positions and order stay readable. The data key is wrapped for each age recipient. By default keys ending in _unencrypted stay in clear (as in sops); --encrypted-regex and friends choose otherwise. Recipients come from --age or SOPS_AGE_RECIPIENTS, else from the file\'s environment in .sealant.yaml / .sops.yaml. When --output names an existing encrypted version of the file, its data key and recipients are kept and every unchanged value keeps its ciphertext (so the git diff shows only what changed); --fresh starts over.';
   static override examples = [
     { description: 'Encrypt in place for two recipients', command: '<%= config.bin %> <%= command.id %> --age age1…,age1… --in-place secrets.yaml' },
     { description: 'Encrypt only data/stringData of a Kubernetes Secret', command: '<%= config.bin %> <%= command.id %> --age age1… --encrypted-regex \'^(data|stringData)$\' secret.yaml > secret.enc.yaml' },
     { description: 'Encrypt a dotenv file to a new file', command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env' },
+    { description: 'Re-encrypt an edited plaintext over its encrypted version (minimal diff)', command: '<%= config.bin %> <%= command.id %> --output secrets.enc.yaml secrets.yaml' },
   ];
   static override args = { file: Args.string({ description: 'Plaintext file', required: true }) };
   static override flags = {
@@ -46,11 +52,24 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     'unencrypted-comment-regex': Flags.string({ summary: 'Values after a comment matching this stay in clear.' }),
     'encrypted-comment-regex': Flags.string({ summary: 'Only values after a comment matching this are encrypted.' }),
     'mac-only-encrypted': Flags.boolean({ summary: 'Compute the MAC over encrypted values only.', default: false }),
+    fresh: Flags.boolean({ summary: 'With --output: ignore an existing encrypted version there (new data key, every ciphertext new).', default: false }),
+    identity: identityFlag(),
   };
 
   async run(): Promise<EncryptCommandResult> {
     const { args, flags } = await this.parse(Encrypt);
     const ctx = contextFor((m) => this.warnUser(m));
+    // An encrypted version already at --output: keep its data key and every unchanged ciphertext.
+    const previous = flags.output !== undefined && !flags.fresh ? await existingEncryptedText(flags.output) : undefined;
+    if (previous !== undefined && flags.output !== undefined) {
+      const over = await inFile(args.file, async () => encryptOver(await readText(args.file), args.file, previous, flags.output!, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'] }));
+      if (over === undefined) {
+        if (!this.jsonEnabled()) this.logToStderr(`${flags.output} already holds this content; not changed`);
+        return { file: args.file, format: formatFromPath(flags.output), recipients: [], output: flags.output, unchanged: true };
+      }
+      await writeOutputFile(flags.output, over.text, { plaintext: false });
+      return { file: args.file, format: over.format, recipients: over.recipients, output: flags.output };
+    }
     const rule = cryptRuleFrom({
       unencrypted_suffix: flags['unencrypted-suffix'],
       encrypted_suffix: flags['encrypted-suffix'],

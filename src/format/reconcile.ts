@@ -61,3 +61,15 @@ function reconcileMap(target: MapNode, source: MapNode): void {
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/**
+ * {@link reconcile} for whole files: document i of `source` is carried onto document i of
+ * `target` (in place); extra source documents are appended, missing ones dropped.
+ */
+export function reconcileDocuments(target: MapNode[], source: readonly MapNode[]): void {
+  const docs = source.map((d, i) => {
+    const old = target[i];
+    return old === undefined ? d : (reconcile(old, d) as MapNode);
+  });
+  target.splice(0, target.length, ...docs);
+}

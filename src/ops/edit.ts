@@ -8,12 +8,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExitCode, SealantError } from '../errors.js';
 import { decryptDocuments } from '../format/cipher.js';
-import { reconcile } from '../format/reconcile.js';
-import type { MapNode } from '../format/tree.js';
+import { reconcileDocuments } from '../format/reconcile.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
 import { formatFromPath } from '../stores/index.js';
-import type { FileFormat, StoreDocument } from '../stores/store.js';
+import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
@@ -79,7 +78,7 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
       }
     });
     if (edited === undefined) throw notModified();
-    applyEdits(opened.doc, edited);
+    reconcileDocuments(opened.doc.documents, edited.documents);
     const out = sealDocument(opened, text, ctx.now());
     if (out === undefined) throw notModified();
     await writeFileAtomic(path, out);
@@ -91,10 +90,3 @@ function notModified(): SealantError {
   return new SealantError('NOT_MODIFIED', ExitCode.fileNotModified, 'file has not changed, nothing written');
 }
 
-function applyEdits(target: StoreDocument, edited: StoreDocument): void {
-  const docs: MapNode[] = edited.documents.map((d, i) => {
-    const old = target.documents[i];
-    return old === undefined ? d : (reconcile(old, d) as MapNode);
-  });
-  target.documents.splice(0, target.documents.length, ...docs);
-}

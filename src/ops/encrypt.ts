@@ -2,6 +2,7 @@
  * `encrypt`: a plaintext file to a new SOPS file (new data key, every selected value encrypted,
  * metadata block appended in the file's own layout).
  */
+import { readFile } from 'node:fs/promises';
 import { AlreadyEncryptedError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
@@ -16,7 +17,9 @@ import { groupNames } from './recipients.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { inFile, loadDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { sealDocument } from './seal.js';
+import { reconcileDocuments } from '../format/reconcile.js';
 
 export interface EncryptOptions {
   /** Key groups to wrap the data key for (one group unless Shamir is wanted). */
@@ -153,4 +156,37 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
   });
   const recipients = opts.groups.flatMap(groupNames);
   return { text: doc.serialize(), format: outputType, recipients };
+}
+
+/**
+ * Encrypts `text` over an existing encrypted version of it (`encrypt --output TARGET` when
+ * TARGET is already a SOPS file): the target's data key, recipients and rule are kept, and every
+ * value that did not change keeps its exact ciphertext, so re-encrypting an edited plaintext
+ * gives a reviewable diff. Returns `undefined` when the target already holds this content.
+ * @throws NoKeyError when no available key opens the target; ParseError for either input.
+ */
+export async function encryptOver(text: string, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat }): Promise<EncryptResult | undefined> {
+  const loaded = loadDocument(text, file, opts.inputType ?? formatFromPath(file));
+  if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  const format = formatFromPath(previousFile);
+  const opened = await openDocument(asEncrypted(loadDocument(previousText, previousFile, format)), opts.sources);
+  reconcileDocuments(opened.doc.documents, loaded.documents);
+  const out = sealDocument(opened, previousText, ctx.now());
+  if (out === undefined) return undefined;
+  return { text: out, format, recipients: opened.meta.keyGroups.flatMap(groupNames) };
+}
+
+/** The text of `path` when it exists and is a SOPS file, else undefined (a fresh encrypt is due). */
+export async function existingEncryptedText(path: string, format?: FileFormat): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return loadDocument(text, path, format ?? formatFromPath(path)).metadata === undefined ? undefined : text;
+  } catch {
+    return undefined;
+  }
 }
