@@ -283,3 +283,10 @@ export class KmsError extends SealantError {
     this.awsCode = failure.awsCode;
   }
 }
+
+/** git could not answer (not a repository, unknown revision, git missing…). */
+export class GitError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('GIT', ExitCode.generic, message, options);
+  }
+}

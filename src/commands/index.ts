@@ -9,6 +9,10 @@ import Diff from './diff.js';
 import Edit from './edit.js';
 import Encrypt from './encrypt.js';
 import Exec from './exec.js';
+import GitInstall from './git/install.js';
+import GitMergeDriver from './git/merge-driver.js';
+import GitTextconv from './git/textconv.js';
+import Guard from './guard.js';
 import Keygen from './keygen.js';
 import Krm from './krm.js';
 import KustomizeGenerate from './kustomize/generate.js';
@@ -32,6 +36,10 @@ export const commands = {
   edit: Edit,
   encrypt: Encrypt,
   exec: Exec,
+  'git:install': GitInstall,
+  'git:merge-driver': GitMergeDriver,
+  'git:textconv': GitTextconv,
+  guard: Guard,
   keygen: Keygen,
   krm: Krm,
   'kustomize:generate': KustomizeGenerate,

@@ -7,10 +7,10 @@
  * pathspecs, so they keep git's meaning; revisions are checked with `rev-parse --verify` first so a
  * typo is a clear usage error rather than a confusing git message.
  */
-import { execFile } from 'node:child_process';
+import { mustGit, runGit } from '../git/run.js';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { SealantError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { ProjectConfig } from '../config/index.js';
 import type { KeySources } from '../keys/datakey.js';
@@ -20,12 +20,6 @@ import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 
-/** git could not answer (not a repository, unknown revision…). */
-export class GitError extends SealantError {
-  constructor(message: string, options: { hint?: string } = {}) {
-    super('GIT', 1, message, options);
-  }
-}
 
 /** When to decrypt: `auto` = with age identities when there are any (never KMS/PGP). */
 export type KeyMode = 'auto' | 'keys' | 'no-keys';
@@ -58,35 +52,20 @@ export interface DiffReport {
   alerts: number;
 }
 
-interface GitRun {
-  stdout: string;
-  code: number;
-  stderr: string;
+/** git's stdout as text, whatever its exit code. */
+async function gitText(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runGit(args, { cwd });
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
 
-/** Runs git; resolves with its exit code (never rejects for a non-zero exit). */
-function runGit(args: readonly string[], cwd: string): Promise<GitRun> {
-  return new Promise((done, fail) => {
-    execFile('git', [...args], { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') {
-        fail(new GitError('cannot run git', { hint: 'install git, or run sealant diff inside a git work tree' }));
-        return;
-      }
-      done({ stdout, stderr, code: err === null ? 0 : (err.code as number) });
-    });
-  });
-}
-
-async function mustGit(args: readonly string[], cwd: string, what: string): Promise<string> {
-  const r = await runGit(args, cwd);
-  if (r.code !== 0) throw new GitError(`${what}: ${(r.stderr.split('\n')[0] ?? '').trim() || `git exited with ${r.code}`}`);
-  return r.stdout;
+async function mustGitText(args: readonly string[], cwd: string, what: string): Promise<string> {
+  return (await mustGit(args, { cwd, what })).toString('utf8');
 }
 
 /** @throws UsageError when `rev` names no commit. */
 async function verifyRev(rev: string, cwd: string): Promise<string> {
   // "--end-of-options" keeps a revision starting with "-" from being read as an option.
-  const r = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], cwd);
+  const r = await gitText(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], cwd);
   if (r.code !== 0) throw new UsageError(`unknown revision "${rev}"`, { hint: 'name a commit, branch or tag (fetch it first in a shallow CI clone)' });
   return r.stdout.trim();
 }
@@ -114,7 +93,7 @@ export function parseNameStatus(out: string): ChangedPath[] {
 
 /** The file at `rev:path`, or undefined when it does not exist there. */
 async function showAt(rev: string, path: string, root: string): Promise<string | undefined> {
-  const r = await runGit(['show', `${rev}:${path}`], root);
+  const r = await gitText(['show', `${rev}:${path}`], root);
   return r.code === 0 ? r.stdout : undefined;
 }
 
@@ -131,7 +110,7 @@ async function resolveRange(opts: DiffOptions, root: string): Promise<{ from: st
   if (opts.base !== undefined) {
     if (opts.revA !== undefined) throw new UsageError('--base cannot be combined with revisions', { hint: 'use either `sealant diff --base origin/main` or `sealant diff REV_A REV_B`' });
     await verifyRev(opts.base, root);
-    const mergeBase = (await mustGit(['merge-base', '--end-of-options', opts.base, 'HEAD'], root, `no merge base between ${opts.base} and HEAD`)).trim();
+    const mergeBase = (await mustGitText(['merge-base', '--end-of-options', opts.base, 'HEAD'], root, `no merge base between ${opts.base} and HEAD`)).trim();
     return { from: mergeBase, to: 'HEAD' };
   }
   const from = opts.revA ?? 'HEAD';
@@ -143,10 +122,10 @@ async function resolveRange(opts: DiffOptions, root: string): Promise<{ from: st
 async function changedPaths(cwd: string, from: string, to: string | undefined, paths: readonly string[]): Promise<ChangedPath[]> {
   const spec = paths.length === 0 ? [] : ['--', ...paths];
   const args = ['diff', '--name-status', '-z', '-M', '--no-ext-diff', '--no-textconv', from, ...(to === undefined ? [] : [to]), ...spec];
-  const changes = parseNameStatus(await mustGit(args, cwd, 'git diff failed'));
+  const changes = parseNameStatus(await mustGitText(args, cwd, 'git diff failed'));
   if (to !== undefined) return changes;
   // The working tree side: a new file nobody has `git add`ed yet is exactly where plaintext hides.
-  const untracked = await mustGit(['ls-files', '-z', '--others', '--exclude-standard', '--full-name', ...spec], cwd, 'git ls-files failed');
+  const untracked = await mustGitText(['ls-files', '-z', '--others', '--exclude-standard', '--full-name', ...spec], cwd, 'git ls-files failed');
   for (const p of untracked.split('\0')) if (p !== '') changes.push({ status: 'A', path: p, oldPath: p });
   return changes;
 }
@@ -188,7 +167,7 @@ async function sourcesFor(ctx: OpsContext, opts: DiffOptions): Promise<KeySource
  * cannot be opened.
  */
 export async function diffRevisions(ctx: OpsContext, opts: DiffOptions = {}): Promise<DiffReport> {
-  const root = (await mustGit(['rev-parse', '--show-toplevel'], ctx.cwd, 'not in a git work tree')).trim();
+  const root = (await mustGitText(['rev-parse', '--show-toplevel'], ctx.cwd, 'not in a git work tree')).trim();
   const { from, to } = await resolveRange(opts, root);
   const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env }).catch(() => undefined);
   const sources = await sourcesFor(ctx, opts);

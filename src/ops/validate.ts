@@ -169,8 +169,12 @@ function clearSelected(doc: StoreDocument, env: EnvironmentConfig | undefined, e
   return out;
 }
 
-/** Which schema file applies: the first `schemas:` entry whose globs match, else `schema:`. */
-function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs: string): string | undefined {
+/**
+ * Which schema file applies to the file at `abs`: the first `schemas:` entry whose globs match,
+ * else `schema:` (relative to the config root). Also used by `guard`.
+ * @returns undefined when the environment has no schema for it. Never throws.
+ */
+export function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs: string): string | undefined {
   const rel = configRelativePath(config.root, abs).path;
   for (const entry of env.schemas ?? []) {
     const inc = entry.files.filter((g) => !g.startsWith('!')).map((g) => new Minimatch(g, { dot: true }));

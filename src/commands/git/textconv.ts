@@ -1,0 +1,26 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base.js';
+import { contextFor } from '../../cli/flags.js';
+import { readText } from '../../ops/document.js';
+import { keySources } from '../../ops/context.js';
+import { textconvView, type TextconvMode } from '../../git/textconv.js';
+
+/** Hidden: git's `diff.sealant.textconv` (set by `sealant git install`). */
+export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
+  static override hidden = true;
+  static override summary = 'Print the stable text view of an encrypted file (git textconv).';
+  static override description =
+    'Called by git with a temporary copy of the file. Prints it decrypted when an age identity opens it, else one line per key path with its type and a short hash of its ciphertext, then the recipients.';
+  static override args = { file: Args.string({ description: 'The file (a temporary copy git made)', required: true }) };
+
+  async run(): Promise<{ mode: TextconvMode }> {
+    const { args } = await this.parse(GitTextconv);
+    const text = await readText(args.file);
+    const all = await keySources(contextFor((m) => this.warnUser(m)), {});
+    // Age identities only: `git log -p` runs this once per revision and must not wait on AWS or gpg.
+    const sources = all.age.recipients().length === 0 ? undefined : { age: all.age };
+    const view = await textconvView(text, args.file, sources);
+    if (!this.jsonEnabled()) process.stdout.write(view.text);
+    return { mode: view.mode };
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * `sealant guard`: the pre-commit check. Judges what the index is about to commit — never the
+ * work tree — without keys or network, and reports every way the commit would leak a secret:
+ * a file an environment owns that is not encrypted, a value the encryption rule or the schema
+ * (`x-sealant-secret`) wants encrypted that is in clear text, broken `sops` metadata, and
+ * plaintext that `sealant render` produced (see `guard-rendered.ts` for that heuristic).
+ * Results name files, lines, key paths and checks; never a value.
+ */
+import { resolve } from 'node:path';
+import { formatPath, SealantError } from '../errors.js';
+import { environmentFor, filesOf, loadProjectConfig } from '../config/index.js';
+import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
+import { visitDocuments } from '../format/cipher.js';
+import { isEncValue } from '../format/codec.js';
+import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
+import type { TreePath } from '../format/tree.js';
+import { readBlobs, stagedFiles, type StagedFile } from '../git/staged.js';
+import { envVars } from '../render/dotenv.js';
+import { flattenTree } from '../render/values.js';
+import { SchemaSet } from '../schema/ajv.js';
+import { buildInstance, escapePointer, pointerToPath, type BuiltInstance } from '../schema/instance.js';
+import { validateKeyless } from '../schema/keyless.js';
+import { Locator } from '../schema/locate.js';
+import type { StoreDocument } from '../stores/store.js';
+import type { OpsContext } from './context.js';
+import { asEncrypted, loadDocument, readText, type EncryptedDocument } from './document.js';
+import { decryptedName, renderedDotenv, renderedSecrets, renderedTree, type RenderedNames } from './guard-rendered.js';
+import { schemaPathFor } from './validate.js';
+
+/** What a result is about (part of the `--json` API). */
+export type GuardCheck = 'unencrypted-file' | 'clear-value' | 'secret-in-clear' | 'sops-metadata' | 'rendered-output' | 'decrypted-name' | 'config';
+
+/** One problem in the staged content (part of the `--json` API). */
+export interface GuardResult {
+  /** Path relative to the repository root, as git names it. */
+  file: string;
+  /** 1-based line in the staged text, when known. */
+  line?: number;
+  /** Key path (`db.password`), when the problem is one value. */
+  path?: string;
+  check: GuardCheck;
+  /** `warning` does not block the commit (a suspicious name without suspicious content). */
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** What `guard` found (the `--json` result). */
+export interface GuardReport {
+  /** Staged files checked, relative to the repository root. */
+  files: string[];
+  errors: number;
+  warnings: number;
+  results: GuardResult[];
+}
+
+export interface GuardOptions {
+  /** Top directory of the work tree (what `git rev-parse --show-toplevel` prints). */
+  repoDir: string;
+}
+
+/** Larger staged files are not inspected for rendered output (rendered files are small). */
+const MAX_INSPECT_BYTES = 1 << 20;
+
+interface Run {
+  ctx: OpsContext;
+  repoDir: string;
+  config: ProjectConfig | undefined;
+  schemas: SchemaSet;
+  names: () => Promise<RenderedNames[]>;
+}
+
+/**
+ * Checks the content staged in the index of the repository at `opts.repoDir`.
+ * @returns every problem found; an empty `results` means the commit is safe to make.
+ * @throws GitError when git cannot list or read the index; ConfigError/ReadError when the
+ * project config is invalid or unreadable; SchemaConfigError when an environment's schema file
+ * is missing or does not compile.
+ */
+export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<GuardReport> {
+  const git = { repoDir: opts.repoDir, env: ctx.env };
+  const staged = await stagedFiles(git);
+  const config = await loadProjectConfig({ cwd: opts.repoDir, env: ctx.env });
+  const blobs = await readBlobs(staged.map((s) => s.blob), git);
+  const run: Run = { ctx, repoDir: opts.repoDir, config, schemas: new SchemaSet(), names: once(() => ownedNames(config)) };
+  const results: GuardResult[] = [];
+  for (const [i, file] of staged.entries()) results.push(...(await checkStaged(run, file, blobs[i]!)));
+  const errors = results.filter((r) => r.severity === 'error').length;
+  return { files: staged.map((s) => s.path), errors, warnings: results.length - errors, results };
+}
+
+function once<T>(factory: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= factory());
+}
+
+function result(file: string, check: GuardCheck, message: string, at: { line?: number; path?: string } = {}): GuardResult {
+  return { file, ...at, check, severity: check === 'decrypted-name' ? 'warning' : 'error', message };
+}
+
+/**
+ * The environment owning `abs`. A `.sops.yaml` creation rule without `path_regex` matches
+ * every file; it says how to encrypt, not that every file of the repository must be.
+ * @throws ConfigError when a `.sealant.yaml` file matches two environments.
+ */
+function ownerOf(config: ProjectConfig | undefined, abs: string, repoDir: string): EnvironmentConfig | undefined {
+  if (config === undefined) return undefined;
+  const env = environmentFor(config, abs, repoDir);
+  return config.kind === 'sops' && env?.pathRegex === undefined ? undefined : env;
+}
+
+async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<GuardResult[]> {
+  const abs = resolve(run.repoDir, file.path);
+  if (abs === run.config?.path) return [];
+  const out: GuardResult[] = [];
+  if (decryptedName(file.path)) out.push(result(file.path, 'decrypted-name', 'the name says decrypted output: make sure it holds no plaintext secret'));
+  let env: EnvironmentConfig | undefined;
+  try {
+    env = ownerOf(run.config, abs, run.repoDir);
+  } catch (e) {
+    if (!(e instanceof SealantError)) throw e;
+    return [...out, result(file.path, 'config', e.message)];
+  }
+  const text = bytes.toString('utf8');
+  out.push(...(env === undefined ? await checkUnowned(run, file.path, bytes, text) : await checkOwned(run, file.path, text, env)));
+  return out;
+}
+
+/** Parses a staged text; a parse error becomes a value-free result (parser messages may quote the line). */
+function parse(file: string, text: string): StoreDocument | GuardResult {
+  try {
+    return loadDocument(text, file);
+  } catch (e) {
+    if (!(e instanceof SealantError)) throw e;
+    return result(file, 'sops-metadata', 'file cannot be parsed', e.line === undefined ? {} : { line: e.line });
+  }
+}
+
+async function checkOwned(run: Run, file: string, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+  const doc = parse(file, text);
+  if (!('documents' in doc)) return [doc];
+  if (doc.metadata === undefined) return [result(file, 'unencrypted-file', `environment "${env.name}" owns this file but it is not encrypted (no sops metadata)`, { line: 1 })];
+  return checkEncrypted(run, file, text, doc, env);
+}
+
+/** Unowned files: a SOPS file still gets its own checks; anything else is looked at for rendered output. */
+async function checkUnowned(run: Run, file: string, bytes: Buffer, text: string): Promise<GuardResult[]> {
+  if (bytes.length > MAX_INSPECT_BYTES || bytes.subarray(0, 8000).includes(0)) return [];
+  const found = renderedSecrets(text).map((h) => result(file, 'rendered-output', h.message, { line: h.line }));
+  const structured = file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.json');
+  const doc = structured || file.endsWith('.env') ? parse(file, text) : undefined;
+  if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined) return [...found, ...(await checkEncrypted(run, file, text, doc, undefined))];
+  if (found.length > 0) return found;
+  // Only a file that could be a rendered form pays for reading the environments' key names.
+  if (countAssignments(text) >= 3) found.push(...renderedDotenv(text, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })));
+  if (found.length === 0 && structured && doc !== undefined && 'documents' in doc) found.push(...renderedTree(doc, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })));
+  return found;
+}
+
+function countAssignments(text: string): number {
+  return text.match(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=/gm)?.length ?? 0;
+}
+
+/** The checks of a file with a `sops` block: metadata, ENC values, clear values, schema secrets. */
+async function checkEncrypted(run: Run, file: string, text: string, doc: StoreDocument, env: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+  let enc: EncryptedDocument;
+  try {
+    enc = asEncrypted(doc);
+  } catch (e) {
+    if (!(e instanceof SealantError)) throw e;
+    return [result(file, 'sops-metadata', `invalid sops metadata: ${e.message}`)];
+  }
+  const missing = metadataProblem(enc);
+  if (missing !== undefined) return [result(file, 'sops-metadata', missing)];
+  const locator = new Locator(text, doc.format);
+  const at = (d: number, path: TreePath) => ({ line: locator.locate(d, pointerOf(path)).line, path: formatPath(path) });
+  const built = doc.documents.map((d) => buildInstance(d));
+  const out: GuardResult[] = [];
+  built.forEach((b, d) => {
+    for (const path of b.malformed) out.push(result(file, 'sops-metadata', 'malformed ENC value (unknown type or bad encoding)', at(d, path)));
+  });
+  for (const { doc: d, path, rule } of clearSelected(doc, selectorsFor(enc, env))) {
+    out.push(result(file, 'clear-value', `value is in clear text but the encryption rule (${rule}) selects it`, at(d, path)));
+  }
+  if (env !== undefined) out.push(...(await secretFindings(run, file, doc, env, built, locator, out)));
+  return out;
+}
+
+/**
+ * What `parseMetadata` lets through but decryption would refuse: SOPS fails without a MAC
+ * (MacNotFound) and needs `lastmodified` as the MAC's AAD; `version` says which SOPS wrote it.
+ */
+function metadataProblem(enc: EncryptedDocument): string | undefined {
+  if (enc.meta.mac === '') return 'sops metadata has no mac';
+  if (!isEncValue(enc.meta.mac)) return 'sops mac is not an ENC value';
+  if (enc.meta.version === '') return 'sops metadata has no version';
+  if (enc.meta.lastmodified === '') return 'sops metadata has no lastmodified';
+  return undefined;
+}
+
+function pointerOf(path: TreePath): string {
+  return path.map((s) => `/${escapePointer(s)}`).join('');
+}
+
+/** The environment's rule (what the file should use) and the file's own (what decrypt will use). */
+function selectorsFor(enc: EncryptedDocument, env: EnvironmentConfig | undefined): Selector[] {
+  const own = enc.selector;
+  if (env === undefined) return [own];
+  const want = env.rule ?? DEFAULT_CRYPT_RULE;
+  return want.field === own.rule.field && want.value === own.rule.value ? [own] : [new Selector(want), own];
+}
+
+/** Leaves some selector selects that hold a clear, non-empty value (SOPS never encrypts "" or null). */
+function clearSelected(doc: StoreDocument, selectors: readonly Selector[]): { doc: number; path: TreePath; rule: string }[] {
+  const out: { doc: number; path: TreePath; rule: string }[] = [];
+  doc.documents.forEach((d, i) => {
+    for (const v of visitDocuments([d])) {
+      if (v.node.kind !== 'scalar') continue;
+      const value = v.node.value;
+      if (value.type === 'null' || (value.type === 'str' && (value.value === '' || value.value.startsWith('ENC[')))) continue;
+      const s = selectors.find((sel) => sel.shouldEncrypt(v.keys, v.stack, false));
+      if (s !== undefined) out.push({ doc: i, path: v.path, rule: `${s.rule.field}: ${s.rule.value}` });
+    }
+  });
+  return out;
+}
+
+/** `x-sealant-secret` values in clear text, from the keyless validator (other schema errors are `validate`'s job). */
+async function secretFindings(run: Run, file: string, doc: StoreDocument, env: EnvironmentConfig, built: BuiltInstance[], locator: Locator, already: readonly GuardResult[]): Promise<GuardResult[]> {
+  if (run.config === undefined || doc.format === 'binary') return [];
+  const schema = schemaPathFor(run.config, env, resolve(run.repoDir, file));
+  if (schema === undefined) return [];
+  const validate = await run.schemas.get(resolve(run.config.root, schema), schema);
+  const seen = new Set(already.map((r) => r.path));
+  const out: GuardResult[] = [];
+  doc.documents.forEach((d, i) => {
+    for (const f of validateKeyless(validate, d, i, built[i])) {
+      if (f.keyword !== 'x-sealant-secret') continue;
+      const path = formatPath(pointerToPath(built[i]!.low, f.pointer));
+      if (seen.has(path)) continue;
+      seen.add(path);
+      out.push(result(file, 'secret-in-clear', 'the schema marks this value x-sealant-secret but it is in clear text', { line: locator.locate(i, f.at).line, path }));
+    }
+  });
+  return out;
+}
+
+/**
+ * Variable names and key paths of every environment, from the encrypted files in the work tree
+ * (key names are in clear in SOPS files, so no key is needed). Unreadable files are skipped:
+ * this only feeds a heuristic.
+ */
+async function ownedNames(config: ProjectConfig | undefined): Promise<RenderedNames[]> {
+  if (config === undefined) return [];
+  const out: RenderedNames[] = [];
+  for (const env of config.environments) {
+    if (config.kind === 'sops' && env.pathRegex === undefined) continue;
+    const envNames = new Set<string>();
+    const keyPaths = new Set<string>();
+    for (const abs of await filesOf(config, env).catch(() => [])) {
+      try {
+        for (const d of loadDocument(await readText(abs), abs).documents) {
+          for (const [, , key] of flattenTree(d)) keyPaths.add(key);
+          for (const [name] of envVars(d, env.render?.dotenv)) envNames.add(name);
+        }
+      } catch {
+        // A file that does not load (or whose names collide) contributes nothing.
+      }
+    }
+    out.push({ environment: env.name, envNames, keyPaths });
+  }
+  return out;
+}
