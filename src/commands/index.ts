@@ -3,6 +3,7 @@
  * key = command id (use spaces-free ids; `topicSeparator` is a space, so `a:b` is typed `a b`).
  */
 import Access from './access.js';
+import Apply from './apply.js';
 import ConfigImport from './config/import.js';
 import Decrypt from './decrypt.js';
 import Diff from './diff.js';
@@ -15,6 +16,7 @@ import GitTextconv from './git/textconv.js';
 import Guard from './guard.js';
 import Keygen from './keygen.js';
 import Krm from './krm.js';
+import Plan from './plan.js';
 import KustomizeGenerate from './kustomize/generate.js';
 import KustomizeInstallPlugin from './kustomize/install-plugin.js';
 import RecipientsAdd from './recipients/add.js';
@@ -30,6 +32,7 @@ import Validate from './validate.js';
 
 export const commands = {
   access: Access,
+  apply: Apply,
   'config:import': ConfigImport,
   decrypt: Decrypt,
   diff: Diff,
@@ -44,6 +47,7 @@ export const commands = {
   krm: Krm,
   'kustomize:generate': KustomizeGenerate,
   'kustomize:install-plugin': KustomizeInstallPlugin,
+  plan: Plan,
   'recipients:add': RecipientsAdd,
   'recipients:list': RecipientsList,
   'recipients:remove': RecipientsRemove,

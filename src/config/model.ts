@@ -52,6 +52,22 @@ export interface EnvironmentConfig {
    * instead of silently encrypting for fewer keys than SOPS would.
    */
   unsupportedKeys?: string[];
+  /** Rotation policy (`.sealant.yaml` only): values older than this (ms) are due for rotation. */
+  rotateEvery?: number;
+  /** Rotation policy: a data key older than this (ms) is due for rotation. */
+  dataKeyMaxAge?: number;
+  /** Who rotates this environment's values (a team or person; shown in plans). */
+  owner?: string;
+  /** Per-key rotation policies; the first entry whose globs match a key path wins over the environment's. */
+  policies?: KeyPolicy[];
+}
+
+/** A rotation policy for some key paths (dotted globs such as `db.*`). */
+export interface KeyPolicy {
+  keys: string[];
+  /** Milliseconds. */
+  rotateEvery?: number;
+  owner?: string;
 }
 
 /** A loaded configuration file. */

@@ -11,7 +11,8 @@ import { CRYPT_RULE_FIELDS, type CryptRule, type CryptRuleField } from '../forma
 import { parseAgeRecipient } from '../keys/age.js';
 import { recipientCount, type GroupRecipients, type KmsRecipient } from '../keys/datakey.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
-import type { EnvironmentConfig, ProjectConfig } from './model.js';
+import { parseDuration } from './duration.js';
+import type { EnvironmentConfig, KeyPolicy, ProjectConfig } from './model.js';
 import { parseKmsArn } from './recipients.js';
 import { checkRegex } from './regex.js';
 import { schemaProblems } from './schema.js';
@@ -36,6 +37,10 @@ interface RawEnvironment extends RawGroup, Partial<Record<CryptRuleField, string
   schema?: string;
   schemas?: { files: string[]; schema: string }[];
   parity_ignore?: string[];
+  rotate_every?: string;
+  data_key_max_age?: string;
+  owner?: string;
+  policies?: { keys: string[]; rotate_every?: string; owner?: string }[];
   render?: {
     dotenv?: RenderSettings['dotenv'];
     secrets?: (Omit<SecretSpec, 'stripPrefix'> & { strip_prefix?: string })[];
@@ -112,7 +117,23 @@ function environment(y: ConfigYaml, name: string, raw: RawEnvironment): Environm
   if (raw.render !== undefined) env.render = renderSettings(raw.render);
   if (raw.schemas !== undefined) env.schemas = raw.schemas;
   if (raw.parity_ignore !== undefined) env.parityIgnore = raw.parity_ignore;
+  rotationPolicy(env, raw);
   return env;
+}
+
+/** Copies the rotation fields; the schema has already checked each duration's shape. */
+function rotationPolicy(env: EnvironmentConfig, raw: RawEnvironment): void {
+  if (raw.rotate_every !== undefined) env.rotateEvery = parseDuration(raw.rotate_every);
+  if (raw.data_key_max_age !== undefined) env.dataKeyMaxAge = parseDuration(raw.data_key_max_age);
+  if (raw.owner !== undefined) env.owner = raw.owner;
+  if (raw.policies !== undefined) {
+    env.policies = raw.policies.map((p) => {
+      const out: KeyPolicy = { keys: p.keys };
+      if (p.rotate_every !== undefined) out.rotateEvery = parseDuration(p.rotate_every);
+      if (p.owner !== undefined) out.owner = p.owner;
+      return out;
+    });
+  }
 }
 
 function renderSettings(raw: NonNullable<RawEnvironment['render']>): RenderSettings {

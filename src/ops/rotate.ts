@@ -11,7 +11,8 @@ import { CRYPT_RULE_FIELDS, Selector } from '../format/selectors.js';
 import { newDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readText, type OpenedDocument } from './document.js';
+import type { EnvironmentConfig } from '../config/model.js';
 import { groupNames, recipientsOf } from './recipients.js';
 import type { Target } from './targets.js';
 
@@ -27,37 +28,47 @@ export interface RotateOptions {
   concurrency?: number;
 }
 
+/**
+ * Gives an opened (decrypted) document a new data key in place: every value re-encrypted, the
+ * key wrapped for the environment's recipients (or the file's own without an environment), the
+ * environment's rule and `mac_only_encrypted` adopted, fresh `mac` and `lastmodified`.
+ * @returns the recipients the new key is wrapped for.
+ */
+export async function rekeyDocument(opened: OpenedDocument, env: EnvironmentConfig | undefined, sources: KeySources, now: Date): Promise<string[]> {
+  const groups = env?.groups ?? recipientsOf(opened.meta);
+  const threshold = env !== undefined ? env.shamirThreshold : opened.meta.shamirThreshold;
+  const metadata = opened.doc.metadata!;
+  // The environment's rule wins: rotating is how a file adopts a changed selector.
+  const rule = env?.rule ?? opened.meta.rule;
+  const selector = rule === undefined ? opened.selector : new Selector(rule);
+  const macOnlyEncrypted = env?.macOnlyEncrypted ?? opened.meta.macOnlyEncrypted;
+  const dataKey = newDataKey();
+  const wrapped = await wrapDataKey(dataKey, groups, threshold, sources);
+  const macPlain = encryptDocuments(opened.doc.documents, dataKey, { selector, macOnlyEncrypted });
+  const lastmodified = formatLastModified(now);
+  replaceKeyGroups(metadata, wrapped, groups.length > 1 ? (threshold ?? groups.length) : undefined);
+  if (rule !== undefined && (opened.meta.rule?.field !== rule.field || opened.meta.rule?.value !== rule.value)) {
+    for (const f of CRYPT_RULE_FIELDS) deleteMetadataField(metadata, f);
+    setMetadataField(metadata, rule.field, rule.value);
+  }
+  if (macOnlyEncrypted !== opened.meta.macOnlyEncrypted) {
+    if (macOnlyEncrypted) setMetadataField(metadata, 'mac_only_encrypted', true);
+    else deleteMetadataField(metadata, 'mac_only_encrypted');
+  }
+  setMetadataField(metadata, 'lastmodified', lastmodified);
+  setMetadataField(metadata, 'mac', encryptMac(dataKey, macPlain, lastmodified));
+  return groups.flatMap(groupNames);
+}
+
 /** Rotates one file's data key. */
 export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOptions): Promise<RotateResult> {
   const text = await readText(target.file);
   return inFile(target.file, async () => {
     const opened = await openDocument(asEncrypted(loadDocument(text, target.file)), opts.sources);
-    const env = target.environment;
-    const groups = env?.groups ?? recipientsOf(opened.meta);
-    const threshold = env !== undefined ? env.shamirThreshold : opened.meta.shamirThreshold;
-    const metadata = opened.doc.metadata!;
-    // The environment's rule wins: rotating is how a file adopts a changed selector.
-    const rule = env?.rule ?? opened.meta.rule;
-    const selector = rule === undefined ? opened.selector : new Selector(rule);
-    const macOnlyEncrypted = env?.macOnlyEncrypted ?? opened.meta.macOnlyEncrypted;
-    const dataKey = newDataKey();
-    const wrapped = await wrapDataKey(dataKey, groups, threshold, opts.sources);
-    const macPlain = encryptDocuments(opened.doc.documents, dataKey, { selector, macOnlyEncrypted });
-    const lastmodified = formatLastModified(ctx.now());
-    replaceKeyGroups(metadata, wrapped, groups.length > 1 ? (threshold ?? groups.length) : undefined);
-    if (rule !== undefined && (opened.meta.rule?.field !== rule.field || opened.meta.rule?.value !== rule.value)) {
-      for (const f of CRYPT_RULE_FIELDS) deleteMetadataField(metadata, f);
-      setMetadataField(metadata, rule.field, rule.value);
-    }
-    if (macOnlyEncrypted !== opened.meta.macOnlyEncrypted) {
-      if (macOnlyEncrypted) setMetadataField(metadata, 'mac_only_encrypted', true);
-      else deleteMetadataField(metadata, 'mac_only_encrypted');
-    }
-    setMetadataField(metadata, 'lastmodified', lastmodified);
-    setMetadataField(metadata, 'mac', encryptMac(dataKey, macPlain, lastmodified));
+    const recipients = await rekeyDocument(opened, target.environment, opts.sources, ctx.now());
     await writeFileAtomic(target.file, opened.doc.serialize());
-    const result: RotateResult = { file: target.file, recipients: groups.flatMap(groupNames), unwrappedBy: opened.unwrappedBy };
-    if (env !== undefined) result.environment = env.name;
+    const result: RotateResult = { file: target.file, recipients, unwrappedBy: opened.unwrappedBy };
+    if (target.environment !== undefined) result.environment = target.environment.name;
     return result;
   });
 }

@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { contextFor, identityFlag } from '../cli/flags.js';
+import { UsageError } from '../errors.js';
+import { applyPlan, parsePlan, parseValueFlag, type ApplyResult } from '../ops/apply.js';
+import { keySources } from '../ops/context.js';
+
+/** `sealant apply --json` result (public API). */
+export type ApplyCommandResult = ApplyResult;
+
+export default class Apply extends BaseCommand<ApplyCommandResult> {
+  static override summary = 'Carry out a rotation plan: all files or none.';
+  static override description =
+    'Refuses when any file changed since the plan. Computes every new file in memory — rewrap, new data key, new values (generated from the schema\'s x-sealant-generate, or read with --value PATH=@FILE or PATH=- from stdin) — and only then replaces them all. Values are never taken from the command line.';
+  static override examples = [
+    { description: 'Apply a saved plan', command: '<%= config.bin %> <%= command.id %> plan.json' },
+    { description: 'A value with no generator, from a private file', command: "<%= config.bin %> <%= command.id %> plan.json --value 'stripe.key=@/dev/shm/stripe'" },
+    { description: 'Preview the encrypted diff', command: '<%= config.bin %> <%= command.id %> plan.json --dry-run' },
+  ];
+  static override args = { plan: Args.string({ description: 'Plan file written by `sealant plan --out`.', required: true }) };
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'Print the diff it would produce; write nothing.', default: false }),
+    value: Flags.string({ summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.', multiple: true }),
+    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
+    identity: identityFlag(),
+  };
+
+  async run(): Promise<ApplyCommandResult> {
+    const { args, flags } = await this.parse(Apply);
+    const ctx = contextFor((m) => this.warnUser(m));
+    let data: unknown;
+    try {
+      data = JSON.parse(await readFile(args.plan, 'utf8')) as unknown;
+    } catch {
+      throw new UsageError('cannot read the plan (missing or not JSON)', { file: args.plan });
+    }
+    const plan = parsePlan(data);
+    const values = (flags.value ?? []).map(parseValueFlag);
+    const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
+    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => text(process.stdin) });
+    if (!this.jsonEnabled()) {
+      if (result.diff !== undefined) this.log(result.diff.trimEnd());
+      for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);
+      if (result.files.length === 0) this.log('Nothing to apply.');
+    }
+    return result;
+  }
+}

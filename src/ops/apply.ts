@@ -1,0 +1,202 @@
+/**
+ * `sealant apply`: carries out a {@link Plan}. Every file is checked against its planned digest,
+ * and every new file text is computed in memory (rewrap, new data key, new values) before
+ * anything is written; then all files are replaced together ({@link writeFilesAtomic}).
+ * New values come from the CSPRNG (`x-sealant-generate`) or from `--value PATH=@FILE` / `=-`,
+ * never from a command-line literal.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { ExitCode, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
+import type { EnvironmentConfig } from '../config/model.js';
+import { replaceKeyGroups } from '../format/metadata.js';
+import { rekeyDocument } from './rotate.js';
+import { getAtPath, parseTreePath, setAtPath } from '../format/paths.js';
+import { str } from '../format/tree.js';
+import { writeFilesAtomic } from '../fsx/batch.js';
+import { unwrapDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
+import type { Plan, PlanFile } from '../plan/model.js';
+import type { OpsContext } from './context.js';
+import { asEncrypted, inFile, loadDocument, openDocument, type OpenedDocument } from './document.js';
+import { generateValue } from './generate.js';
+import { digestOf } from './plan.js';
+import { refuseUnsupportedKeys } from './encrypt.js';
+import { sealDocument } from './seal.js';
+import { resolveTargets } from './targets.js';
+
+/** A file changed since the plan was made: plan again. */
+export class StalePlanError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('STALE_PLAN', ExitCode.usage, message, options);
+  }
+}
+
+/** Where a `--value` comes from. */
+export interface ValueInput {
+  /** Only for this file (`FILE#PATH=…`); else every planned file with this key path. */
+  file?: string;
+  path: string;
+  from: { kind: 'file'; path: string } | { kind: 'stdin' };
+}
+
+/**
+ * Parses `PATH=@FILE`, `PATH=-`, optionally prefixed `FILE#`.
+ * @throws UsageError for anything else — in particular a literal value, which would end up in
+ * shell history and process listings.
+ */
+export function parseValueFlag(text: string): ValueInput {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError('--value must be PATH=@FILE or PATH=-');
+  const [target, source] = [text.slice(0, eq), text.slice(eq + 1)];
+  const hash = target.lastIndexOf('#');
+  const out: ValueInput = { path: hash === -1 ? target : target.slice(hash + 1), from: { kind: 'stdin' } };
+  if (hash !== -1) out.file = target.slice(0, hash);
+  if (source === '-') return out;
+  if (source.startsWith('@') && source.length > 1) return { ...out, from: { kind: 'file', path: source.slice(1) } };
+  throw new UsageError('--value takes the value from a file (PATH=@FILE) or stdin (PATH=-), never from the command line', { hint: 'write the value to a private file, or pipe it in' });
+}
+
+/**
+ * Checks that `data` is a version-1 plan (the shape `sealant plan --out` writes).
+ * @throws UsageError when it is not.
+ */
+export function parsePlan(data: unknown): Plan {
+  const p = data as Partial<Plan> | null;
+  if (p === null || typeof p !== 'object' || p.version !== 1 || !Array.isArray(p.files)) throw new UsageError('not a sealant plan (version 1)', { hint: 'create one with `sealant plan --out plan.json`' });
+  for (const f of p.files) {
+    if (typeof f.file !== 'string' || typeof f.digest !== 'string' || !Array.isArray(f.actions) || !Array.isArray(f.values)) throw new UsageError('malformed plan entry', { file: String(f.file) });
+  }
+  return p as Plan;
+}
+
+export interface ApplyOptions {
+  sources: KeySources;
+  dryRun?: boolean;
+  values?: readonly ValueInput[];
+  /** Reads stdin (once) for `PATH=-`. */
+  readStdin?: () => Promise<string>;
+  configPath?: string;
+}
+
+export interface ApplyFileResult {
+  file: string;
+  actions: PlanFile['actions'];
+  /** Key paths that got a new value, and how. */
+  values: { path: string; source: 'generated' | 'input' }[];
+}
+
+export interface ApplyResult {
+  dryRun: boolean;
+  files: ApplyFileResult[];
+  /** `--dry-run`: unified diff of the encrypted files. */
+  diff?: string;
+}
+
+/** One trailing newline is dropped: editors and `echo` add it, secrets rarely mean it. */
+const chomp = (s: string) => s.replace(/\r?\n$/, '');
+
+async function readInputs(inputs: readonly ValueInput[], ctx: OpsContext, opts: ApplyOptions): Promise<Map<ValueInput, string>> {
+  const out = new Map<ValueInput, string>();
+  if (inputs.filter((i) => i.from.kind === 'stdin').length > 1) throw new UsageError('only one --value may read stdin');
+  for (const i of inputs) {
+    if (i.from.kind === 'stdin') {
+      if (opts.readStdin === undefined) throw new UsageError('stdin is not available for --value PATH=-');
+      out.set(i, chomp(await opts.readStdin()));
+    } else {
+      try {
+        out.set(i, chomp(await readFile(resolve(ctx.cwd, i.from.path), 'utf8')));
+      } catch {
+        throw new UsageError(`cannot read the --value file for ${i.path}`, { file: i.from.path });
+      }
+    }
+  }
+  return out;
+}
+
+function newValueFor(f: PlanFile, path: string, inputs: Map<ValueInput, string>): { value: string; source: 'generated' | 'input' } {
+  const v = f.values.find((x) => x.path === path)!;
+  const given = [...inputs].find(([i]) => i.path === path && (i.file === undefined || i.file === f.file));
+  if (given !== undefined) return { value: given[1], source: 'input' };
+  if (v.generate !== undefined) return { value: generateValue(v.generate), source: 'generated' };
+  throw new UsageError(`no new value for ${path}`, { file: f.file, hint: `give one with --value '${path}=@FILE' (or =- for stdin)` });
+}
+
+function setValues(opened: OpenedDocument, f: PlanFile, inputs: Map<ValueInput, string>): ApplyFileResult['values'] {
+  return f.values.map((v) => {
+    const path = parseTreePath(v.path);
+    const existing = getAtPath(opened.doc.documents, path);
+    const { value, source } = newValueFor(f, v.path, inputs);
+    setAtPath(opened.doc.documents[0]!, path, str(value, existing?.kind === 'scalar' ? existing.style : undefined));
+    return { path: v.path, source };
+  });
+}
+
+async function wrapFor(env: EnvironmentConfig, dataKey: Uint8Array, opened: { doc: OpenedDocument['doc']; meta: OpenedDocument['meta'] }, sources: KeySources, keepStanzas: boolean): Promise<void> {
+  const reuse = keepStanzas && opened.meta.keyGroups.length === 1 ? opened.meta.keyGroups[0] : undefined;
+  const wrapped = await wrapDataKey(dataKey, env.groups, env.shamirThreshold, sources, reuse);
+  replaceKeyGroups(opened.doc.metadata!, wrapped, env.groups.length > 1 ? (env.shamirThreshold ?? env.groups.length) : undefined);
+}
+
+/** The new text of one file (nothing written). */
+async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ctx: OpsContext, opts: ApplyOptions, inputs: Map<ValueInput, string>): Promise<{ text: string; values: ApplyFileResult['values'] }> {
+  refuseUnsupportedKeys(env);
+  const enc = asEncrypted(loadDocument(text, f.file));
+  const rotateKey = f.actions.includes('rotate-data-key');
+  if (!rotateKey && f.values.length === 0) {
+    // Rewrap only, as `updatekeys`: values, mac and lastmodified stay.
+    const { dataKey } = await unwrapDataKey(enc.meta, opts.sources);
+    await wrapFor(env, dataKey, enc, opts.sources, true);
+    return { text: enc.doc.serialize(), values: [] };
+  }
+  const opened = await openDocument(enc, opts.sources);
+  const values = setValues(opened, f, inputs);
+  if (!rotateKey) {
+    sealDocument(opened, text, ctx.now());
+    if (f.actions.includes('rewrap')) await wrapFor(env, opened.dataKey, opened, opts.sources, true);
+    return { text: opened.doc.serialize(), values };
+  }
+  // A new data key: every ciphertext changes, exactly as `rotate` does it.
+  await rekeyDocument(opened, env, opts.sources, ctx.now());
+  return { text: opened.doc.serialize(), values };
+}
+
+async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<Map<string, EnvironmentConfig>> {
+  const { targets } = await resolveTargets(ctx, { files: plan.files.map((f) => f.file), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+  const out = new Map<string, EnvironmentConfig>();
+  for (const [i, t] of targets.entries()) {
+    const f = plan.files[i]!;
+    if (t.environment!.name !== f.environment) throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, { file: f.file, hint: 'run `sealant plan` again' });
+    out.set(f.file, t.environment!);
+  }
+  return out;
+}
+
+/**
+ * Applies `plan`: all files or none.
+ * @throws StalePlanError (exit 2) when a file's bytes or environment changed since the plan;
+ * UsageError for a missing/unreadable `--value` or a value with no generator; NoKeyError (128)
+ * when no identity opens a file; MacMismatchError (51); WriteError (3) when a file cannot be
+ * replaced (then no file changed, except in the window documented in `fsx/batch.ts`).
+ */
+export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<ApplyResult> {
+  const inputs = await readInputs(opts.values ?? [], ctx, opts);
+  const envs = await environmentsOf(plan, ctx, opts);
+  const writes: { file: string; data: string; before: string }[] = [];
+  const files: ApplyFileResult[] = [];
+  for (const f of plan.files) {
+    const abs = resolve(ctx.cwd, f.file);
+    const bytes = await readFile(abs).catch(() => undefined);
+    if (bytes === undefined || digestOf(bytes) !== f.digest) throw new StalePlanError('file changed since the plan was made', { file: f.file, hint: 'run `sealant plan` again' });
+    const before = bytes.toString('utf8');
+    const out = await inFile(f.file, () => computeFile(f, envs.get(f.file)!, before, ctx, opts, inputs));
+    writes.push({ file: abs, data: out.text, before });
+    files.push({ file: f.file, actions: f.actions, values: out.values });
+  }
+  if (opts.dryRun === true) {
+    const diff = writes.map((w, i) => createTwoFilesPatch(`a/${plan.files[i]!.file}`, `b/${plan.files[i]!.file}`, w.before, w.data)).join('');
+    return { dryRun: true, files, diff };
+  }
+  await writeFilesAtomic(writes);
+  return { dryRun: false, files };
+}

@@ -1,0 +1,77 @@
+/**
+ * Showing a {@link Plan}: a terraform-like summary, then per file the expected diff of its
+ * recipients and of its redacted value tree. Pure text; values are never shown, only key paths.
+ */
+import { createTwoFilesPatch } from 'diff';
+import type { Plan, PlanFile, PlanValue } from './model.js';
+
+/** The one-line description of a value to replace (`~ db.password  age 213d > 90d  owner team-db  → new value required`). */
+export function valueLine(v: PlanValue): string {
+  const how = v.generate !== undefined ? `→ generate ${v.generate.length} ${v.generate.alphabet}` : '→ new value required';
+  return `~ ${v.path}  ${v.reason}${v.owner === undefined ? '' : `  owner ${v.owner}`}  ${how}`;
+}
+
+/**
+ * Unified diff of the `sops` recipients and of the redacted values (`<redacted>` before,
+ * `<new: …>` after) that applying `f` should produce.
+ */
+export function expectedDiff(f: Pick<PlanFile, 'file' | 'actions' | 'values'>, recipients: readonly string[], wanted: readonly string[], allPaths: readonly string[]): string {
+  const rotating = new Set(f.values.map((v) => v.path));
+  const newKey = f.actions.includes('rotate-data-key');
+  const before = [
+    'sops:',
+    ...recipients.map((r) => `  recipient: ${r}`),
+    `  data_key: current`,
+    ...allPaths.map((p) => `${p}: <redacted>`),
+  ];
+  const after = [
+    'sops:',
+    ...(f.actions.includes('rewrap') ? wanted : recipients).map((r) => `  recipient: ${r}`),
+    `  data_key: ${newKey ? 'new' : 'current'}`,
+    ...allPaths.map((p) => `${p}: ${rotating.has(p) ? '<new value>' : newKey ? '<redacted, re-encrypted>' : '<redacted>'}`),
+  ];
+  return createTwoFilesPatch(`a/${f.file}`, `b/${f.file}`, `${before.join('\n')}\n`, `${after.join('\n')}\n`, undefined, undefined, { context: 3 });
+}
+
+function summaryLines(plan: Plan): string[] {
+  const s = plan.summary;
+  if (s.files === 0) return ['No changes. Every file matches its environment\'s recipients and rotation policy.'];
+  const lines = [`Plan: ${s.rewrap} to rewrap, ${s.rotateDataKey} data key(s) to rotate, ${s.values} value(s) to replace in ${s.rotateValues} file(s).`];
+  for (const [env, c] of Object.entries(s.byEnvironment)) lines.push(`  ${env}: ${c.rewrap} rewrap, ${c.rotateDataKey} rotate-data-key, ${c.values} value(s)`);
+  return lines;
+}
+
+function offboardingLines(plan: Plan): string[] {
+  if (plan.offboarding === undefined) return [];
+  if (plan.offboarding.length === 0) return ['', 'Offboarding: the recipient(s) could read nothing in these files.'];
+  const lines = ['', 'Offboarding:'];
+  for (const e of plan.offboarding) {
+    lines.push(`  ${e.recipient} could read ${e.environment}/${e.file}${e.since === undefined ? '' : ` since ${e.since}`}${e.currentKeyExposed ? ' (holds the current data key)' : ''}`);
+    for (const k of e.keys) lines.push(`    - ${k}`);
+  }
+  return lines;
+}
+
+/** The plan for a terminal. */
+export function renderHuman(plan: Plan): string {
+  const lines = summaryLines(plan);
+  for (const f of plan.files) {
+    lines.push('', `# ${f.file} (${f.environment}): ${f.actions.join(', ')}`, ...f.reasons.map((r) => `  ${r}`));
+    lines.push(...f.values.map((v) => `  ${valueLine(v)}`));
+    if (f.expectedDiff !== undefined) lines.push(f.expectedDiff.trimEnd());
+  }
+  lines.push(...offboardingLines(plan), ...plan.warnings.map((w) => `warning: ${w}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The plan as Markdown (for a pull request or an issue). */
+export function renderMarkdown(plan: Plan): string {
+  const lines = ['## sealant rotation plan', '', ...summaryLines(plan)];
+  for (const f of plan.files) {
+    lines.push('', `### \`${f.file}\` (${f.environment})`, '', `Actions: ${f.actions.map((a) => `\`${a}\``).join(', ')}`, '');
+    lines.push(...f.reasons.map((r) => `- ${r}`), ...f.values.map((v) => `- \`${valueLine(v)}\``));
+    if (f.expectedDiff !== undefined) lines.push('', '```diff', f.expectedDiff.trimEnd(), '```');
+  }
+  lines.push(...offboardingLines(plan), ...plan.warnings.map((w) => `> warning: ${w}`));
+  return `${lines.join('\n')}\n`;
+}

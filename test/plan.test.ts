@@ -1,0 +1,204 @@
+/**
+ * Rotation plans end to end in real git repositories with backdated commits: a compliant repo
+ * plans nothing, old values are due, offboarding a recipient rotates the data key and the values
+ * it could read, and `apply` refuses stale plans and changes all files or none.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Plan } from '../src/plan/index.js';
+import { runCli } from './helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sealant-plan-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+
+interface Key {
+  file: string;
+  recipient: string;
+}
+
+function newKey(name: string): Key {
+  const file = join(root, `${name}.txt`);
+  execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
+  return { file, recipient: /public key: (age1[0-9a-z]+)/.exec(readFileSync(file, 'utf8'))![1]! };
+}
+
+const alice = newKey('alice');
+const bob = newKey('bob');
+const DAY = 86_400_000;
+
+function git(repo: string, args: string[], daysAgo = 0): string {
+  const date = new Date(Date.now() - daysAgo * DAY).toISOString();
+  return execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
+}
+
+function config(recipients: Key[], extra: string[] = []): string {
+  return ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${recipients.map((k) => k.recipient).join(', ')}]`, '    schema: schema.json', ...extra, ''].join('\n');
+}
+
+const SCHEMA = JSON.stringify({
+  type: 'object',
+  properties: { db: { type: 'object', properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } } }, api: { type: 'object' } },
+});
+
+async function sealant(repo: string, args: string[], key: Key = alice, input?: string) {
+  return runCli(args, { cwd: repo, env: { SOPS_AGE_KEY_FILE: key.file }, ...(input === undefined ? {} : { input }) });
+}
+
+async function newRepo(recipients: Key[], extra: string[] = [], files = ['dev/app.yaml']): Promise<string> {
+  const repo = mkdtempSync(join(root, 'repo-'));
+  git(repo, ['init', '-q']);
+  writeFileSync(join(repo, '.sealant.yaml'), config(recipients, extra));
+  writeFileSync(join(repo, 'schema.json'), SCHEMA);
+  mkdirSync(join(repo, 'dev'));
+  for (const f of files) {
+    writeFileSync(join(repo, f), 'db:\n    password: hunter2\napi:\n    token: t0ken\n');
+    const r = await sealant(repo, ['encrypt', '--in-place', f]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  return repo;
+}
+
+function commit(repo: string, message: string, daysAgo: number): void {
+  git(repo, ['add', '-A'], daysAgo);
+  git(repo, ['commit', '-q', '-m', message], daysAgo);
+}
+
+async function plan(repo: string, args: string[] = []): Promise<Plan> {
+  const r = await sealant(repo, ['plan', '--json', ...args]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return (JSON.parse(r.stdout) as { result: Plan }).result;
+}
+
+async function decrypted(repo: string, file: string, key: Key = alice): Promise<string> {
+  const r = await sealant(repo, ['decrypt', file], key);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+describe('rotation plans', () => {
+  test('a compliant repository gives an empty plan', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d', '    data_key_max_age: 1y']);
+    commit(repo, 'init', 10);
+    const p = await plan(repo);
+    assert.deepEqual(p.files, []);
+    assert.equal(p.summary.files, 0);
+    const human = await sealant(repo, ['plan']);
+    assert.match(human.stdout, /No changes/);
+  });
+
+  test('a value older than rotate_every is due, with its owner and generator', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d', '    owner: team-app', '    policies:', '      - keys: ["db.*"]', '        owner: team-db']);
+    commit(repo, 'init', 213);
+    const p = await plan(repo);
+    assert.equal(p.files.length, 1);
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rotate-values']);
+    const pw = f.values.find((v) => v.path === 'db.password')!;
+    assert.match(pw.reason, /age 213d > 90d/);
+    assert.equal(pw.owner, 'team-db');
+    assert.deepEqual(pw.generate, { length: 24, alphabet: 'hex' });
+    assert.equal(pw.needsInput, false);
+    const token = f.values.find((v) => v.path === 'api.token')!;
+    assert.equal(token.owner, 'team-app');
+    assert.equal(token.needsInput, true);
+    const human = await sealant(repo, ['plan']);
+    assert.match(human.stdout, /~ db\.password {2}age 213d > 90d {2}owner team-db/);
+    assert.match(human.stdout, /^-db\.password: <redacted>$/m);
+    assert.match(human.stdout, /^\+db\.password: <new value>$/m);
+    assert.doesNotMatch(human.stdout, /hunter2|t0ken/);
+    const md = await sealant(repo, ['plan', '--format', 'markdown']);
+    assert.match(md.stdout, /^## sealant rotation plan/m);
+    assert.match(md.stdout, /```diff/);
+  });
+
+  test('offboarding: plan lists what B could read; apply rotates the data key and values', async () => {
+    const repo = await newRepo([alice, bob]);
+    commit(repo, 'one', 30);
+    writeFileSync(join(repo, 'README.md'), 'x\n');
+    commit(repo, 'two', 20);
+    const set = await sealant(repo, ['set', 'dev/app.yaml', '["api"]["other"]', '"v2"']);
+    assert.equal(set.code, 0, set.stderr);
+    commit(repo, 'three', 10);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await plan(repo, ['--offboard', bob.recipient, '--out', 'plan.json']);
+    assert.equal(p.files.length, 1);
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
+    assert.deepEqual(f.removeRecipients, [bob.recipient]);
+    assert.deepEqual(f.values.map((v) => v.path).sort(), ['api.other', 'api.token', 'db.password']);
+    assert.equal(f.values.find((v) => v.path === 'db.password')!.needsInput, false);
+    const exp = p.offboarding!;
+    assert.equal(exp.length, 1);
+    assert.equal(exp[0]!.file, 'dev/app.yaml');
+    assert.ok(exp[0]!.since !== undefined);
+    assert.ok(exp[0]!.keys.includes('db.password'));
+    const before = await decrypted(repo, 'dev/app.yaml');
+
+    const missing = await sealant(repo, ['apply', 'plan.json']);
+    assert.equal(missing.code, 2, missing.stderr);
+    const literal = await sealant(repo, ['apply', 'plan.json', '--value', 'api.token=secret']);
+    assert.equal(literal.code, 2);
+    assert.match(literal.stderr, /never from the command line/);
+
+    writeFileSync(join(root, 'other.txt'), 'new-other\n');
+    const dry = await sealant(repo, ['apply', 'plan.json', '--dry-run', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'], alice, 'new-token\n');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^--- a\/dev\/app\.yaml/m);
+    assert.equal(await decrypted(repo, 'dev/app.yaml'), before);
+
+    const r = await sealant(repo, ['apply', 'plan.json', '--json', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'], alice, 'new-token\n');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((await sealant(repo, ['decrypt', 'dev/app.yaml'], bob)).code, 128);
+    const after = await decrypted(repo, 'dev/app.yaml');
+    assert.match(after, /token: new-token\n/);
+    assert.match(after, /other: new-other\n/);
+    assert.match(after, /password: [0-9a-f]{24}\n/);
+    assert.doesNotMatch(after, /hunter2/);
+    assert.doesNotMatch(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), new RegExp(bob.recipient));
+    commit(repo, 'rotated', 0);
+    const again = await plan(repo, ['--offboard', bob.recipient]);
+    assert.deepEqual(again.files, []);
+  });
+
+  test('a stale plan is refused', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d']);
+    commit(repo, 'init', 200);
+    await plan(repo, ['--out', 'plan.json']);
+    assert.equal((await sealant(repo, ['set', 'dev/app.yaml', '["api"]["token"]', '"changed"'])).code, 0);
+    const r = await sealant(repo, ['apply', 'plan.json', '--json']);
+    assert.equal(r.code, 2);
+    assert.equal((JSON.parse(r.stdout) as { code: string }).code, 'STALE_PLAN');
+  });
+
+  test('a failure during apply leaves every file byte-identical', async () => {
+    const repo = await newRepo([alice, bob], [], ['dev/a.yaml', 'dev/b.yaml']);
+    commit(repo, 'init', 5);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await plan(repo, ['--offboard', bob.recipient, '--out', 'plan.json']);
+    assert.equal(p.files.length, 2);
+    const snapshot = () => ['dev/a.yaml', 'dev/b.yaml'].map((f) => readFileSync(join(repo, f), 'utf8'));
+    const before = snapshot();
+    writeFileSync(join(root, 'tok.txt'), 'tok\n');
+    const bad = await sealant(repo, ['apply', 'plan.json', '--value', `dev/a.yaml#api.token=@${join(root, 'tok.txt')}`, '--value', `dev/b.yaml#api.token=@${join(root, 'missing.txt')}`]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.deepEqual(snapshot(), before);
+    chmodSync(join(repo, 'dev/b.yaml'), 0o444);
+    const ro = await sealant(repo, ['apply', 'plan.json', '--json', '--value', `api.token=@${join(root, 'tok.txt')}`]);
+    assert.equal(ro.code, 3, ro.stdout);
+    assert.deepEqual(snapshot(), before);
+    assert.equal(execFileSync('ls', ['-a', join(repo, 'dev')], { encoding: 'utf8' }).includes('.sealant-tmp-'), false);
+    chmodSync(join(repo, 'dev/b.yaml'), 0o644);
+    const ok = await sealant(repo, ['apply', 'plan.json', '--value', `api.token=@${join(root, 'tok.txt')}`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    for (const f of ['dev/a.yaml', 'dev/b.yaml']) assert.equal((await sealant(repo, ['decrypt', f], bob)).code, 128);
+  });
+});
