@@ -178,6 +178,26 @@ describe('rotation plans', () => {
     assert.equal((JSON.parse(r.stdout) as { code: string }).code, 'STALE_PLAN');
   });
 
+  test('apply produces exactly the diff the plan predicted, and refuses a plan whose prediction it cannot meet', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d']);
+    commit(repo, 'init', 200);
+    await plan(repo, ['--out', 'plan.json']);
+    const saved = JSON.parse(readFileSync(join(repo, 'plan.json'), 'utf8')) as { files: { expectedDiff?: string }[] };
+    assert.ok(saved.files.length > 0 && saved.files.every((f) => typeof f.expectedDiff === 'string' && f.expectedDiff.includes('<new value>')));
+    // A prediction apply cannot meet: one replaced value shown as merely re-encrypted.
+    const tampered = { ...saved, files: saved.files.map((f) => ({ ...f, expectedDiff: f.expectedDiff!.replace('<new value>', '<redacted, re-encrypted>') })) };
+    assert.notDeepEqual(tampered, saved);
+    writeFileSync(join(repo, 'tampered.json'), JSON.stringify(tampered));
+    const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
+    const refused = await sealant(repo, ['apply', 'tampered.json', '--json', '--value', 'api.token=-'], alice, 'new-token');
+    assert.notEqual(refused.code, 0);
+    assert.equal((JSON.parse(refused.stdout) as { code: string }).code, 'PLAN_MISMATCH');
+    assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before, 'nothing written');
+    const applied = await sealant(repo, ['apply', 'plan.json', '--value', 'api.token=-'], alice, 'new-token');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(await decrypted(repo, 'dev/app.yaml'), /token: new-token/);
+  });
+
   test('a failure during apply leaves every file byte-identical', async () => {
     const repo = await newRepo([alice, bob], [], ['dev/a.yaml', 'dev/b.yaml']);
     commit(repo, 'init', 5);

@@ -24,6 +24,10 @@ import { digestOf } from './plan.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
 import { sealDocument } from './seal.js';
 import { resolveTargets } from './targets.js';
+import { groupNames } from './recipients.js';
+import { redactedDiff } from '../plan/render.js';
+import { readSide, type Side } from '../review/semantic.js';
+import { formatFromPath } from '../stores/index.js';
 
 /** A file changed since the plan was made: plan again. */
 export class StalePlanError extends SealantError {
@@ -179,6 +183,43 @@ async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): 
  * when no identity opens a file; MacMismatchError (51); WriteError (3) when a file cannot be
  * replaced (then no file changed, except in the window documented in `fsx/batch.ts`).
  */
+/**
+ * What apply really produced, in the plan's redacted form, read from the file's text before and
+ * after (no key needed): recipients from the metadata; a new data key when the stanza of a
+ * recipient present on both sides changed; per key path whether its stored form stayed, got a
+ * new value (`setPaths`) or was only re-encrypted.
+ */
+export function observedDiff(file: string, before: string, after: string, setPaths: ReadonlySet<string>): string {
+  const format = formatFromPath(file);
+  const a = readSide(before, file, format);
+  const b = readSide(after, file, format);
+  const recipients = (side: Side) => (side.meta?.keyGroups ?? []).flatMap(groupNames);
+  const stanzas = (side: Side) =>
+    new Map((side.meta?.keyGroups ?? []).flatMap((g) => [...g.age.map((s) => [s.recipient, s.enc] as const), ...g.kms.map((s) => [s.arn, s.enc] as const), ...g.pgp.map((s) => [s.fp, s.enc] as const)]));
+  const encA = stanzas(a);
+  const encB = stanzas(b);
+  const shared = [...encA.keys()].filter((k) => encB.has(k));
+  const same = (p: string) => {
+    const x = a.leaves.get(p);
+    const y = b.leaves.get(p);
+    return x !== undefined && y !== undefined && x.ciphertext === y.ciphertext && (x.plain === undefined ? y.plain === undefined : y.plain !== undefined && x.plain.equals(y.plain));
+  };
+  const paths = [...a.leaves.keys()];
+  const encrypted = paths.filter((p) => a.leaves.get(p)?.encrypted === true);
+  const newKey = shared.length > 0 ? shared.some((k) => encA.get(k) !== encB.get(k)) : encrypted.length > 0 && encrypted.every((p) => !same(p));
+  return redactedDiff(file, paths, recipients(a), { recipients: recipients(b), newKey, mark: (p) => (same(p) ? '<redacted>' : setPaths.has(p) ? '<new value>' : '<redacted, re-encrypted>') });
+}
+
+/** Apply would produce another change than the plan showed (nothing is written). */
+export class PlanMismatchError extends SealantError {
+  constructor(file: string) {
+    super('PLAN_MISMATCH', ExitCode.generic, 'applying the plan would change this file differently than the plan predicted; nothing was written', {
+      file,
+      hint: 'the repository or config changed since planning: run `sealant plan` again and review it',
+    });
+  }
+}
+
 export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<ApplyResult> {
   const inputs = await readInputs(opts.values ?? [], ctx, opts);
   const envs = await environmentsOf(plan, ctx, opts);
@@ -190,6 +231,11 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
     if (bytes === undefined || digestOf(bytes) !== f.digest) throw new StalePlanError('file changed since the plan was made', { file: f.file, hint: 'run `sealant plan` again' });
     const before = bytes.toString('utf8');
     const out = await inFile(f.file, () => computeFile(f, envs.get(f.file)!, before, ctx, opts, inputs));
+    // The plan is a promise: apply exactly the change it showed, or nothing at all.
+    if (f.expectedDiff !== undefined) {
+      const observed = observedDiff(f.file, before, out.text, new Set(out.values.map((v) => v.path)));
+      if (observed !== f.expectedDiff) throw new PlanMismatchError(f.file);
+    }
     writes.push({ file: abs, data: out.text, before });
     files.push({ file: f.file, actions: f.actions, values: out.values });
   }

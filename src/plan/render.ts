@@ -5,6 +5,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { Plan, PlanFile, PlanValue } from './model.js';
 
+
 /** The one-line description of a value to replace (`~ db.password  age 213d > 90d  owner team-db  → new value required`). */
 export function valueLine(v: PlanValue): string {
   const how = v.generate !== undefined ? `→ generate ${v.generate.length} ${v.generate.alphabet}` : '→ new value required';
@@ -18,19 +19,21 @@ export function valueLine(v: PlanValue): string {
 export function expectedDiff(f: Pick<PlanFile, 'file' | 'actions' | 'values'>, recipients: readonly string[], wanted: readonly string[], allPaths: readonly string[]): string {
   const rotating = new Set(f.values.map((v) => v.path));
   const newKey = f.actions.includes('rotate-data-key');
-  const before = [
-    'sops:',
-    ...recipients.map((r) => `  recipient: ${r}`),
-    `  data_key: current`,
-    ...allPaths.map((p) => `${p}: <redacted>`),
-  ];
-  const after = [
-    'sops:',
-    ...(f.actions.includes('rewrap') ? wanted : recipients).map((r) => `  recipient: ${r}`),
-    `  data_key: ${newKey ? 'new' : 'current'}`,
-    ...allPaths.map((p) => `${p}: ${rotating.has(p) ? '<new value>' : newKey ? '<redacted, re-encrypted>' : '<redacted>'}`),
-  ];
-  return createTwoFilesPatch(`a/${f.file}`, `b/${f.file}`, `${before.join('\n')}\n`, `${after.join('\n')}\n`, undefined, undefined, { context: 3 });
+  return redactedDiff(f.file, allPaths, recipients, {
+    recipients: f.actions.includes('rewrap') ? wanted : recipients,
+    newKey,
+    mark: (p) => (rotating.has(p) ? '<new value>' : newKey ? '<redacted, re-encrypted>' : '<redacted>'),
+  });
+}
+
+/**
+ * The redacted before/after view both the plan ({@link expectedDiff}) and apply (what it really
+ * produced) render, so the two can be compared line for line.
+ */
+export function redactedDiff(file: string, paths: readonly string[], recipientsBefore: readonly string[], after: { recipients: readonly string[]; newKey: boolean; mark: (path: string) => string }): string {
+  const before = ['sops:', ...recipientsBefore.map((r) => `  recipient: ${r}`), '  data_key: current', ...paths.map((p) => `${p}: <redacted>`)];
+  const next = ['sops:', ...after.recipients.map((r) => `  recipient: ${r}`), `  data_key: ${after.newKey ? 'new' : 'current'}`, ...paths.map((p) => `${p}: ${after.mark(p)}`)];
+  return createTwoFilesPatch(`a/${file}`, `b/${file}`, `${before.join('\n')}\n`, `${next.join('\n')}\n`, undefined, undefined, { context: 3 });
 }
 
 function summaryLines(plan: Plan): string[] {
