@@ -15,6 +15,7 @@ import { fingerprinter } from '../src/review/keyed.js';
 import { renderMarkdown } from '../src/review/render.js';
 import { reviewFile, type FileReview } from '../src/review/semantic.js';
 import { runCli } from './helpers/cli.js';
+import { newAgeKey, type Key } from './helpers/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-diff-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -22,16 +23,7 @@ process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 const CANARY = 'canary-7f3e9a-do-not-print';
 const CANARY2 = 'canary-b41d22-also-secret';
 
-interface Key {
-  file: string;
-  recipient: string;
-}
-
-function newKey(name: string): Key {
-  const file = join(root, `${name}.txt`);
-  execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
-  return { file, recipient: /public key: (age1[0-9a-z]+)/.exec(readFileSync(file, 'utf8'))![1]! };
-}
+const newKey = (name: string): Key => newAgeKey(root, name);
 
 const alice = newKey('alice');
 const bob = newKey('bob');

@@ -10,20 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli } from './helpers/cli.js';
+import { newAgeKey, type Key } from './helpers/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-envs-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-interface Key {
-  file: string;
-  recipient: string;
-}
-
-function newKey(name: string): Key {
-  const file = join(root, `${name}.txt`);
-  execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
-  return { file, recipient: /public key: (age1[0-9a-z]+)/.exec(readFileSync(file, 'utf8'))![1]! };
-}
+const newKey = (name: string): Key => newAgeKey(root, name);
 
 const alice = newKey('alice');
 const bob = newKey('bob');

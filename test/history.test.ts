@@ -15,28 +15,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { exposure, fileHistory, type FileHistory } from '../src/history/index.js';
 import { parseLog } from '../src/history/log.js';
 import { runCli } from './helpers/cli.js';
-import { sourcesFromFiles } from './helpers/keys.js';
+import { sourcesFromFiles, newAgeKey, type Key } from './helpers/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-history-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-interface Key {
-  file: string;
-  recipient: string;
-}
-
-function newKey(name: string): Key {
-  const file = join(root, `${name}.txt`);
-  execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
-  return { file, recipient: /public key: (age1[0-9a-z]+)/.exec(readFileSync(file, 'utf8'))![1]! };
-}
+const newKey = (name: string): Key => newAgeKey(root, name);
 
 const alice = newKey('alice');
 const bob = newKey('bob');

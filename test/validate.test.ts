@@ -17,20 +17,12 @@ import { findParityGaps } from '../src/schema/parity.js';
 import { githubLine, humanLine } from '../src/schema/report.js';
 import { yamlStore } from '../src/stores/yaml.js';
 import { runCli, ROOT } from './helpers/cli.js';
+import { newAgeKey, type Key } from './helpers/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-validate-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-interface Key {
-  file: string;
-  recipient: string;
-}
-
-function newKey(name: string): Key {
-  const file = join(root, `${name}.txt`);
-  execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
-  return { file, recipient: /public key: (age1[0-9a-z]+)/.exec(readFileSync(file, 'utf8'))![1]! };
-}
+const newKey = (name: string): Key => newAgeKey(root, name);
 
 const alice = newKey('alice');
 const bob = newKey('bob');
