@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Plan } from '../src/plan/index.js';
 import { runCli } from './helpers/cli.js';
-import { newAgeKey, type Key } from './helpers/keys.js';
+import { newAgeKey, sourcesFromFiles, type Key } from './helpers/keys.js';
+import { applyPlan, parsePlan } from '../src/ops/apply.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-plan-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -188,6 +189,25 @@ describe('rotation plans', () => {
     const applied = await sealant(repo, ['apply', 'plan.json', '--value', 'api.token=-'], alice, 'new-token');
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(await decrypted(repo, 'dev/app.yaml'), /token: new-token/);
+  });
+
+  test('a value nobody supplied is asked for through the prompt (a hidden TTY prompt in the CLI)', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d']);
+    commit(repo, 'init', 200);
+    await plan(repo, ['--out', 'plan.json']);
+    const asked: string[] = [];
+    const ctx = { env: {}, cwd: repo, now: () => new Date(), warn: () => undefined };
+    const planData = parsePlan(JSON.parse(readFileSync(join(repo, 'plan.json'), 'utf8')));
+    const result = await applyPlan(planData, ctx, {
+      sources: await sourcesFromFiles(alice.file),
+      prompt: async (file, path) => {
+        asked.push(`${file}#${path}`);
+        return 'prompted-token';
+      },
+    });
+    assert.deepEqual(asked, ['dev/app.yaml#api.token'], 'only the value without a generator is asked for');
+    assert.deepEqual(result.files[0]!.values.map((v) => `${v.path}:${v.source}`).sort(), ['api.token:input', 'db.password:generated']);
+    assert.match(await decrypted(repo, 'dev/app.yaml'), /token: prompted-token/);
   });
 
   test('a failure during apply leaves every file byte-identical', async () => {

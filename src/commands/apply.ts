@@ -39,7 +39,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     const plan = parsePlan(data);
     const values = (flags.value ?? []).map(parseValueFlag);
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
-    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => text(process.stdin) });
+    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => text(process.stdin), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
     if (!this.jsonEnabled()) {
       if (result.diff !== undefined) this.log(result.diff.trimEnd());
       for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);
@@ -47,4 +47,35 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     }
     return result;
   }
+}
+
+/**
+ * Reads one line from the terminal without echoing it (the value is a secret: it must not stay
+ * on screen or in the scrollback).
+ */
+function hiddenPrompt(file: string, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(`new value for ${path} in ${file} (input hidden): `);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err === undefined) resolve(value);
+      else reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }

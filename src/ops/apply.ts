@@ -41,7 +41,7 @@ export interface ValueInput {
   /** Only for this file (`FILE#PATH=…`); else every planned file with this key path. */
   file?: string;
   path: string;
-  from: { kind: 'file'; path: string } | { kind: 'stdin' };
+  from: { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'prompt' };
 }
 
 /**
@@ -80,6 +80,11 @@ export interface ApplyOptions {
   values?: readonly ValueInput[];
   /** Reads stdin (once) for `PATH=-`. */
   readStdin?: () => Promise<string>;
+  /**
+   * Asks for a value no `--value` gives and no generator can make (a hidden prompt on a TTY).
+   * Without it such a value is an error.
+   */
+  prompt?: (file: string, path: string) => Promise<string>;
   configPath?: string;
 }
 
@@ -107,15 +112,28 @@ async function readInputs(inputs: readonly ValueInput[], ctx: OpsContext, opts: 
     if (i.from.kind === 'stdin') {
       if (opts.readStdin === undefined) throw new UsageError('stdin is not available for --value PATH=-');
       out.set(i, chomp(await opts.readStdin()));
-    } else {
+    } else if (i.from.kind === 'file') {
+      const from = i.from.path;
       try {
-        out.set(i, chomp(await readFile(resolve(ctx.cwd, i.from.path), 'utf8')));
+        out.set(i, chomp(await readFile(resolve(ctx.cwd, from), 'utf8')));
       } catch {
-        throw new UsageError(`cannot read the --value file for ${i.path}`, { file: i.from.path });
+        throw new UsageError(`cannot read the --value file for ${i.path}`, { file: from });
       }
     }
   }
   return out;
+}
+
+/** Fills in, through `opts.prompt`, the values that must be supplied and were not. */
+async function promptMissing(plan: Plan, inputs: Map<ValueInput, string>, opts: ApplyOptions): Promise<void> {
+  if (opts.prompt === undefined) return;
+  for (const f of plan.files) {
+    for (const v of f.values) {
+      const given = [...inputs.keys()].some((i) => i.path === v.path && (i.file === undefined || i.file === f.file));
+      if (given || v.generate !== undefined) continue;
+      inputs.set({ file: f.file, path: v.path, from: { kind: 'prompt' } }, await opts.prompt(f.file, v.path));
+    }
+  }
 }
 
 function newValueFor(f: PlanFile, path: string, inputs: Map<ValueInput, string>): { value: string; source: 'generated' | 'input' } {
@@ -222,6 +240,7 @@ export class PlanMismatchError extends SealantError {
 
 export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<ApplyResult> {
   const inputs = await readInputs(opts.values ?? [], ctx, opts);
+  await promptMissing(plan, inputs, opts);
   const envs = await environmentsOf(plan, ctx, opts);
   const writes: { file: string; data: string; before: string }[] = [];
   const files: ApplyFileResult[] = [];
