@@ -3,7 +3,7 @@
  * with the `yaml` package (JSON is YAML's flow syntax) and a LineCounter; only files that have
  * findings pay for it. dotenv/INI: the line of the key.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { CST, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Parser, type Node as YamlNode } from 'yaml';
 import type { FileFormat } from '../stores/store.js';
 import { pointerSegments } from './instance.js';
 
@@ -35,6 +35,51 @@ export class Locator {
     return this.locateLine(segments);
   }
 
+  private cst: CST.Document[] | undefined;
+  private readonly cstCounter = new LineCounter();
+
+  /**
+   * Block-style files (every SOPS file) are located on the parser's tokens alone, which costs a
+   * fraction of composing a Document; anything else (flow collections, aliases, complex keys)
+   * falls back to the composed document.
+   */
+  private locateCst(doc: number, segments: readonly string[]): Position | undefined {
+    this.cst ??= [...new Parser(this.cstCounter.addNewLine).parse(this.text)].filter((t): t is CST.Document => t.type === 'document');
+    let tok: CST.Token | undefined = this.cst[doc]?.value;
+    let best = TOP;
+    const at = (offset: number): Position => {
+      const { line, col } = this.cstCounter.linePos(offset);
+      return { line, col };
+    };
+    for (const seg of segments) {
+      if (tok === undefined) return undefined;
+      if (tok.type === 'block-map') {
+        const item = tok.items.find((it) => {
+          if (it.key === undefined || it.key === null || !CST.isScalar(it.key)) return false;
+          return CST.resolveAsScalar(it.key)?.value === seg;
+        });
+        if (item === undefined) {
+          // A key we cannot read from tokens (alias, complex key) may still be there.
+          if (tok.items.some((it) => it.key !== undefined && it.key !== null && !CST.isScalar(it.key))) return undefined;
+          break;
+        }
+        best = at(item.key!.offset);
+        tok = item.value;
+      } else if (tok.type === 'block-seq') {
+        const item = tok.items[Number(seg)];
+        if (item === undefined || !/^\d+$/.test(seg)) break;
+        if (item.value === undefined) return undefined;
+        best = at(item.value.offset);
+        tok = item.value;
+      } else if (CST.isScalar(tok)) {
+        break;
+      } else {
+        return undefined;
+      }
+    }
+    return best;
+  }
+
   private parsed(): (YamlNode | null)[] {
     this.docs ??= parseAllDocuments(this.text, { lineCounter: this.counter, uniqueKeys: false }).flatMap((d) => ('contents' in d ? [d.contents as YamlNode | null] : []));
     return this.docs;
@@ -47,6 +92,8 @@ export class Locator {
   }
 
   private locateYaml(doc: number, segments: readonly string[]): Position {
+    const fast = this.locateCst(doc, segments);
+    if (fast !== undefined) return fast;
     let node: unknown = this.parsed()[doc];
     let best = TOP;
     for (const seg of segments) {
