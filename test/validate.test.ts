@@ -18,6 +18,7 @@ import { githubLine, humanLine } from '../src/schema/report.js';
 import { yamlStore } from '../src/stores/yaml.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { newAgeKey, type Key } from './helpers/keys.js';
+import type { ValidationResult } from '../src/schema/report.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-validate-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -88,15 +89,7 @@ async function fixture(o: RepoOptions): Promise<string> {
   return repo;
 }
 
-interface Result {
-  file: string;
-  line: number;
-  col: number;
-  path: string;
-  keyword: string;
-  severity: 'error' | 'note';
-  message: string;
-}
+type Result = ValidationResult;
 
 async function validateJson(repo: string, args: string[] = []): Promise<{ code: number | null; results: Result[]; raw: string }> {
   const r = await runCli(['validate', '--json', ...args], { cwd: repo, env: { SOPS_AGE_KEY_FILE: alice.file } });

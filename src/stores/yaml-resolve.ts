@@ -51,12 +51,8 @@ function hintOf(s: string): '' | 'S' | 'D' | 'M' | '.' | 'N' {
  * undefined when the text is not an integer of that shape or is out of range.
  */
 function goParseInt(s: string, signed: boolean): bigint | undefined {
-  let rest = s;
-  let negative = false;
-  if (signed && (rest.startsWith('+') || rest.startsWith('-'))) {
-    negative = rest.startsWith('-');
-    rest = rest.slice(1);
-  }
+  const sign = signed && (s.startsWith('+') || s.startsWith('-')) ? (s[0] as string) : '';
+  let rest = s.slice(sign.length);
   let base = 10;
   if (rest.length > 1 && rest[0] === '0') {
     const p = (rest[1] as string).toLowerCase();
@@ -68,11 +64,9 @@ function goParseInt(s: string, signed: boolean): bigint | undefined {
       rest = rest.slice(1);
     }
   }
-  const magnitude = parseDigits(rest, base);
-  if (magnitude === undefined) return undefined;
-  const value = negative ? -magnitude : magnitude;
-  if (signed ? value < INT64_MIN || value > INT64_MAX : value > UINT64_MAX) return undefined;
-  return value;
+  // A sign may only come before the base prefix ("0x-5" is not an integer).
+  if (rest.startsWith('+') || rest.startsWith('-')) return undefined;
+  return goParseIntBase(sign + rest, base, signed);
 }
 
 /** Go `strconv.ParseInt(s, base, 64)` (sign allowed) or `ParseUint(s, base, 64)` for an explicit base. */
