@@ -17,6 +17,8 @@ import type { AddressInfo } from 'node:net';
 export interface TestCredentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Session token these credentials come with (a client that always sends one, e.g. the real-sops harness). */
+  sessionToken?: string;
 }
 
 export interface KmsServerOptions {
@@ -99,7 +101,7 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
   };
 
   const secretFor = (accessKeyId: string): { secret: string; token?: string } | undefined => {
-    if (accessKeyId === opts.credentials.accessKeyId) return { secret: opts.credentials.secretAccessKey };
+    if (accessKeyId === opts.credentials.accessKeyId) return { secret: opts.credentials.secretAccessKey, token: opts.credentials.sessionToken };
     const t = temp.get(accessKeyId);
     return t === undefined || t.expires < Date.now() ? undefined : { secret: t.secret, token: t.token };
   };
