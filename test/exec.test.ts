@@ -313,6 +313,17 @@ describe('exec --file', () => {
     assert.equal(existsSync(path), false);
   });
 
+  for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    test(`FIFO: ${signal} to sealant before the command opened it: exit ${status} at once, the FIFO and its directory gone`, async () => {
+      const script = 'process.stdout.write("ready " + process.argv[1] + "\\n"); setInterval(() => 0, 1000)';
+      const r = await spawnAndSignal(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--file', 's.env', '--fifo', '--', NODE, '-e', script], signal);
+      assert.equal(r.code, status, `sealant did not exit (signal ${String(r.signal)}): ${r.stderr}`);
+      const path = /^ready (.*)\n/.exec(r.stdout)![1]!;
+      assert.equal(existsSync(path), false);
+      assert.equal(existsSync(join(path, '..')), false);
+    });
+  }
+
   test('a command killed by a signal: sealant removes the file, then dies of the same signal', async () => {
     const r = await execNode('process.stdout.write(process.argv[1]); process.kill(process.pid, "SIGTERM"); setTimeout(() => 0, 5000)', [], ['--file', 's.env']);
     assert.equal(r.signal, 'SIGTERM');

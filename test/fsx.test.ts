@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile, lstat } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile, lstat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { WriteError } from '../src/errors.js';
-import { TEMP_PREFIX, writeFileAtomic } from '../src/fsx/atomic.js';
+import { stagingPath, TEMP_PREFIX, writeFileAtomic } from '../src/fsx/atomic.js';
+import { writeFilesAtomic } from '../src/fsx/batch.js';
 import { livePrivateTempDirs, withPrivateTempDir } from '../src/fsx/private-temp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -124,6 +125,81 @@ describe('writeFileAtomic', () => {
     assert.deepEqual(await temps(d), []);
   });
 
+  it('noFollow: a symlink at the path is refused; the link and the file it points to are untouched', async () => {
+    const real = join(dir, 'nofollow-real.env');
+    const link = join(dir, 'nofollow-link.env');
+    await writeFile(real, 'old');
+    await symlink('nofollow-real.env', link);
+    await assert.rejects(writeFileAtomic(link, 'SECRET=x\n', { mode: 0o600, noFollow: true }), (e: unknown) => e instanceof WriteError && e.file === link && e.exitCode === 3 && /symbolic link/.test(e.message));
+    assert.ok((await lstat(link)).isSymbolicLink());
+    assert.equal(await readFile(real, 'utf8'), 'old');
+    const dangling = join(dir, 'nofollow-dangling.env');
+    await symlink('nowhere.env', dangling);
+    await assert.rejects(writeFileAtomic(dangling, 'SECRET=x\n', { noFollow: true }), (e: unknown) => e instanceof WriteError && /symbolic link/.test(e.message));
+    assert.equal(existsSync(join(dir, 'nowhere.env')), false);
+    assert.deepEqual(await temps(), []);
+  });
+
+  it('an existing read-only file is refused (root too), unchanged, nothing staged', async () => {
+    const p = join(dir, 'ro.yaml');
+    await writeFile(p, 'original');
+    await chmod(p, 0o444);
+    await assert.rejects(writeFileAtomic(p, 'new'), (e: unknown) => e instanceof WriteError && e.file === p && e.exitCode === 3 && e.message === 'file is read-only');
+    assert.equal(await readFile(p, 'utf8'), 'original');
+    assert.equal(await mode(p), 0o444);
+    assert.deepEqual(await temps(), []);
+  });
+
+  it('keeps the owner and group of a replaced file', { skip: process.getuid?.() !== 0 ? 'giving a file to another user needs root' : false }, async () => {
+    const p = join(dir, 'owned.yaml');
+    await writeFile(p, 'old');
+    await chown(p, 4242, 4343);
+    await chmod(p, 0o600);
+    await writeFileAtomic(p, 'new');
+    const st = await stat(p);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4343, 0o600]);
+    const q = join(dir, 'owned-batch.yaml');
+    await writeFile(q, 'old');
+    await chown(q, 4242, 4343);
+    await chmod(q, 0o640);
+    await writeFilesAtomic([{ file: q, data: 'new' }]);
+    const bt = await stat(q);
+    assert.deepEqual([bt.uid, bt.gid, bt.mode & 0o7777, await readFile(q, 'utf8')], [4242, 4343, 0o640, 'new']);
+  });
+
+  it('stages the file under its own name in a 0700 directory next to it, and removes what dead writers left for it', async () => {
+    const d = join(dir, 'stale');
+    await mkdir(d);
+    const p = join(d, 'dev.env');
+    // A dead writer's staging directory (pid beyond pid_max), a legacy temp file, a live
+    // writer's directory (our pid), and a dead writer's directory for another target.
+    const dead = join(d, `${TEMP_PREFIX}4194305-aaaaaa`);
+    await mkdir(dead);
+    await writeFile(join(dead, 'dev.env'), 'SECRET=1');
+    await writeFile(join(d, `${TEMP_PREFIX}dev.env.0123456789ab`), 'SECRET=1');
+    const live = join(d, `${TEMP_PREFIX}${process.pid}-bbbbbb`);
+    await mkdir(live);
+    await writeFile(join(live, 'dev.env'), 'SECRET=2');
+    const other = join(d, `${TEMP_PREFIX}4194305-cccccc`);
+    await mkdir(other);
+    await writeFile(join(other, 'prod.env'), 'SECRET=3');
+    assert.equal(stagingPath(p), join(d, `${TEMP_PREFIX}${process.pid}-XXXXXX`, 'dev.env'));
+    await writeFileAtomic(p, 'SECRET=x\n', { mode: 0o600 });
+    assert.deepEqual((await temps(d)).sort(), [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`]);
+    assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
+  });
+
+  it('writeFilesAtomic: a read-only file among several: nothing replaced, nothing staged', async () => {
+    const d = join(dir, 'batch-ro');
+    await mkdir(d);
+    const [a, b] = [join(d, 'a.yaml'), join(d, 'b.yaml')];
+    await writeFile(a, 'a-old');
+    await writeFile(b, 'b-old');
+    await chmod(b, 0o444);
+    await assert.rejects(writeFilesAtomic([{ file: a, data: 'a-new' }, { file: b, data: 'b-new' }]), (e: unknown) => e instanceof WriteError && e.file === b && e.message === 'file is read-only; no file was changed');
+    assert.deepEqual([await readFile(a, 'utf8'), await readFile(b, 'utf8')], ['a-old', 'b-old']);
+    assert.deepEqual(await temps(d), []);
+  });
 });
 
 describe('withPrivateTempDir', () => {

@@ -30,18 +30,27 @@ export interface OutputFileOptions {
   plaintext: boolean;
   /** Refuse to replace an existing file. */
   exclusive?: boolean;
+  /**
+   * The path is the command's own input (`--in-place`): a symlink there is followed and the
+   * file it points to replaced, as `sops` does. Otherwise (`--output`) a symlink is refused:
+   * sealant did not create it, and it could point anywhere.
+   */
+  inPlace?: boolean;
 }
 
 /**
  * Writes a command's output file atomically. Plaintext gets mode 0600; encrypted output keeps
- * the existing file's mode (0644 for a new file), as `sops` does.
+ * the existing file's mode (0644 for a new file), as `sops` does; a replaced file keeps its
+ * owner and group.
  *
- * @throws {WriteError} if the file cannot be written, or exists and `exclusive` is set.
+ * @throws {WriteError} if the file cannot be written, is read-only, is a symlink (unless
+ *   `inPlace`), or exists and `exclusive` is set.
  */
 export async function writeOutputFile(path: string, data: string | Uint8Array, opts: OutputFileOptions): Promise<void> {
   await writeFileAtomic(path, data, {
     ...(opts.plaintext ? { mode: 0o600 } : {}),
     ...(opts.exclusive === true ? { exclusive: true } : {}),
+    ...(opts.inPlace === true ? {} : { noFollow: true }),
   });
 }
 

@@ -46,7 +46,7 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
     const result: DecryptCommandResult = { file: args.file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
     const target = flags['in-place'] ? args.file : flags.output;
     if (target !== undefined) {
-      await writeOutputFile(target, r.text, { plaintext: true });
+      await writeOutputFile(target, r.text, { plaintext: true, inPlace: flags['in-place'] });
       result.output = target;
     } else if (this.jsonEnabled()) {
       result.plaintext = r.text;

@@ -95,7 +95,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     if (settings.environment !== undefined) result.environment = settings.environment;
     const target = flags['in-place'] ? args.file : flags.output;
     if (target !== undefined) {
-      await writeOutputFile(target, r.text, { plaintext: false });
+      await writeOutputFile(target, r.text, { plaintext: false, inPlace: flags['in-place'] });
       result.output = target;
     } else if (this.jsonEnabled()) {
       result.encrypted = r.text;

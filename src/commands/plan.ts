@@ -31,7 +31,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     const ctx = contextFor((m) => this.warnUser(m));
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
     const plan = await planRotation(ctx, { env: flags.env, configPath: flags.config, offboard: flags.offboard ?? [], sources });
-    if (flags.out !== undefined) await writeFileAtomic(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
+    if (flags.out !== undefined) await writeFileAtomic(flags.out, `${JSON.stringify(plan, null, 2)}\n`, { noFollow: true });
     if (!this.jsonEnabled()) this.log((flags.format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan)).trimEnd());
     return plan;
   }

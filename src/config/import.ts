@@ -328,7 +328,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportOutcome> {
   const out = opts.out === undefined ? resolve(config.root, SEALANT_CONFIG_FILE) : resolve(opts.cwd, opts.out);
   const outShown = relative(opts.cwd, out) || out;
   try {
-    await writeFileAtomic(out, result.text, { exclusive: opts.force !== true });
+    await writeFileAtomic(out, result.text, { exclusive: opts.force !== true, noFollow: true });
   } catch (e) {
     if (opts.force !== true && e instanceof Error && /refusing to overwrite/.test(e.message)) {
       throw new UsageError('already exists', { file: outShown, hint: 'pass --force to replace it, or --out another path' });

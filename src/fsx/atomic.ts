@@ -1,15 +1,17 @@
 /**
  * Crash-safe file writes. A reader (or a crash, or Ctrl-C) sees either the old file or the new
- * one, never a half-written file: data goes to a hidden temp file in the same directory (same
- * filesystem, so `rename` is atomic), is fsynced, and only then replaces the target.
+ * one, never a half-written file: data goes to a file of the target's name in a private hidden
+ * directory next to it (same filesystem, so `rename` is atomic), is fsynced, and only then
+ * replaces the target. A SIGKILL mid-write leaves at most that directory, which git ignores
+ * wherever it ignores the target by name, and which the next write to the target removes.
  */
 
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { link, open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { access, link, lstat, open, readdir, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { WriteError } from '../errors.js';
+import { withPrivateTempDir } from './private-temp.js';
 
 /** Options for {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -23,63 +25,194 @@ export interface WriteFileAtomicOptions {
    * the target, which fails if the name exists), so two writers cannot both win.
    */
   exclusive?: boolean;
+  /**
+   * Refuse when `path` is a symbolic link instead of replacing the file it points to. For
+   * output paths (`--output`, `--out`): a link planted there could send plaintext anywhere.
+   */
+  noFollow?: boolean;
+  /**
+   * The directory to stage the temp file in, instead of the target's own. It must be on the
+   * target's filesystem (else the rename fails with EXDEV and nothing is written). `render`
+   * stages in the repository's git directory when git would not ignore a temp name next to
+   * the output.
+   */
+  stageIn?: string;
 }
 
-/** Prefix of temp files; `.gitignore` lists `.sealant-tmp-*` so a crash never leaves a file git wants to add. */
+/**
+ * Prefix of staging directories (and, before them, of temp files). This repository's
+ * `.gitignore` lists `.sealant-tmp-*`; other repositories need not (see {@link stagingPath}).
+ */
 export const TEMP_PREFIX = '.sealant-tmp-';
+
+/** A new version of a file, complete and fsynced in its private staging directory. */
+export interface StagedFile {
+  /** The path as the caller named it (for messages). */
+  file: string;
+  /** The path the staged file replaces (a symlink's target when links are followed). */
+  target: string;
+  /** The staged file. */
+  tmp: string;
+}
+
+/**
+ * Where a file replacing `target` is staged, with `XXXXXX` for the random part:
+ * `DIR/.sealant-tmp-PID-XXXXXX/NAME`. The staged file keeps the target's own name, so every
+ * ignore rule that matches the target by name or extension at any depth (`.env`, `*.env`,
+ * `secrets/`) matches it too: a crash mid-write leaves nothing git would add. A rule anchored
+ * to one path (`/.env`) does not; `render` asks git about this path before writing.
+ */
+export function stagingPath(target: string, stageIn: string = dirname(target)): string {
+  return join(stageIn, `${TEMP_PREFIX}${process.pid}-XXXXXX`, basename(target));
+}
 
 /**
  * Writes `data` to `path` atomically.
  *
- * The temp file is created with the final mode before any byte is written, so a plaintext
- * output is never readable by others, not even for a moment. If `path` is a symlink, the file it
- * points to is replaced and the link kept (as a plain `writeFile` would do).
+ * The temp file is created with the final mode before any byte is written, in a 0700 staging
+ * directory, so a plaintext output is never readable by others, not even for a moment. When
+ * `path` exists it must be writable (a read-only file is refused, even for root, as `sops`
+ * refuses for any other user), and the new file keeps its owner and group where the process
+ * may set them (root can; others keep the file's group if they belong to it). If `path` is a
+ * symlink, the file it points to is replaced and the link kept (as a plain `writeFile` would
+ * do) — unless `noFollow`.
  *
- * @throws {WriteError} if any step fails (the temp file is removed first), or, with
- *   `exclusive`, if `path` already exists. The message names the path and the OS error code,
- *   never the data.
+ * Staging directories that a killed process left for this target are removed first; SIGINT,
+ * SIGTERM and SIGHUP during the write remove the staging directory before the process exits.
+ *
+ * @throws {WriteError} if any step fails (the staging directory is removed first), if `path`
+ *   is read-only, is a symlink with `noFollow`, or, with `exclusive`, already exists. The
+ *   message names the path and the OS error code, never the data.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
-  let target = path;
-  let existingMode: number | undefined;
-  try {
-    const st = await stat(path);
-    if (opts.exclusive === true) throw existsError(path);
-    target = await realpath(path);
-    existingMode = st.mode & 0o7777;
-  } catch (err) {
-    if (err instanceof WriteError) throw err;
-    if (!isErrno(err, 'ENOENT')) throw wrap(path, err);
-  }
-  const mode = opts.mode ?? existingMode ?? 0o644;
-  const dir = dirname(target);
-  const tmp = join(dir, `${TEMP_PREFIX}${basename(target)}.${randomBytes(6).toString('hex')}`);
-
-  let created = false;
-  try {
-    // O_EXCL: never write through a file (or symlink) an attacker planted under our temp name.
-    const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
-    created = true;
+  await withStagedFile(path, data, opts, async (staged) => {
     try {
-      // `open` applies the umask; chmod before writing so the mode is exact from the first byte.
-      await fh.chmod(mode);
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      await placeStaged(staged, opts.exclusive === true);
+      await fsyncDir(dirname(staged.target));
+    } catch (err) {
+      if (err instanceof WriteError) throw err;
+      throw wrap(path, err);
     }
-    if (opts.exclusive === true) {
-      await linkExclusive(tmp, target, path);
-      await unlink(tmp).catch(() => undefined);
-    } else {
-      await rename(tmp, target);
-    }
-    created = false;
-    await fsyncDir(dir);
+  });
+}
+
+/**
+ * Stages `data` as the next version of `path` and runs `use` with it; the staging directory is
+ * removed when `use` ends (after a rename it is empty). The one staging step of every write:
+ * {@link writeFileAtomic} places one file, `writeFilesAtomic` (batch.ts) several.
+ *
+ * @throws {WriteError} when staging fails (see {@link writeFileAtomic}); whatever `use` throws.
+ */
+export async function withStagedFile<T>(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions, use: (staged: StagedFile) => Promise<T>): Promise<T> {
+  const { target, existing } = await resolveTarget(path, opts);
+  const mode = opts.mode ?? (existing === undefined ? 0o644 : existing.mode & 0o7777);
+  const parent = opts.stageIn ?? dirname(target);
+  const name = basename(target);
+  await removeStale(parent, name);
+  let staged: StagedFile | undefined;
+  try {
+    return await withPrivateTempDir(
+      async (dir) => {
+        const tmp = join(dir, name);
+        // O_EXCL: the name is new in a directory only we can enter, so nothing was planted there.
+        const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+        try {
+          if (existing !== undefined) await keepOwner(fh, existing);
+          // `open` applies the umask (and chown may clear set-id bits): chmod before writing so
+          // the mode is exact from the first byte.
+          await fh.chmod(mode);
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        staged = { file: path, target, tmp };
+        return await use(staged);
+      },
+      { parent, prefix: `${TEMP_PREFIX}${process.pid}-` },
+    );
   } catch (err) {
-    if (created) await unlink(tmp).catch(() => undefined);
-    if (err instanceof WriteError) throw err;
+    if (err instanceof WriteError || staged !== undefined) throw err;
     throw wrap(path, err);
+  }
+}
+
+/**
+ * Puts a staged file in place: a rename over the target, or with `exclusive` a hard link that
+ * fails if the target exists. The caller fsyncs the directory ({@link fsyncDir}).
+ * @throws the OS error, or WriteError when `exclusive` finds the target.
+ */
+export async function placeStaged(staged: StagedFile, exclusive = false): Promise<void> {
+  if (exclusive) await linkExclusive(staged.tmp, staged.target, staged.file);
+  else await rename(staged.tmp, staged.target);
+}
+
+async function resolveTarget(path: string, opts: WriteFileAtomicOptions): Promise<{ target: string; existing?: Stats }> {
+  try {
+    const link = await lstat(path);
+    if (opts.exclusive === true) throw existsError(path);
+    if (link.isSymbolicLink() && opts.noFollow === true) {
+      throw new WriteError('refusing to write through a symbolic link', { file: path, hint: 'remove the link or choose another output path' });
+    }
+    const target = link.isSymbolicLink() ? await realpath(path) : path;
+    const existing = link.isSymbolicLink() ? await stat(target) : link;
+    // A read-only file is a "do not touch" sign even where the directory would allow a rename
+    // (and root's access() says yes to anything).
+    if (existing.isFile() && ((existing.mode & 0o222) === 0 || !(await access(target, fsConstants.W_OK).then(() => true, () => false)))) {
+      throw new WriteError('file is read-only', { file: path, hint: 'make it writable (chmod u+w) if it is meant to change' });
+    }
+    return { target, existing };
+  } catch (err) {
+    if (err instanceof WriteError) throw err;
+    // A dangling symlink: `realpath`/`stat` fail with ENOENT; the link is then replaced.
+    if (isErrno(err, 'ENOENT')) return { target: path };
+    throw wrap(path, err);
+  }
+}
+
+/**
+ * Gives the staged file the owner and group of the file it replaces. Root may set both (so
+ * `sudo sealant set` does not hand a user's file to root); anyone else only a group they are
+ * in, and otherwise the new file is theirs, as after an editor's save.
+ */
+async function keepOwner(fh: FileHandle, existing: Stats): Promise<void> {
+  if (typeof process.geteuid !== 'function') return; // Windows: no POSIX owners
+  if (existing.uid === process.geteuid() && existing.gid === process.getegid?.()) return;
+  try {
+    await fh.chown(existing.uid, existing.gid);
+  } catch (err) {
+    if (!isErrno(err, 'EPERM') && !isErrno(err, 'EINVAL')) throw err;
+    await fh.chown(-1, existing.gid).catch(() => undefined);
+  }
+}
+
+const STAGING_DIR = /^\.sealant-tmp-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Removes what a killed writer left for `name` in `dir`: staging directories of processes that
+ * no longer exist (holding nothing but a file called `name`), and temp files of the old
+ * `.sealant-tmp-NAME.HEX` form. A live writer's directory is never touched.
+ */
+async function removeStale(dir: string, name: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const legacy = `${TEMP_PREFIX}${name}.`;
+  for (const e of entries) {
+    const pid = STAGING_DIR.exec(e.name)?.[1];
+    if (pid !== undefined && e.isDirectory() && !processExists(Number(pid))) {
+      const inside = await readdir(join(dir, e.name)).catch(() => undefined);
+      if (inside !== undefined && inside.every((n) => n === name)) await rm(join(dir, e.name), { recursive: true, force: true }).catch(() => undefined);
+    } else if (e.isFile() && e.name.startsWith(legacy) && /^[0-9a-f]{12}$/.test(e.name.slice(legacy.length))) {
+      await unlink(join(dir, e.name)).catch(() => undefined);
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM'); // someone else's live process
   }
 }
 
@@ -100,8 +233,8 @@ async function linkExclusive(tmp: string, target: string, shown: string): Promis
   }
 }
 
-/** Makes the rename durable. Directories cannot be fsynced on Windows (and some filesystems); that is not an error. */
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a rename durable. Directories cannot be fsynced on Windows (and some filesystems); that is not an error. */
+export async function fsyncDir(dir: string): Promise<void> {
   let fh;
   try {
     fh = await open(dir, 'r');

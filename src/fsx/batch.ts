@@ -1,19 +1,17 @@
 /**
- * All-or-nothing writes of several files. Every new text is first written to a temp file next
- * to its target and fsynced; only when all of them are ready are they renamed over their targets.
- * A failure before the renames removes the temp files and leaves every target untouched.
+ * All-or-nothing writes of several files. Every new text is first staged next to its target
+ * and fsynced (the staging of atomic.ts); only when all of them are ready are they renamed over
+ * their targets. A failure before the renames removes the staged files and leaves every target
+ * untouched.
  *
  * Residual window: the renames themselves run one after another. A crash (power loss, SIGKILL)
  * between two renames leaves some targets new and some old; each file is still whole (each
  * rename is atomic), so re-running `plan` shows what is left to do. A rename that fails there
  * (a target directory removed meanwhile) is reported with the files already replaced.
  */
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { access, open, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { WriteError } from '../errors.js';
-import { TEMP_PREFIX } from './atomic.js';
+import { fsyncDir, placeStaged, withStagedFile, type StagedFile } from './atomic.js';
 
 /** One file to replace. */
 export interface BatchWrite {
@@ -21,62 +19,47 @@ export interface BatchWrite {
   data: string | Uint8Array;
 }
 
-interface Staged {
-  file: string;
-  target: string;
-  tmp: string;
-}
-
-async function stage(w: BatchWrite): Promise<Staged> {
-  const target = await realpath(w.file);
-  const mode = (await stat(target)).mode & 0o7777;
-  // A read-only file is a "do not touch" sign even where the directory would allow a rename.
-  await access(target, fsConstants.W_OK);
-  if ((mode & 0o222) === 0) throw Object.assign(new Error('read-only'), { code: 'EACCES' });
-  const tmp = join(dirname(target), `${TEMP_PREFIX}${basename(target)}.${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
-  try {
-    await fh.chmod(mode);
-    await fh.writeFile(w.data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  return { file: w.file, target, tmp };
-}
-
-function writeError(file: string, err: unknown, hint?: string): WriteError {
+function writeError(file: string, err: unknown): WriteError {
   const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'error';
-  return new WriteError(`cannot write file (${code}); no file was changed`, { file, cause: err, ...(hint === undefined ? {} : { hint }) });
+  const why = err instanceof WriteError ? err.message : `cannot write file (${code})`;
+  return new WriteError(`${why}; no file was changed`, { file, cause: err, ...(err instanceof WriteError && err.hint !== undefined ? { hint: err.hint } : {}) });
 }
 
 /**
  * Replaces every existing file of `writes`, or none of them (see the module comment for the
- * window during the renames). Modes are kept; symlinks are followed.
+ * window during the renames). Modes, owners and groups are kept; symlinks are followed; a
+ * read-only file is refused before anything is replaced.
  * @throws WriteError naming the first file that could not be staged (then nothing changed), or
  * the file whose rename failed (the message says which files were already replaced).
  */
 export async function writeFilesAtomic(writes: readonly BatchWrite[]): Promise<void> {
-  const staged: Staged[] = [];
-  for (const w of writes) {
+  // Each file is staged inside the previous one's callback, so every staging directory is
+  // still there (and removed on the way out) when the renames run.
+  const stageFrom = async (i: number, staged: StagedFile[]): Promise<void> => {
+    const w = writes[i];
+    if (w === undefined) return placeAll(staged);
+    let isStaged = false;
     try {
-      staged.push(await stage(w));
+      await withStagedFile(w.file, w.data, {}, (s) => {
+        isStaged = true;
+        return stageFrom(i + 1, [...staged, s]);
+      });
     } catch (e) {
-      await Promise.all(staged.map((s) => unlink(s.tmp).catch(() => undefined)));
-      throw writeError(w.file, e);
+      throw isStaged ? e : writeError(w.file, e);
     }
-  }
+  };
+  await stageFrom(0, []);
+}
+
+async function placeAll(staged: readonly StagedFile[]): Promise<void> {
   const done: string[] = [];
-  for (const [i, s] of staged.entries()) {
+  for (const s of staged) {
     try {
-      await rename(s.tmp, s.target);
+      await placeStaged(s);
       done.push(s.file);
     } catch (e) {
-      await Promise.all(staged.slice(i).map((r) => unlink(r.tmp).catch(() => undefined)));
       throw new WriteError(`cannot replace file; already replaced: ${done.length === 0 ? 'none' : done.join(', ')}`, { file: s.file, cause: e });
     }
   }
+  for (const dir of new Set(staged.map((s) => dirname(s.target)))) await fsyncDir(dir);
 }

@@ -79,6 +79,19 @@ export async function isTrackedOrUnignored(path: string, cwd: string, opts: GitC
   return { inRepo: true, tracked: false, ignored: ignored.code === 0 };
 }
 
+/**
+ * The absolute git directory of the repository whose work tree holds `path` (which need not
+ * exist): a place git never adds files from. `undefined` outside a work tree or without git.
+ * @throws {GitCheckError} when git runs but cannot answer.
+ */
+export async function gitDirOf(path: string, cwd: string, opts: GitCheckOptions = {}): Promise<string | undefined> {
+  const base = await existingAncestor(dirname(resolve(cwd, path)));
+  const r = await runGit(['rev-parse', '--absolute-git-dir'], base, opts);
+  if (r === undefined || (r.code !== 0 && /not a git repository/i.test(r.stderr))) return undefined;
+  if (r.code !== 0) throw new GitCheckError(`git cannot tell where the repository is: ${firstLine(r.stderr)}`, { file: path });
+  return r.stdout.trim();
+}
+
 /** The deepest existing directory on the way from `dir` to the root. */
 async function existingAncestor(dir: string): Promise<string> {
   for (let d = dir; ; d = dirname(d)) {

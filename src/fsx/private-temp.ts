@@ -58,17 +58,26 @@ function uninstall(): void {
   process.off('exit', onExit);
 }
 
+/** Where {@link withPrivateTempDir} creates its directory. */
+export interface PrivateTempDirOptions {
+  /** The parent directory (default `os.tmpdir()`); atomic writes stage next to their target. */
+  parent?: string;
+  /** The name before mkdtemp's six random characters (default `sealant-`). */
+  prefix?: string;
+}
+
 /**
- * Runs `fn` with a fresh directory under `os.tmpdir()` that only the current user can read
- * (mode 0700), and removes the directory and everything in it afterwards — on success, on
- * throw, and on SIGINT/SIGTERM/SIGHUP (the process then exits with 130/143/129).
+ * Runs `fn` with a fresh directory (under `os.tmpdir()` unless `opts.parent` says otherwise)
+ * that only the current user can read (mode 0700), and removes the directory and everything in
+ * it afterwards — on success, on throw, and on SIGINT/SIGTERM/SIGHUP (the process then exits
+ * with 130/143/129).
  *
  * @returns what `fn` returns.
  * @throws whatever `fn` throws (after the directory is removed), or the `mkdtemp` error if the
  *   directory cannot be created.
  */
-export async function withPrivateTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'sealant-'));
+export async function withPrivateTempDir<T>(fn: (dir: string) => Promise<T>, opts: PrivateTempDirOptions = {}): Promise<T> {
+  const dir = await mkdtemp(join(opts.parent ?? tmpdir(), opts.prefix ?? 'sealant-'));
   live.add(dir);
   install();
   try {

@@ -7,8 +7,9 @@
  * with sealant's stdin, stdout and stderr, and receives the SIGINT/SIGTERM/SIGHUP sealant gets.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -112,8 +113,8 @@ export interface ExecFileOptions extends ExecBase {
  * - FIFO (`useFifo`): the plaintext only ever goes through a kernel pipe buffer and never
  *   touches a disk, but it can be read exactly once, from start to end: a program that stats
  *   the size, seeks or mmaps fails, and one that opens the path a second time blocks there
- *   (no second writer will come), as with `sops exec-file`. The write end is opened after the
- *   command starts; opening blocks until the command opens the path for reading.
+ *   (no second writer will come), as with `sops exec-file`. The write end is opened once the
+ *   command has the path open for reading; a command that never opens it costs nothing.
  *
  * If sealant itself receives one of those signals while the command runs, the signal is passed
  * on to the command, then the private directory is removed and sealant exits at once with
@@ -163,16 +164,14 @@ async function writePrivateFile(path: string, content: string): Promise<void> {
 
 async function runWithFifo(opts: ExecFileOptions, path: string, args: string[], forward: SignalForwarder): Promise<ExecOutcome> {
   await mkfifo(path);
-  let writing: Promise<void> | undefined;
-  const outcome = await runChild(opts, args, childEnv(opts.env), forward, () => {
-    // Failures after the command started cannot be reported to it; it sees a short or empty read.
-    writing = feedFifo(path, opts.content).catch(() => undefined);
-  });
-  // The command may have ended without opening the FIFO (or without reading all of it); our
-  // writer would then wait forever. Opening the read end ourselves releases it; the data is
-  // dropped unread with the pipe.
-  await releaseWriter(path, writing);
-  return outcome;
+  const feeder = feedFifo(path, opts.content);
+  try {
+    return await runChild(opts, args, childEnv(opts.env), forward, feeder.start);
+  } finally {
+    // The command may have ended without opening the FIFO, or without reading all of it: the
+    // rest is dropped with the pipe.
+    feeder.stop();
+  }
 }
 
 /** Creates the FIFO with the `mkfifo` binary (Node has no mkfifo), mode 0600. */
@@ -186,36 +185,39 @@ function mkfifo(path: string): Promise<void> {
   });
 }
 
-/** Writes `content` into the FIFO once a reader opened it; a reader that leaves early is not an error. */
-async function feedFifo(path: string, content: string): Promise<void> {
-  const fh = await open(path, fsConstants.O_WRONLY);
-  try {
-    await fh.writeFile(content);
-  } catch (err) {
-    if (!isErrno(err, 'EPIPE')) throw err;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function releaseWriter(path: string, writing: Promise<void> | undefined): Promise<void> {
-  if (writing === undefined) return;
-  let settled = false;
-  const finished = writing.then(() => {
-    settled = true;
-  });
-  // Loop: the writer's open() may not have reached the kernel yet when we first look.
-  while (!settled) {
-    const reader = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
-    if (reader === undefined) return; // the FIFO is gone, so no open() can be waiting on it
-    await Promise.race([finished, delay(20)]);
-    // Closing the read end makes a writer stuck on a full pipe fail with EPIPE instead of blocking.
-    await reader.close();
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/**
+ * Feeds `content` to the first reader of the FIFO at `path`, never blocking a thread: the write
+ * end is opened non-blocking (ENXIO until a reader has the path open, so it is retried) and
+ * written through the event loop. A blocking open would wait in libuv's thread pool for a
+ * reader that may never come, and Node cannot exit while one of its threads waits: SIGTERM
+ * before the command opened the FIFO would never end sealant.
+ */
+function feedFifo(path: string, content: string): { start: () => void; stop: () => void } {
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let pipe: Socket | undefined;
+  const start = (): void => {
+    if (stopped) return;
+    let fd: number;
+    try {
+      fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch (err) {
+      // Any other failure (the FIFO removed) cannot be reported to the command; it sees an empty read.
+      if (isErrno(err, 'ENXIO')) retry = setTimeout(start, 10);
+      return;
+    }
+    pipe = new Socket({ fd, readable: false, writable: true });
+    pipe.on('error', () => undefined); // EPIPE: the reader left early, which is its right
+    pipe.end(content);
+  };
+  return {
+    start,
+    stop: () => {
+      stopped = true;
+      clearTimeout(retry);
+      pipe?.destroy();
+    },
+  };
 }
 
 /** The base environment without unset entries (spawn would pass the string "undefined"). */

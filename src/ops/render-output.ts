@@ -2,9 +2,10 @@
  * `render`: one environment to a deploy-time format, written to stdout or to a 0600 file that
  * git does not track, with one audit event per run.
  */
+import { resolve } from 'node:path';
 import { SealantError, ExitCode } from '../errors.js';
-import { isTrackedOrUnignored } from '../fsx/git.js';
-import { writeFileAtomic } from '../fsx/atomic.js';
+import { gitDirOf, isTrackedOrUnignored } from '../fsx/git.js';
+import { stagingPath, writeFileAtomic } from '../fsx/atomic.js';
 import type { KeySources } from '../keys/datakey.js';
 import { envVars, renderDockerEnv, renderDotenv } from '../render/dotenv.js';
 import { renderJson, renderYaml } from '../render/json.js';
@@ -76,16 +77,31 @@ export interface RenderResult {
 }
 
 /**
+ * Where to stage `out` so that a crash mid-write leaves no plaintext git would add: next to it
+ * (`undefined`) when git ignores the staged name too — every rule that matches the output's
+ * name or extension does — else the repository's git directory (a rule anchored to the one
+ * path, `/.env`, matches nothing else; git never adds files from its own directory).
+ */
+async function ignoredStagingDir(out: string, cwd: string): Promise<string | undefined> {
+  const staged = await isTrackedOrUnignored(stagingPath(resolve(cwd, out)), cwd);
+  if (!staged.inRepo || staged.ignored) return undefined;
+  return gitDirOf(out, cwd);
+}
+
+/**
  * Renders environment `opts.env`.
  * @throws UnsafeOutputError when `out` is tracked or not ignored by git (unless `force`),
+ * WriteError when `out` is a symlink (never followed) or cannot be written,
  * RenderError for values the format cannot carry, plus everything {@link loadEnvironment} throws.
  */
 export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): Promise<RenderResult> {
   const toFile = opts.out !== undefined && opts.out !== '-';
+  let stageIn: string | undefined;
   if (toFile && opts.force !== true) {
     const status = await isTrackedOrUnignored(opts.out!, ctx.cwd);
     if (status.inRepo && status.tracked) throw new UnsafeOutputError(opts.out!, 'tracks');
     if (status.inRepo && !status.ignored) throw new UnsafeOutputError(opts.out!, 'does not ignore');
+    if (status.inRepo) stageIn = await ignoredStagingDir(opts.out!, ctx.cwd);
   }
   const loaded = await loadEnvironment(ctx, { env: opts.env, sources: opts.sources, strict: opts.strict ?? false, ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }) });
   const { text, keys } = renderLoaded(loaded, opts.format, opts.overrides);
@@ -102,7 +118,7 @@ export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): P
   await writeAuditEvent(event, { ...(opts.auditLog === undefined ? {} : { auditLog: opts.auditLog }), stderr: opts.stderr });
   const result: RenderResult = { environment: loaded.environment.name, format: opts.format, files: loaded.files, keys, conflicts: loaded.conflicts };
   if (toFile) {
-    await writeFileAtomic(opts.out!, text, { mode: 0o600 });
+    await writeFileAtomic(opts.out!, text, { mode: 0o600, noFollow: true, ...(stageIn === undefined ? {} : { stageIn }) });
     result.output = opts.out!;
   } else result.text = text;
   return result;
