@@ -4,8 +4,9 @@
  * records; `GIT_INDEX_FILE` in the passed environment is honoured, which `git commit -a` and
  * `git commit <paths>` set for the pre-commit hook.
  */
+import { basename, dirname } from 'node:path';
 import { GitError } from '../errors.js';
-import { mustGit } from './run.js';
+import { mustGit, runGit } from './run.js';
 
 
 /** One staged blob. */
@@ -56,6 +57,22 @@ export async function stagedFiles(opts: GitRunOptions): Promise<StagedFile[]> {
     if (mode.startsWith('100')) files.push({ path: parts[i + 1] ?? '', mode, blob });
   }
   return files;
+}
+
+/**
+ * The bytes of `absPath` as HEAD of the repository holding it has them (`git cat-file`, so no
+ * textconv driver is involved).
+ * @returns undefined outside a repository, without git, before the first commit, or when HEAD
+ * has no such file. Never throws.
+ */
+export async function committedFile(absPath: string, env: GitRunOptions['env']): Promise<Buffer | undefined> {
+  const dir = dirname(absPath);
+  try {
+    const r = await runGit(['-C', dir, 'cat-file', 'blob', `HEAD:./${basename(absPath)}`], { cwd: dir, env });
+    return r.code === 0 ? r.stdout : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
