@@ -17,6 +17,7 @@ import { describe, test } from 'node:test';
 import { str } from '../src/format/tree.js';
 import { SealantError } from '../src/errors.js';
 import { decryptFile } from '../src/ops/decrypt.js';
+import { diffRevisions } from '../src/ops/diff.js';
 import { editFile } from '../src/ops/edit.js';
 import { encryptOver, encryptText } from '../src/ops/encrypt.js';
 import { mergeDriver } from '../src/ops/git-merge.js';
@@ -26,6 +27,7 @@ import { rotateFile } from '../src/ops/rotate.js';
 import { setValue, unsetValue } from '../src/ops/set.js';
 import { resolveTargets } from '../src/ops/targets.js';
 import { updateKeysFile } from '../src/ops/updatekeys.js';
+import { validate } from '../src/ops/validate.js';
 import type { KeySources } from '../src/keys/datakey.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, testContext } from './helpers/keys.js';
@@ -254,5 +256,35 @@ describe('a file no config owns keeps SOPS\'s behaviour', () => {
     assert.ok(r.recipients.includes(mallory.recipient));
     const dec = await decryptFile(file, ctx, { sources: await sourcesFromFiles(mallory.file) });
     assert.match(dec.text, /password: hunter2/, 'mallory holds the new data key, as sops would have done');
+  });
+});
+
+describe('keyless reports: validate, diff', () => {
+  test('validate: a weakened rule and an added recipient are security errors naming the field', async () => {
+    const { file, ctx } = await repoWith();
+    toDbRegex(file);
+    addStanza(file, mallory.recipient);
+    const report = await validate(ctx, { mode: 'keyless', files: [file] });
+    const security = report.results.filter((r) => r.keyword === 'security');
+    assert.deepEqual(
+      security.map((r) => [r.severity, r.path, r.message.split(' ')[0]]),
+      [
+        ['error', 'sops', 'sops.encrypted_regex'],
+        ['error', 'sops', 'sops.key_groups:'],
+      ],
+    );
+    assert.match(security[1]!.message, new RegExp(mallory.recipient));
+  });
+
+  test('diff: the change that weakens the sops block is an alert (owned: against the environment; unowned: against the old revision)', async () => {
+    const { file, ctx } = await repoWith();
+    toDbRegex(file);
+    const [owned] = (await diffRevisions(ctx, { keys: 'no-keys' })).files;
+    assert.deepEqual(owned!.alerts.filter((a) => a.startsWith('SECURITY:')).map((a) => a.split(' ')[1]), ['sops.encrypted_regex']);
+
+    const unowned = await repoWith('vendor.yaml', null);
+    toTokenSuffix(unowned.file);
+    const [f] = (await diffRevisions(unowned.ctx, { keys: 'no-keys' })).files;
+    assert.ok(f!.alerts.some((a) => /^SECURITY: sops\.unencrypted_suffix "_token" .* the old revision/.test(a)), f!.alerts.join('\n'));
   });
 });
