@@ -21,6 +21,7 @@ import { diffRevisions } from '../src/ops/diff.js';
 import { editFile } from '../src/ops/edit.js';
 import { encryptOver, encryptText } from '../src/ops/encrypt.js';
 import { mergeDriver } from '../src/ops/git-merge.js';
+import { guardStaged } from '../src/ops/guard.js';
 import { applyPlan } from '../src/ops/apply.js';
 import { planRotation } from '../src/ops/plan.js';
 import { rotateFile } from '../src/ops/rotate.js';
@@ -259,7 +260,7 @@ describe('a file no config owns keeps SOPS\'s behaviour', () => {
   });
 });
 
-describe('keyless reports: validate, diff', () => {
+describe('keyless reports: validate, guard, diff', () => {
   test('validate: a weakened rule and an added recipient are security errors naming the field', async () => {
     const { file, ctx } = await repoWith();
     toDbRegex(file);
@@ -274,6 +275,26 @@ describe('keyless reports: validate, diff', () => {
       ],
     );
     assert.match(security[1]!.message, new RegExp(mallory.recipient));
+  });
+
+  test('guard: a staged weakened rule or added recipient blocks; unowned, a changed rule warns', async () => {
+    const { repo, file, ctx } = await repoWith();
+    toTokenSuffix(file);
+    git(repo, 'add', '.');
+    let report = await guardStaged(ctx, { repoDir: repo });
+    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['env/app.yaml', 'weakened-metadata', 'error']]);
+    git(repo, 'checkout', 'HEAD', '--', 'env/app.yaml');
+    addStanza(file, mallory.recipient);
+    git(repo, 'add', '.');
+    report = await guardStaged(ctx, { repoDir: repo });
+    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['env/app.yaml', 'added-recipient', 'error']]);
+
+    const unowned = await repoWith('vendor.yaml', null);
+    toTokenSuffix(unowned.file);
+    git(unowned.repo, 'add', '.');
+    report = await guardStaged(unowned.ctx, { repoDir: unowned.repo });
+    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['vendor.yaml', 'weakened-metadata', 'warning']]);
+    assert.equal(report.errors, 0);
   });
 
   test('diff: the change that weakens the sops block is an alert (owned: against the environment; unowned: against the old revision)', async () => {
