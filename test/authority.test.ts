@@ -224,6 +224,19 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     assert.equal(json.code, 53);
     assert.deepEqual([JSON.parse(json.stdout).code, JSON.parse(json.stdout).exitCode], ['WEAKENED_METADATA', 53]);
   });
+
+  test('CLI: rotate refuses a rule weaker than the config (exit 53) until --adopt-rule', async () => {
+    const { repo, file } = await repoWith(undefined, undefined, DB_ONLY);
+    const bytes = toDbRegex(file);
+    const env = { SOPS_AGE_KEY_FILE: alice.file };
+    const refused = await runCli(['rotate', 'env/app.yaml'], { cwd: repo, env });
+    assert.equal(refused.code, 53, refused.stderr);
+    assert.match(refused.stderr, /env\/app\.yaml: FAILED: refusing to write: sops\.encrypted_regex/);
+    assert.equal(readFileSync(file, 'utf8'), bytes);
+    const adopted = await runCli(['rotate', '--adopt-rule', 'env/app.yaml'], { cwd: repo, env });
+    assert.equal(adopted.code, 0, adopted.stderr);
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /encrypted_regex/);
+  });
 });
 
 describe('a file no config owns keeps SOPS\'s behaviour', () => {
