@@ -59,9 +59,11 @@ export function ruleCovers(rule: CryptRule, reference: CryptRule): boolean {
   return false;
 }
 
-function ruleText(rule: CryptRule | undefined): string {
+/** A rule as messages show it: quoted, and cut short (the text comes from a file anyone may have edited). */
+export function ruleText(rule: CryptRule | undefined): string {
   const r = rule ?? DEFAULT_CRYPT_RULE;
-  return `${r.field} ${JSON.stringify(r.value)}${rule === undefined ? ' (SOPS\'s default)' : ''}`;
+  const value = r.value.length > 80 ? `${r.value.slice(0, 80)}…` : r.value;
+  return `${r.field} ${JSON.stringify(value)}${rule === undefined ? ' (SOPS\'s default)' : ''}`;
 }
 
 /**

@@ -5,12 +5,11 @@
  * as in SOPS, and a change of its encryption rule since the last commit is pointed out.
  */
 import { relative, resolve } from 'node:path';
-import { authorityFindings, sameProtection, weakerProtection, type AuthorityFinding } from '../checks/authority.js';
+import { authorityFindings, ruleText, sameProtection, weakerProtection, type AuthorityFinding, type Protection } from '../checks/authority.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { WeakenedMetadataError } from '../errors.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
-import { DEFAULT_CRYPT_RULE } from '../format/selectors.js';
 import { committedFile } from '../git/staged.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
@@ -92,12 +91,8 @@ async function warnChangedSinceCommit(file: string, meta: SopsMetadata, ctx: Ops
 }
 
 /** The warning for a file no config owns whose rule changed since `then` (shared with `guard`). */
-export function changedMessage(now: { rule?: SopsMetadata['rule']; macOnlyEncrypted?: boolean }, then: { rule?: SopsMetadata['rule']; macOnlyEncrypted?: boolean }): string {
+export function changedMessage(now: Protection, then: Protection): string {
   const weaker = weakerProtection(now, then, 'the last commit');
-  const rule = (r: SopsMetadata['rule']) => {
-    const x = r ?? DEFAULT_CRYPT_RULE;
-    return `${x.field}: ${JSON.stringify(x.value)}`;
-  };
-  const what = `${rule(then.rule)}${then.macOnlyEncrypted === true ? ', mac_only_encrypted' : ''} → ${rule(now.rule)}${now.macOnlyEncrypted === true ? ', mac_only_encrypted' : ''}`;
+  const what = `${ruleText(then.rule)}${then.macOnlyEncrypted === true ? ', mac_only_encrypted' : ''} → ${ruleText(now.rule)}${now.macOnlyEncrypted === true ? ', mac_only_encrypted' : ''}`;
   return `the encryption settings in the sops block changed since the last commit (${what})${weaker.length > 0 ? '; values may now stay in clear or outside the MAC: check who changed them' : ''}`;
 }
