@@ -18,6 +18,7 @@ export const ExitCode = {
   conflictingParameters: 8,
   macMismatch: 51,
   macNotFound: 52,
+  weakenedMetadata: 53, // not in SOPS: next to the MAC codes, as an edited `sops` block is tampering the MAC cannot see
   configNotFound: 61,
   invalidTreePath: 91,
   noEncryptionKey: 111,
@@ -148,6 +149,17 @@ export class AlreadyEncryptedError extends SealantError {
 export class MetadataError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
     super('BAD_METADATA', ExitCode.usage, message, options);
+  }
+}
+
+/**
+ * The file's `sops` block protects less than the config that owns the file asks for (a weaker
+ * encryption rule, `mac_only_encrypted`, a recipient the config does not name): nothing was
+ * written. The message names the field, never a value.
+ */
+export class WeakenedMetadataError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('WEAKENED_METADATA', ExitCode.weakenedMetadata, message, options);
   }
 }
 

@@ -159,6 +159,42 @@ describe('sealant guard through the installed pre-commit hook', () => {
     assert.match(r.output, /notes\.dec\.txt.*warning: decrypted-name/);
   });
 
+  test('a file encrypted in HEAD and decrypted in place is blocked where no environment owns it (`decrypt -i && git commit -a`)', async () => {
+    const repo = await fixture();
+    for (const name of ['vendor.yaml', 'certs/vendor.der']) {
+      mkdirSync(join(repo, name, '..'), { recursive: true });
+      writeFileSync(join(repo, name), name.endsWith('.yaml') ? `api_key: ${CANARY}\n` : `DER-${CANARY}`);
+      await sealant(repo, ['encrypt', '--age', recipient, '-i', name]);
+    }
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'vendor secrets, no environment');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    for (const name of ['vendor.yaml', 'certs/vendor.der']) {
+      await sealant(repo, ['decrypt', '-i', name]);
+      assert.ok(readFileSync(join(repo, name), 'utf8').includes(CANARY));
+      const r = spawnSync('git', ['-C', repo, 'commit', '-a', '-m', 'oops'], { encoding: 'utf8', env: gitEnv });
+      const output = `${r.stdout}${r.stderr}`;
+      assert.notEqual(r.status, 0, output);
+      assert.ok(!output.includes(CANARY), output);
+      assert.equal(git(repo, 'rev-parse', 'HEAD'), head, 'HEAD must not move');
+      assert.match(output, new RegExp(`${name.replaceAll('.', '\\.')}:1\\s.*decrypted-in-place: is encrypted in HEAD but is staged in clear text`), output);
+      git(repo, 'checkout', 'HEAD', '--', name);
+    }
+  });
+
+  test('moved and decrypted in one commit: blocked, naming the encrypted path it came from', async () => {
+    const repo = await fixture();
+    writeFileSync(join(repo, 'vendor.yaml'), `api_key: ${CANARY}\nregion: eu\n`);
+    await sealant(repo, ['encrypt', '--age', recipient, '-i', 'vendor.yaml']);
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'vendor');
+    mkdirSync(join(repo, 'third-party'));
+    git(repo, 'mv', 'vendor.yaml', 'third-party/vendor.yaml');
+    await sealant(repo, ['decrypt', '-i', 'third-party/vendor.yaml']);
+    const out = await assertBlocked(repo, 'third-party/vendor.yaml', 'decrypted-in-place');
+    assert.match(out, /vendor\.yaml, encrypted in HEAD/);
+  });
+
   test('`git commit -a` is judged on the index it builds (GIT_INDEX_FILE)', async () => {
     const repo = await fixture();
     const text = readFileSync(join(repo, 'env/dev/app.yaml'), 'utf8');

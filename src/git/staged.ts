@@ -4,8 +4,9 @@
  * records; `GIT_INDEX_FILE` in the passed environment is honoured, which `git commit -a` and
  * `git commit <paths>` set for the pre-commit hook.
  */
+import { basename, dirname } from 'node:path';
 import { GitError } from '../errors.js';
-import { mustGit } from './run.js';
+import { mustGit, runGit } from './run.js';
 
 
 /** One staged blob. */
@@ -15,6 +16,15 @@ export interface StagedFile {
   /** git file mode (`100644`, `100755`; symlinks and submodules are not listed). */
   mode: string;
   blob: string;
+  /** The blob HEAD has for this file (at its old path when git saw a rename); absent for a new file. */
+  head?: { path: string; blob: string };
+}
+
+/** What the index is about to commit: files added or changed, and files it deletes. */
+export interface StagedChanges {
+  files: StagedFile[];
+  /** Regular files HEAD has that the commit removes, with their HEAD blobs. */
+  deleted: { path: string; blob: string }[];
 }
 
 /** How git is run: the repository's top directory and the environment to pass. */
@@ -47,15 +57,52 @@ export async function repoTopLevel(cwd: string, env: GitRunOptions['env']): Prom
  * @throws GitError.
  */
 export async function stagedFiles(opts: GitRunOptions): Promise<StagedFile[]> {
-  const raw = await gitIn(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--diff-filter=ACMR', '--no-ext-diff'], opts);
+  return (await stagedChanges(opts)).files;
+}
+
+/** git's id of "no blob" (the source side of an added file). */
+const NO_BLOB = /^0+$/;
+
+/**
+ * {@link stagedFiles}, with HEAD's blob of each file (git's rename detection pairs a moved file
+ * with its old path) and the files the commit deletes.
+ * @throws GitError.
+ */
+export async function stagedChanges(opts: GitRunOptions): Promise<StagedChanges> {
+  const raw = await gitIn(['diff', '--cached', '--raw', '-z', '-M', '--no-abbrev', '--diff-filter=ACMRD', '--no-ext-diff'], opts);
   const parts = raw.toString('utf8').split('\0');
-  const files: StagedFile[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    // `:100644 100644 <src> <dst> M` then the path, NUL-separated under -z.
-    const [, mode = '', , blob = ''] = (parts[i] ?? '').slice(1).split(' ');
-    if (mode.startsWith('100')) files.push({ path: parts[i + 1] ?? '', mode, blob });
+  const out: StagedChanges = { files: [], deleted: [] };
+  for (let i = 0; i + 1 < parts.length; ) {
+    // `:100644 100644 <src> <dst> M` then the path (two paths for R and C), NUL-separated under -z.
+    const [srcMode = '', mode = '', src = '', blob = '', status = ''] = (parts[i++] ?? '').slice(1).split(' ');
+    const first = parts[i++] ?? '';
+    const path = status.startsWith('R') || status.startsWith('C') ? (parts[i++] ?? '') : first;
+    if (status === 'D') {
+      if (srcMode.startsWith('100')) out.deleted.push({ path: first, blob: src });
+      continue;
+    }
+    if (!mode.startsWith('100')) continue;
+    const file: StagedFile = { path, mode, blob };
+    if (srcMode.startsWith('100') && !NO_BLOB.test(src)) file.head = { path: first, blob: src };
+    out.files.push(file);
   }
-  return files;
+  return out;
+}
+
+/**
+ * The bytes of `absPath` as HEAD of the repository holding it has them (`git cat-file`, so no
+ * textconv driver is involved).
+ * @returns undefined outside a repository, without git, before the first commit, or when HEAD
+ * has no such file. Never throws.
+ */
+export async function committedFile(absPath: string, env: GitRunOptions['env']): Promise<Buffer | undefined> {
+  const dir = dirname(absPath);
+  try {
+    const r = await runGit(['-C', dir, 'cat-file', 'blob', `HEAD:./${basename(absPath)}`], { cwd: dir, env });
+    return r.code === 0 ? r.stdout : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -25,6 +25,7 @@ import { refuseUnsupportedKeys } from './encrypt.js';
 import { sealDocument } from './seal.js';
 import { resolveTargets } from './targets.js';
 import { groupNames } from './recipients.js';
+import { checkWrite } from './authority.js';
 import { redactedDiff } from '../plan/render.js';
 import { readSide, type Side } from '../review/semantic.js';
 import { formatFromPath } from '../stores/index.js';
@@ -165,6 +166,8 @@ async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ct
   refuseUnsupportedKeys(env);
   const enc = asEncrypted(loadDocument(text, f.file));
   const rotateKey = f.actions.includes('rotate-data-key');
+  const rewraps = rotateKey || f.values.length === 0 || f.actions.includes('rewrap');
+  await checkWrite(f.file, enc.meta, env, ctx, { stanzas: rewraps ? 'replaced' : 'kept' });
   if (!rotateKey && f.values.length === 0) {
     // Rewrap only, as `updatekeys`: values, mac and lastmodified stay.
     const { dataKey } = await unwrapDataKey(enc.meta, opts.sources);

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
-import type { ProjectConfig } from '../config/index.js';
+import type { EnvironmentConfig, ProjectConfig } from '../config/index.js';
 import type { KeySources } from '../keys/datakey.js';
 import { fingerprinter, reviewFileKeyed } from '../review/keyed.js';
 import { reviewFile, type FileInput, type FileReview } from '../review/semantic.js';
@@ -149,6 +149,16 @@ function ownedByConfig(config: ProjectConfig | undefined, absPath: string, cwd: 
   }
 }
 
+/** The environment whose rule and recipients the file must have (none when two claim it: `validate` reports that). */
+function authorityOf(config: ProjectConfig | undefined, absPath: string, cwd: string): EnvironmentConfig | undefined {
+  if (config === undefined) return undefined;
+  try {
+    return environmentFor(config, absPath, cwd);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Key sources for the run, or undefined for a keyless run. */
 async function sourcesFor(ctx: OpsContext, opts: DiffOptions): Promise<KeySources | undefined> {
   const mode = opts.keys ?? 'auto';
@@ -179,7 +189,9 @@ export async function diffRevisions(ctx: OpsContext, opts: DiffOptions = {}): Pr
     const abs = resolve(root, change.path);
     if (!hasSopsBlock(input.oldText, input.format!) && !hasSopsBlock(input.newText, input.format!) && !ownedByConfig(config, abs, ctx.cwd)) continue;
     input.file = relative(root, abs) || change.path;
-    files.push(sources === undefined ? reviewFile(input, reviewOpts) : await reviewFileKeyed(input, sources, reviewOpts));
+    const authority = authorityOf(config, abs, ctx.cwd);
+    const opts = authority === undefined ? reviewOpts : { ...reviewOpts, authority };
+    files.push(sources === undefined ? reviewFile(input, opts) : await reviewFileKeyed(input, sources, opts));
   }
   const modes = new Set(files.map((f) => f.mode));
   return {

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../fsx/atomic.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
+import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
@@ -47,14 +48,18 @@ function runEditor(editor: string, file: string, env: Readonly<Record<string, st
 /**
  * Edits the encrypted file at `path` interactively.
  * @throws SealantError NOT_MODIFIED (exit 200, as SOPS) when the file was saved unchanged;
- * EDITOR_FAILED when the editor exits non-zero; ParseError when the edited text is invalid
+ * EDITOR_FAILED when the editor exits non-zero; ParseError when the edited text is invalid;
+ * WeakenedMetadataError (53) when the config owns the file and its `sops` block is weaker
  * (the original file is left untouched in every failure case).
  */
 export async function editFile(path: string, ctx: OpsContext, opts: EditOptions = {}): Promise<EditResult> {
   const text = await readText(path);
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
-    const opened = await openDocument(asEncrypted(loadDocument(text, path, format)), await keySources(ctx, opts));
+    const encrypted = asEncrypted(loadDocument(text, path, format));
+    // Before the editor opens: a refusal after the user typed their change would lose it.
+    await checkWrite(path, encrypted.meta, await owningEnvironment(path, ctx), ctx, { stanzas: 'kept', format });
+    const opened = await openDocument(encrypted, await keySources(ctx, opts));
     const plainDoc = loadDocument(text, path, format);
     const enc = asEncrypted(plainDoc);
     decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified });

@@ -20,6 +20,7 @@ import type { EnvironmentConfig } from '../config/model.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
 import { reconcileDocuments } from '../format/reconcile.js';
+import { checkWrite, owningEnvironment } from './authority.js';
 
 export interface EncryptOptions {
   /** Key groups to wrap the data key for (one group unless Shamir is wanted). */
@@ -163,13 +164,17 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
  * TARGET is already a SOPS file): the target's data key, recipients and rule are kept, and every
  * value that did not change keeps its exact ciphertext, so re-encrypting an edited plaintext
  * gives a reviewable diff. Returns `undefined` when the target already holds this content.
- * @throws NoKeyError when no available key opens the target; ParseError for either input.
+ * @throws NoKeyError when no available key opens the target; ParseError for either input;
+ * WeakenedMetadataError (53) when the config owns the target and its `sops` block is weaker.
  */
-export async function encryptOver(text: string, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat }): Promise<EncryptResult | undefined> {
+export async function encryptOver(text: string, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat; configPath?: string }): Promise<EncryptResult | undefined> {
   const loaded = loadDocument(text, file, opts.inputType ?? formatFromPath(file));
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
   const format = formatFromPath(previousFile);
-  const opened = await openDocument(asEncrypted(loadDocument(previousText, previousFile, format)), opts.sources);
+  const previous = asEncrypted(loadDocument(previousText, previousFile, format));
+  // The target's data key, recipients and rule are kept: they must be what the config says.
+  await inFile(previousFile, async () => checkWrite(previousFile, previous.meta, await owningEnvironment(previousFile, ctx, opts.configPath), ctx, { stanzas: 'kept', format }));
+  const opened = await openDocument(previous, opts.sources);
   reconcileDocuments(opened.doc.documents, loaded.documents);
   const out = sealDocument(opened, previousText, ctx.now());
   if (out === undefined) return undefined;

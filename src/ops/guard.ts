@@ -1,9 +1,11 @@
 /**
  * `sealant guard`: the pre-commit check. Judges what the index is about to commit — never the
  * work tree — without keys or network, and reports every way the commit would leak a secret:
- * a file an environment owns that is not encrypted, a value the encryption rule or the schema
- * (`x-sealant-secret`) wants encrypted that is in clear text, broken `sops` metadata, and
- * plaintext that `sealant render` produced (see `guard-rendered.ts` for that heuristic).
+ * a file an environment owns that is not encrypted, a file encrypted in HEAD that is staged in
+ * clear (decrypted in place, wherever it lives), a value the encryption rule or the schema
+ * (`x-sealant-secret`) wants encrypted that is in clear text, broken `sops` metadata, a `sops`
+ * block weaker than the environment that owns the file (`checks/authority.ts`), and plaintext
+ * that `sealant render` produced (see `guard-rendered.ts` for that heuristic).
  * Results name files, lines, key paths and checks; never a value.
  */
 import { resolve } from 'node:path';
@@ -14,7 +16,12 @@ import { visitDocuments } from '../format/cipher.js';
 import { isEncValue } from '../format/codec.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { TreePath } from '../format/tree.js';
-import { readBlobs, stagedFiles, type StagedFile } from '../git/staged.js';
+import { readBlobs, stagedChanges, type StagedFile } from '../git/staged.js';
+import { authorityFindings, sameProtection } from '../checks/authority.js';
+import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
+import { readSide } from '../review/semantic.js';
+import { formatFromPath } from '../stores/index.js';
+import { changedMessage } from './authority.js';
 import { envVars } from '../render/dotenv.js';
 import { flattenTree } from '../render/values.js';
 import { SchemaSet } from '../schema/ajv.js';
@@ -28,7 +35,17 @@ import { decryptedName, renderedDotenv, renderedSecrets, renderedTree, type Rend
 import { schemaPathFor } from './validate.js';
 
 /** What a result is about (part of the `--json` API). */
-export type GuardCheck = 'unencrypted-file' | 'clear-value' | 'secret-in-clear' | 'sops-metadata' | 'rendered-output' | 'decrypted-name' | 'config';
+export type GuardCheck =
+  | 'unencrypted-file'
+  | 'decrypted-in-place'
+  | 'clear-value'
+  | 'secret-in-clear'
+  | 'sops-metadata'
+  | 'weakened-metadata'
+  | 'added-recipient'
+  | 'rendered-output'
+  | 'decrypted-name'
+  | 'config';
 
 /** One problem in the staged content (part of the `--json` API). */
 export interface GuardResult {
@@ -67,6 +84,10 @@ interface Run {
   config: ProjectConfig | undefined;
   schemas: SchemaSet;
   names: () => Promise<RenderedNames[]>;
+  /** HEAD's version of each file that had a `sops` block there, by HEAD path. */
+  encryptedInHead: Map<string, SopsMetadata>;
+  /** SOPS files of HEAD the commit deletes (a rename git could not pair, e.g. moved and decrypted). */
+  deletedEncrypted: { path: string; keys: Set<string> }[];
 }
 
 /**
@@ -78,10 +99,21 @@ interface Run {
  */
 export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<GuardReport> {
   const git = { repoDir: opts.repoDir, env: ctx.env };
-  const staged = await stagedFiles(git);
+  const { files: staged, deleted } = await stagedChanges(git);
   const config = await loadProjectConfig({ cwd: opts.repoDir, env: ctx.env });
-  const blobs = await readBlobs(staged.map((s) => s.blob), git);
-  const run: Run = { ctx, repoDir: opts.repoDir, config, schemas: new SchemaSet(), names: once(() => ownedNames(config)) };
+  const heads = staged.flatMap((s) => (s.head === undefined ? [] : [s.head]));
+  const all = await readBlobs([...staged.map((s) => s.blob), ...heads.map((h) => h.blob), ...deleted.map((d) => d.blob)], git);
+  const blobs = all.slice(0, staged.length);
+  const encryptedInHead = new Map<string, SopsMetadata>();
+  heads.forEach((h, i) => {
+    const meta = sopsMetadataOf(all[staged.length + i]!, h.path);
+    if (meta !== undefined) encryptedInHead.set(h.path, meta);
+  });
+  const deletedEncrypted = deleted.flatMap((d, i) => {
+    const bytes = all[staged.length + heads.length + i]!;
+    return sopsMetadataOf(bytes, d.path) === undefined ? [] : [{ path: d.path, keys: keyPaths(bytes, d.path) }];
+  });
+  const run: Run = { ctx, repoDir: opts.repoDir, config, schemas: new SchemaSet(), names: once(() => ownedNames(config)), encryptedInHead, deletedEncrypted };
   const results: GuardResult[] = [];
   for (const [i, file] of staged.entries()) results.push(...(await checkStaged(run, file, blobs[i]!)));
   const errors = results.filter((r) => r.severity === 'error').length;
@@ -93,8 +125,58 @@ function once<T>(factory: () => Promise<T>): () => Promise<T> {
   return () => (value ??= factory());
 }
 
-function result(file: string, check: GuardCheck, message: string, at: { line?: number; path?: string } = {}): GuardResult {
-  return { file, ...at, check, severity: check === 'decrypted-name' ? 'warning' : 'error', message };
+function result(file: string, check: GuardCheck, message: string, at: { line?: number; path?: string } = {}, severity: GuardResult['severity'] = check === 'decrypted-name' ? 'warning' : 'error'): GuardResult {
+  return { file, ...at, check, severity, message };
+}
+
+/** The metadata of a blob that is a SOPS file in the format its path implies; undefined for anything else. */
+function sopsMetadataOf(bytes: Buffer, path: string): SopsMetadata | undefined {
+  if (!bytes.includes('sops')) return undefined; // most blobs: no parse needed
+  try {
+    const doc = loadDocument(bytes.toString('utf8'), path);
+    return doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The key paths of a YAML/JSON/dotenv/INI blob, encrypted or not (empty for binary or unreadable files). */
+function keyPaths(bytes: Buffer, path: string): Set<string> {
+  const format = formatFromPath(path);
+  if (format === 'binary') return new Set();
+  try {
+    return new Set(readSide(bytes.toString('utf8'), path, format).leaves.keys());
+  } catch {
+    return new Set();
+  }
+}
+
+/** No `sops` block; a file that does not parse counts unless it still holds ENC values (then `sops-metadata` reports it). */
+function inClear(bytes: Buffer, path: string): boolean {
+  try {
+    return loadDocument(bytes.toString('utf8'), path).metadata === undefined;
+  } catch {
+    return !bytes.includes('ENC[AES256_GCM,');
+  }
+}
+
+/**
+ * A file that HEAD has encrypted (at this path, or at the path git paired it with as a rename,
+ * or a deleted SOPS file with exactly its key paths) and that is staged without a `sops` block:
+ * `sealant decrypt -i` followed by `git commit -a`. Keyless, wherever the file lives.
+ */
+function decryptedInPlace(run: Run, file: StagedFile, bytes: Buffer): GuardResult | undefined {
+  const candidate = file.head !== undefined ? run.encryptedInHead.has(file.head.path) : run.deletedEncrypted.length > 0;
+  if (!candidate || !inClear(bytes, file.path)) return undefined;
+  const fix = `re-encrypt it (sealant encrypt -i ${file.path}) or unstage it (git restore --staged ${file.path})`;
+  if (file.head !== undefined) {
+    const where = file.head.path === file.path ? 'is encrypted in HEAD' : `was ${file.head.path}, encrypted in HEAD,`;
+    return result(file.path, 'decrypted-in-place', `${where} but is staged in clear text (no sops metadata): ${fix}`, { line: 1 });
+  }
+  const keys = keyPaths(bytes, file.path);
+  const twin = keys.size === 0 ? undefined : run.deletedEncrypted.find((d) => d.keys.size === keys.size && [...keys].every((k) => d.keys.has(k)));
+  if (twin === undefined) return undefined;
+  return result(file.path, 'decrypted-in-place', `has the keys of ${twin.path}, encrypted in HEAD and deleted by this commit, but is staged in clear text (no sops metadata): ${fix}`, { line: 1 });
 }
 
 /**
@@ -114,14 +196,20 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
   const out: GuardResult[] = [];
   if (decryptedName(file.path)) out.push(result(file.path, 'decrypted-name', 'the name says decrypted output: make sure it holds no plaintext secret'));
   let env: EnvironmentConfig | undefined;
+  let authority: EnvironmentConfig | undefined;
   try {
     env = ownerOf(run.config, abs, run.repoDir);
+    // A catch-all `.sops.yaml` rule does not require encryption, but it is what a SOPS file it
+    // matches must be encrypted with.
+    authority = env ?? (run.config === undefined ? undefined : environmentFor(run.config, abs, run.repoDir));
   } catch (e) {
     if (!(e instanceof SealantError)) throw e;
     return [...out, result(file.path, 'config', e.message)];
   }
+  const decrypted = decryptedInPlace(run, file, bytes);
+  if (decrypted !== undefined) return [...out, decrypted];
   const text = bytes.toString('utf8');
-  out.push(...(env === undefined ? await checkUnowned(run, file.path, bytes, text) : await checkOwned(run, file.path, text, env)));
+  out.push(...(env === undefined ? await checkUnowned(run, file, bytes, text, authority) : await checkOwned(run, file, text, env)));
   return out;
 }
 
@@ -135,20 +223,25 @@ function parse(file: string, text: string): StoreDocument | GuardResult {
   }
 }
 
-async function checkOwned(run: Run, file: string, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+async function checkOwned(run: Run, staged: StagedFile, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+  const file = staged.path;
   const doc = parse(file, text);
   if (!('documents' in doc)) return [doc];
   if (doc.metadata === undefined) return [result(file, 'unencrypted-file', `environment "${env.name}" owns this file but it is not encrypted (no sops metadata)`, { line: 1 })];
-  return checkEncrypted(run, file, text, doc, env);
+  return checkEncrypted(run, staged, text, doc, env, env);
 }
 
-/** Unowned files: a SOPS file still gets its own checks; anything else is looked at for rendered output. */
-async function checkUnowned(run: Run, file: string, bytes: Buffer, text: string): Promise<GuardResult[]> {
+/**
+ * Unowned files: a SOPS file still gets its own checks (and `authority`'s, when a catch-all
+ * `.sops.yaml` rule matches it); anything else is looked at for rendered output.
+ */
+async function checkUnowned(run: Run, staged: StagedFile, bytes: Buffer, text: string, authority: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+  const file = staged.path;
   if (bytes.length > MAX_INSPECT_BYTES || bytes.subarray(0, 8000).includes(0)) return [];
   const found = renderedSecrets(text).map((h) => result(file, 'rendered-output', h.message, { line: h.line }));
   const structured = file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.json');
   const doc = structured || file.endsWith('.env') ? parse(file, text) : undefined;
-  if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined) return [...found, ...(await checkEncrypted(run, file, text, doc, undefined))];
+  if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined) return [...found, ...(await checkEncrypted(run, staged, text, doc, undefined, authority))];
   if (found.length > 0) return found;
   // Only a file that could be a rendered form pays for reading the environments' key names.
   if (countAssignments(text) >= 3) found.push(...renderedDotenv(text, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })));
@@ -160,8 +253,13 @@ function countAssignments(text: string): number {
   return text.match(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=/gm)?.length ?? 0;
 }
 
-/** The checks of a file with a `sops` block: metadata, ENC values, clear values, schema secrets. */
-async function checkEncrypted(run: Run, file: string, text: string, doc: StoreDocument, env: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+/**
+ * The checks of a file with a `sops` block: metadata, ENC values, clear values, schema secrets;
+ * against `authority` (the environment whose rule and recipients the file must have) a weaker
+ * rule or a recipient it does not name; without one, a rule changed since HEAD (a warning).
+ */
+async function checkEncrypted(run: Run, staged: StagedFile, text: string, doc: StoreDocument, env: EnvironmentConfig | undefined, authority: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+  const file = staged.path;
   let enc: EncryptedDocument;
   try {
     enc = asEncrypted(doc);
@@ -174,7 +272,7 @@ async function checkEncrypted(run: Run, file: string, text: string, doc: StoreDo
   const locator = new Locator(text, doc.format);
   const at = (d: number, path: TreePath) => ({ line: locator.locate(d, pointerOf(path)).line, path: formatPath(path) });
   const built = doc.documents.map((d) => buildInstance(d));
-  const out: GuardResult[] = [];
+  const out: GuardResult[] = authorityResults(run, staged, enc.meta, authority);
   built.forEach((b, d) => {
     for (const path of b.malformed) out.push(result(file, 'sops-metadata', 'malformed ENC value (unknown type or bad encoding)', at(d, path)));
   });
@@ -183,6 +281,18 @@ async function checkEncrypted(run: Run, file: string, text: string, doc: StoreDo
   }
   if (env !== undefined) out.push(...(await secretFindings(run, file, doc, env, built, locator, out)));
   return out;
+}
+
+/** Keyless metadata-authority results: weaker than the owning environment, or (unowned) than HEAD. */
+function authorityResults(run: Run, staged: StagedFile, meta: SopsMetadata, authority: EnvironmentConfig | undefined): GuardResult[] {
+  if (authority !== undefined) {
+    return authorityFindings(meta, authority).map((f) => result(staged.path, f.kind === 'added-recipient' ? 'added-recipient' : 'weakened-metadata', f.message));
+  }
+  const before = staged.head === undefined ? undefined : run.encryptedInHead.get(staged.head.path);
+  const now = { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted };
+  if (before === undefined || sameProtection(now, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted })) return [];
+  // No config owns the file: its own metadata decides (as in SOPS), so this only warns.
+  return [result(staged.path, 'weakened-metadata', changedMessage(now, before), {}, 'warning')];
 }
 
 /**

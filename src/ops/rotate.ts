@@ -7,13 +7,14 @@
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { deleteMetadataField, formatLastModified, replaceKeyGroups, setMetadataField } from '../format/metadata.js';
-import { CRYPT_RULE_FIELDS, Selector } from '../format/selectors.js';
+import { CRYPT_RULE_FIELDS, DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import { newDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readText, type OpenedDocument } from './document.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { groupNames, recipientsOf } from './recipients.js';
+import { checkWrite } from './authority.js';
 import type { Target } from './targets.js';
 
 export interface RotateResult {
@@ -26,6 +27,11 @@ export interface RotateResult {
 export interface RotateOptions {
   sources: KeySources;
   concurrency?: number;
+  /**
+   * Re-encrypt under the environment's rule a file whose own rule is weaker (after the config's
+   * rule was strengthened on purpose); without it such a file is refused.
+   */
+  adoptRule?: boolean;
 }
 
 /**
@@ -38,16 +44,18 @@ export async function rekeyDocument(opened: OpenedDocument, env: EnvironmentConf
   const groups = env?.groups ?? recipientsOf(opened.meta);
   const threshold = env !== undefined ? env.shamirThreshold : opened.meta.shamirThreshold;
   const metadata = opened.doc.metadata!;
-  // The environment's rule wins: rotating is how a file adopts a changed selector.
-  const rule = env?.rule ?? opened.meta.rule;
+  // An owned file gets the environment's rule, never its own: the sops block is not covered by
+  // the MAC, so keeping it would keep whatever someone wrote there.
+  const rule = env !== undefined ? (env.rule ?? DEFAULT_CRYPT_RULE) : opened.meta.rule;
   const selector = rule === undefined ? opened.selector : new Selector(rule);
-  const macOnlyEncrypted = env?.macOnlyEncrypted ?? opened.meta.macOnlyEncrypted;
+  const macOnlyEncrypted = env !== undefined ? (env.macOnlyEncrypted ?? false) : opened.meta.macOnlyEncrypted;
   const dataKey = newDataKey();
   const wrapped = await wrapDataKey(dataKey, groups, threshold, sources);
   const macPlain = encryptDocuments(opened.doc.documents, dataKey, { selector, macOnlyEncrypted });
   const lastmodified = formatLastModified(now);
   replaceKeyGroups(metadata, wrapped, groups.length > 1 ? (threshold ?? groups.length) : undefined);
-  if (rule !== undefined && (opened.meta.rule?.field !== rule.field || opened.meta.rule?.value !== rule.value)) {
+  const had = opened.meta.rule ?? DEFAULT_CRYPT_RULE;
+  if (rule !== undefined && (had.field !== rule.field || had.value !== rule.value)) {
     for (const f of CRYPT_RULE_FIELDS) deleteMetadataField(metadata, f);
     setMetadataField(metadata, rule.field, rule.value);
   }
@@ -60,11 +68,17 @@ export async function rekeyDocument(opened: OpenedDocument, env: EnvironmentConf
   return groups.flatMap(groupNames);
 }
 
-/** Rotates one file's data key. */
+/**
+ * Rotates one file's data key.
+ * @throws WeakenedMetadataError (53) when the environment owns the file and its rule is weaker
+ * (unless `adoptRule`); NoKeyError, MacMismatchError, …
+ */
 export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOptions): Promise<RotateResult> {
   const text = await readText(target.file);
   return inFile(target.file, async () => {
-    const opened = await openDocument(asEncrypted(loadDocument(text, target.file)), opts.sources);
+    const enc = asEncrypted(loadDocument(text, target.file));
+    await checkWrite(target.file, enc.meta, target.environment, ctx, { stanzas: 'replaced', adoptsRule: opts.adoptRule === true });
+    const opened = await openDocument(enc, opts.sources);
     const recipients = await rekeyDocument(opened, target.environment, opts.sources, ctx.now());
     await writeFileAtomic(target.file, opened.doc.serialize());
     const result: RotateResult = { file: target.file, recipients, unwrappedBy: opened.unwrappedBy };

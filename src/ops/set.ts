@@ -8,6 +8,7 @@ import { parseTreePath, setAtPath, unsetAtPath } from '../format/paths.js';
 import type { Node } from '../format/tree.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
+import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
@@ -26,7 +27,9 @@ export interface SetResult {
 async function modify(path: string, ctx: OpsContext, opts: SetOptions, edit: (docs: import('../format/tree.js').MapNode[]) => void): Promise<boolean> {
   const text = await readText(path);
   return inFile(path, async () => {
-    const enc = asEncrypted(loadDocument(text, path, opts.inputType ?? formatFromPath(path)));
+    const format = opts.inputType ?? formatFromPath(path);
+    const enc = asEncrypted(loadDocument(text, path, format));
+    await checkWrite(path, enc.meta, await owningEnvironment(path, ctx), ctx, { stanzas: 'kept', format });
     const opened = await openDocument(enc, await keySources(ctx, opts));
     edit(opened.doc.documents);
     const out = sealDocument(opened, text, ctx.now());
@@ -38,7 +41,8 @@ async function modify(path: string, ctx: OpsContext, opts: SetOptions, edit: (do
 
 /**
  * Sets the value at `treePath` (SOPS or dotted form) to `value`, creating missing maps.
- * @throws TreePathError (91), NoKeyError (128), MacMismatchError (51), …
+ * @throws TreePathError (91), NoKeyError (128), MacMismatchError (51), WeakenedMetadataError
+ * (53) when the config owns the file and its `sops` block is weaker, …
  */
 export async function setValue(path: string, treePath: string, value: Node, ctx: OpsContext, opts: SetOptions = {}): Promise<SetResult> {
   const parsed = parseTreePath(treePath);

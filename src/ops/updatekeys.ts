@@ -12,6 +12,7 @@ import type { OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, readText } from './document.js';
 import { diffRecipients } from './recipients.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
+import { checkWrite } from './authority.js';
 import type { Target } from './targets.js';
 
 export interface UpdateKeysResult {
@@ -38,6 +39,8 @@ export async function updateKeysFile(target: Target, ctx: OpsContext, opts: Upda
   const text = await readText(target.file);
   return inFile(target.file, async () => {
     const enc = asEncrypted(loadDocument(text, target.file));
+    // Re-wrapping repairs recipients, not a weakened rule (the values stay as they are).
+    await checkWrite(target.file, enc.meta, env, ctx, { stanzas: 'replaced' });
     const diff = diffRecipients(enc.meta, env.groups, env.shamirThreshold);
     const result: UpdateKeysResult = { file: target.file, environment: env.name, added: diff.added, removed: diff.removed, changed: diff.changed };
     if (!diff.changed) return result;

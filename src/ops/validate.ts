@@ -26,6 +26,7 @@ import { DEFAULT_CONCURRENCY, mapBounded } from './bulk.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, loadDocument, openDocument, readText, type EncryptedDocument } from './document.js';
 import { diffRecipients } from './recipients.js';
+import { authorityFindings } from '../checks/authority.js';
 import { resolveTargets, type Target } from './targets.js';
 
 export type { ValidationResult } from '../schema/report.js';
@@ -130,7 +131,11 @@ function fileFinding(doc: number, path: readonly (string | number)[], keyword: s
   return { doc, pointer, at: pointer, keyword, severity: 'error', message };
 }
 
-/** The SOPS checks: metadata present and well-formed, recipients as the environment says. */
+/**
+ * The SOPS checks: metadata present and well-formed; a `sops` block weaker than the environment
+ * (rule, `mac_only_encrypted`, a recipient it does not name, threshold) as `security` errors;
+ * recipients missing and other rule differences as drift.
+ */
 function sopsFindings(doc: StoreDocument, env: EnvironmentConfig | undefined, out: Finding[]): EncryptedDocument | undefined {
   const sops = (message: string, keyword = 'sops'): Finding => ({ doc: 0, pointer: '/sops', at: doc.metadata === undefined ? '' : '/sops', keyword, severity: 'error', message });
   let enc: EncryptedDocument;
@@ -141,15 +146,19 @@ function sopsFindings(doc: StoreDocument, env: EnvironmentConfig | undefined, ou
     return undefined;
   }
   if (env === undefined) return enc;
+  const security = authorityFindings(enc.meta, env);
+  for (const f of security) out.push(sops(f.message, 'security'));
   const diff = diffRecipients(enc.meta, env.groups, env.shamirThreshold);
-  if (diff.changed) {
-    const parts = [...diff.added.map((a) => `missing ${a}`), ...diff.removed.map((r) => `unexpected ${r}`)];
-    out.push(sops(`recipients differ from environment "${env.name}"${parts.length > 0 ? `: ${parts.join(', ')}` : ' (key groups or threshold)'}; run \`sealant updatekeys\``, 'recipients'));
+  // Recipients the file has and the config does not are security findings above.
+  const keysReported = security.some((f) => f.kind !== 'weaker-rule');
+  if (diff.changed && (diff.added.length > 0 || !keysReported)) {
+    const missing = diff.added.map((a) => `missing ${a}`);
+    out.push(sops(`recipients differ from environment "${env.name}"${missing.length > 0 ? `: ${missing.join(', ')}` : ' (key groups or threshold)'}; run \`sealant updatekeys\``, 'recipients'));
   }
   const want = env.rule ?? DEFAULT_CRYPT_RULE;
   const have = enc.meta.rule ?? DEFAULT_CRYPT_RULE;
-  if (want.field !== have.field || want.value !== have.value) {
-    out.push(sops(`encryption rule ${have.field}: ${have.value} differs from environment "${env.name}" (${want.field}: ${want.value}); re-encrypt the file`));
+  if ((want.field !== have.field || want.value !== have.value) && !security.some((f) => f.field === have.field)) {
+    out.push(sops(`encryption rule ${have.field}: ${have.value} differs from environment "${env.name}" (${want.field}: ${want.value}); run \`sealant rotate\` to adopt it`));
   }
   return enc;
 }

@@ -12,6 +12,8 @@
  * Pure: text in, data out. Values are carried as bytes for comparison and fingerprints; they are
  * put in the result only when the caller asks (`showValues`).
  */
+import { authorityFindings, weakerProtection, type AuthorityFinding } from '../checks/authority.js';
+import type { EnvironmentConfig } from '../config/model.js';
 import { formatPath } from '../errors.js';
 import { visitDocuments } from '../format/cipher.js';
 import { isEncValue, parseEnc, scalarBytes } from '../format/codec.js';
@@ -104,6 +106,11 @@ export interface ReviewOptions {
   showValues?: boolean;
   /** Keyed fingerprint of a plaintext (see `review/keyed.ts`); none in a keyless review. */
   fingerprint?: (type: string, plain: Buffer) => string;
+  /**
+   * The environment that owns the file: the change is alerted when it makes the `sops` block
+   * weaker than it. Without one, a rule weaker than the old revision's is alerted.
+   */
+  authority?: EnvironmentConfig;
 }
 
 /** The input for one file: either text may be absent (file added or deleted). */
@@ -208,7 +215,22 @@ export function reviewSides(input: FileInput, format: FileFormat, oldSide: Side 
   review.dataKey = dataKeyVerdict(oldSide, newSide, mode);
   compareLeaves(review, oldSide, newSide, opts);
   plaintextAlerts(review, oldSide, newSide);
+  securityAlerts(review, oldSide?.meta, newSide?.meta, opts.authority);
   return review;
+}
+
+/** What this change made weaker in the `sops` block (a finding the old side already had is not repeated). */
+function securityAlerts(review: FileReview, before: SopsMetadata | undefined, after: SopsMetadata | undefined, authority: EnvironmentConfig | undefined): void {
+  if (after === undefined) return;
+  let found: AuthorityFinding[];
+  if (authority !== undefined) {
+    const had = new Set(before === undefined ? [] : authorityFindings(before, authority).map((f) => f.message));
+    found = authorityFindings(after, authority).filter((f) => !had.has(f.message));
+  } else {
+    if (before === undefined) return;
+    found = weakerProtection({ rule: after.rule, macOnlyEncrypted: after.macOnlyEncrypted }, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted }, 'the old revision');
+  }
+  for (const f of found) review.alerts.push(`SECURITY: ${f.message}`);
 }
 
 function ruleText(meta: SopsMetadata | undefined): string {
