@@ -11,7 +11,7 @@
 import { MetadataError, ParseError, UnsupportedDocumentError } from '../errors.js';
 import { formatGoJsonFloat } from '../format/gofloat.js';
 import type { MapEntry, MapNode, Node, ScalarValue, TreePath } from '../format/tree.js';
-import { scalar } from '../format/tree.js';
+import { notText, scalar } from '../format/tree.js';
 import { positionAt, sameScalar, singleDocument } from './common.js';
 import type { Store, StoreDocument } from './store.js';
 
@@ -297,6 +297,8 @@ function scalarJson(v: ScalarValue, path: TreePath): string {
       return formatGoJsonFloat(v.value);
     case 'bool':
       return v.value ? 'true' : 'false';
+    case 'bytes':
+      throw notText(path);
     case 'null':
       return 'null';
   }
