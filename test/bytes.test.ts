@@ -1,7 +1,8 @@
 /**
- * Bytes are bytes (issue 10, item 1): binary content survives every write path exactly, and text
- * that is not UTF-8 is refused before anything is written — checked with our own decrypt and with
- * the real sops library.
+ * Bytes are bytes (issue 10, item 1, and the BOM half of item 8): binary content survives every
+ * write path exactly, text that is not UTF-8 is refused before anything is written, and a
+ * byte-order mark is either kept exactly (YAML, dotenv) or refused (JSON) — checked with our own
+ * decrypt and with the real sops library.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -250,5 +251,61 @@ describe('text that is not UTF-8 is refused, never changed', () => {
     assert.equal(r.stderr.split('\n')[0], `sealant: ${file}:1: not valid UTF-8 text: invalid byte at offset 16`);
     assert.ok(!r.stderr.includes('hunter'));
     assert.deepEqual(readFileSync(file), bytes);
+  });
+});
+
+describe('a UTF-8 byte-order mark', () => {
+  const BOM = '\ufeff';
+
+  test('YAML: kept exactly through encrypt -> decrypt (go-yaml skips it, so sops reads our file)', async () => {
+    const plaintext = `${BOM}a: 1\nb: two # note\n`;
+    const enc = await encryptText(Buffer.from(plaintext, 'utf8'), 'bom.yaml', testContext(), { groups });
+    assert.ok(enc.text.startsWith(`${BOM}a: ENC[`));
+    assert.match(enc.text, /\nsops:\n {4}age:/, 'the sops block is not indented by the BOM');
+    const dec = await decryptText(Buffer.from(enc.text, 'utf8'), 'bom.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(dec.bytes, Buffer.from(plaintext, 'utf8'));
+  });
+
+  test('YAML: real sops decrypts our file with a BOM', { skip: noRealSops }, async () => {
+    const enc = await encryptText(`${BOM}a: 1\nb: two\n`, 'bom.yaml', testContext(), { groups });
+    const r = await realDecrypt(enc.text, 'yaml');
+    assert.deepEqual(r.value, { a: 1, b: 'two' });
+  });
+
+  test('JSON: refused before writing, saying why (Go encoding/json, and so sops, refuses it)', async () => {
+    const file = fresh('bom.json');
+    const bytes = Buffer.from(`${BOM}{"a": 1}\n`, 'utf8');
+    writeFileSync(file, bytes);
+    await assert.rejects(encryptFile(file, testContext(), { groups }), (e) => e instanceof ParseError && e.file === file && /byte-order mark/.test(e.message));
+    const r = await runCli(['encrypt', '--age', alice.recipient, '--in-place', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /byte-order mark/);
+    assert.deepEqual(readFileSync(file), bytes);
+  });
+
+  test('dotenv: kept exactly, as part of the first key (as sops does)', async () => {
+    const plaintext = `${BOM}A=1\nB=two\n`;
+    const enc = await encryptText(plaintext, 'bom.env', testContext(), { groups });
+    assert.ok(enc.text.startsWith(`${BOM}A=ENC[`));
+    const dec = await decryptText(enc.text, 'bom.env', testContext(), { sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(dec.bytes, Buffer.from(plaintext, 'utf8'));
+  });
+
+  test('dotenv: real sops decrypts our file with a BOM (the key keeps it)', { skip: noRealSops }, async () => {
+    const enc = await encryptText(`${BOM}A=1\nB=two\n`, 'bom.env', testContext(), { groups });
+    const r = await realDecrypt(enc.text, 'dotenv');
+    assert.deepEqual(r.value, { [`${BOM}A`]: '1', B: 'two' });
+  });
+
+  test('CLI: encrypt -i then decrypt of "\\xef\\xbb\\xbfa: 1" gives back the exact bytes', async () => {
+    const file = fresh('bom.yaml');
+    const bytes = Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('a: 1\n')]);
+    writeFileSync(file, bytes);
+    const env = { SOPS_AGE_KEY_FILE: alice.file };
+    const enc = await runCli(['encrypt', '--age', alice.recipient, '--in-place', file], { env });
+    assert.equal(enc.code, 0, enc.stderr);
+    const dec = await runCli(['decrypt', file], { env });
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.deepEqual(dec.stdoutBytes, bytes);
   });
 });
