@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
+import { decodeUtf8 } from '../util/utf8.js';
 import { applyPlan, parsePlan, parseValueFlag, type ApplyResult } from '../ops/apply.js';
 import { keySources } from '../ops/context.js';
 
@@ -39,7 +40,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     const plan = parsePlan(data);
     const values = (flags.value ?? []).map(parseValueFlag);
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
-    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => text(process.stdin), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
+    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: async () => decodeUtf8(await buffer(process.stdin), 'stdin'), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
     if (!this.jsonEnabled()) {
       if (result.diff !== undefined) this.log(result.diff.trimEnd());
       for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);

@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { decryptFile } from '../ops/decrypt.js';
+import { utf8Text } from '../util/utf8.js';
 
 /** `sealant decrypt --json` result (public API). The plaintext is included only when it goes nowhere else. */
 export interface DecryptCommandResult {
@@ -10,6 +11,8 @@ export interface DecryptCommandResult {
   format: string;
   output?: string;
   plaintext?: string;
+  /** Binary content that is not UTF-8 text, base64-encoded (JSON strings cannot hold raw bytes). */
+  plaintextBase64?: string;
   unwrappedBy: string[];
   macValid: boolean;
 }
@@ -46,12 +49,14 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
     const result: DecryptCommandResult = { file: args.file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
     const target = flags['in-place'] ? args.file : flags.output;
     if (target !== undefined) {
-      await writeOutputFile(target, r.text, { plaintext: true, inPlace: flags['in-place'] });
+      await writeOutputFile(target, r.bytes, { plaintext: true, inPlace: flags['in-place'] });
       result.output = target;
     } else if (this.jsonEnabled()) {
-      result.plaintext = r.text;
+      const text = utf8Text(r.bytes);
+      if (text === undefined) result.plaintextBase64 = r.bytes.toString('base64');
+      else result.plaintext = text;
     } else {
-      await writeStdout(r.text);
+      await writeStdout(r.bytes);
     }
     return result;
   }

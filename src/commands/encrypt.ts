@@ -6,7 +6,7 @@ import { cryptRuleFrom } from '../format/selectors.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
 import { encryptFile, encryptOver, encryptSettings, existingEncryptedText, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
 import { keySources } from '../ops/context.js';
-import { inFile, readText } from '../ops/document.js';
+import { inFile, readBytes } from '../ops/document.js';
 import { formatFromPath } from '../stores/index.js';
 
 /** `sealant encrypt --json` result (public API). */
@@ -62,7 +62,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     // An encrypted version already at --output: keep its data key and every unchanged ciphertext.
     const previous = flags.output !== undefined && !flags.fresh ? await existingEncryptedText(flags.output) : undefined;
     if (previous !== undefined && flags.output !== undefined) {
-      const over = await inFile(args.file, async () => encryptOver(await readText(args.file), args.file, previous, flags.output!, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'], ...(flags.config === undefined ? {} : { configPath: flags.config }) }));
+      const over = await inFile(args.file, async () => encryptOver(await readBytes(args.file), args.file, previous, flags.output!, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'], ...(flags.config === undefined ? {} : { configPath: flags.config }) }));
       if (over === undefined) {
         if (!this.jsonEnabled()) this.logToStderr(`${flags.output} already holds this content; not changed`);
         return { file: args.file, format: formatFromPath(flags.output), recipients: [], output: flags.output, unchanged: true };

@@ -4,6 +4,7 @@ import { BaseCommand, debugEnabled, toErrorEnvelope } from '../cli/base.js';
 import { contextFor } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
 import { SealantError } from '../errors.js';
+import { decodeUtf8 } from '../util/utf8.js';
 import { failureMessage, KrmInputError, parseResourceList, type KrmResult } from '../krm/resource-list.js';
 import type { AuditSink } from '../ops/audit.js';
 import type { OpsContext } from '../ops/context.js';
@@ -19,13 +20,13 @@ export interface KrmCommandResult {
 
 /**
  * Standard input, whole. A terminal is refused rather than waited on.
- * @throws KrmInputError when stdin is a terminal.
+ * @throws KrmInputError when stdin is a terminal; ParseError when it is not UTF-8.
  */
 export async function readStdin(): Promise<string> {
   if (process.stdin.isTTY === true) throw new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', { hint: 'run it through kpt or kustomize' });
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), 'stdin');
 }
 
 /** `SEALANT_AUDIT_LOG` when set, else stderr (which kpt shows, and kustomize shows on failure only). */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
+import { decodeUtf8 } from '../util/utf8.js';
 import { setValue } from '../ops/set.js';
 import { parseJsonValue, stringValue } from '../ops/value.js';
 import { formatPath } from '../errors.js';
@@ -40,7 +41,7 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
     let raw: string;
     if (flags['value-stdin']) {
       if (args.value !== undefined) throw new UsageError('give VALUE or --value-stdin, not both');
-      raw = readFileSync(0, 'utf8');
+      raw = decodeUtf8(readFileSync(0), 'stdin');
     } else if (args.value === undefined) {
       throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin' });
     } else raw = args.value;

@@ -16,6 +16,7 @@ import { findConfig } from './index.js';
 import { SEALANT_CONFIG_FILE, type ProjectConfig } from './model.js';
 import { parseRecipient, recipientLabel, type Recipient, type RecipientType } from './recipients.js';
 import { parseSealantConfig } from './sealant-config.js';
+import { decodeUtf8 } from '../util/utf8.js';
 
 /** The outcome of an add or remove (the `--json` result of the recipients commands). */
 export interface RecipientChange {
@@ -207,12 +208,14 @@ export interface EditOptions {
 async function edit(kind: 'add' | 'remove', configPath: string, envName: string, recipientText: string, opts: EditOptions): Promise<RecipientChange> {
   const shown = opts.shown ?? configPath;
   const recipient = parseRecipient(recipientText);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(configPath, 'utf8');
+    bytes = await readFile(configPath);
   } catch (e) {
     throw new ReadError('cannot read config file', { file: shown, cause: e });
   }
+  // Rewritten below: a lenient decode would write U+FFFD in place of every bad byte.
+  const text = decodeUtf8(bytes, shown);
   const f = kind === 'add' ? addRecipientText : removeRecipientText;
   const r = f(text, configPath, envName, recipient, opts.group, shown);
   if (r.changed) await writeFileAtomic(configPath, r.text);

@@ -13,6 +13,7 @@ import { configRelativePath, selects, walkBases, walkFiles } from './files.js';
 import { SEALANT_CONFIG_FILE, SOPS_CONFIG_FILE, type EnvironmentConfig, type ProjectConfig } from './model.js';
 import { parseSealantConfig } from './sealant-config.js';
 import { parseSopsConfig } from './sops-config.js';
+import { decodeUtf8 } from '../util/utf8.js';
 
 export type { EnvironmentConfig, ProjectConfig } from './model.js';
 export { SEALANT_CONFIG_FILE, SOPS_CONFIG_FILE } from './model.js';
@@ -136,12 +137,13 @@ export async function loadProjectConfig(opts: LoadConfigOptions): Promise<Projec
  */
 export async function readProjectConfig(found: FoundConfig, cwd: string): Promise<ProjectConfig | undefined> {
   const shown = relative(cwd, found.path) || found.path;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(found.path, 'utf8');
+    bytes = await readFile(found.path);
   } catch (e) {
     throw new ReadError('cannot read config file', { file: shown, cause: e });
   }
+  const text = decodeUtf8(bytes, shown);
   return found.kind === 'sealant' ? parseSealantConfig(text, found.path, shown) : parseSopsConfig(text, found.path, shown);
 }
 

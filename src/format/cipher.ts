@@ -12,6 +12,7 @@
 import { DecryptionError, EncValueError, MacMismatchError, MacNotFoundError, SealantError } from '../errors.js';
 import { bytesToScalar, decryptEnc, encryptBytes, encTypeOf, isEncValue, scalarBytes, type EncType } from './codec.js';
 import { MacBuilder } from './mac.js';
+import { utf8Text } from '../util/utf8.js';
 import { macAad } from './metadata.js';
 import type { Selector } from './selectors.js';
 import type { CommentNode, MapNode, Node, ScalarNode, SeqNode, TreePath } from './tree.js';
@@ -96,6 +97,11 @@ export interface DecryptOptions {
   stash?: IvStash;
   /** Decrypt only to verify: leave the documents untouched. */
   verifyOnly?: boolean;
+  /**
+   * The binary store's document: content that is not UTF-8 text stays `bytes`. Any other store
+   * refuses such a value, since its text could not hold it unchanged.
+   */
+  binary?: boolean;
 }
 
 export interface DecryptResult {
@@ -128,8 +134,11 @@ export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: De
       if (!encrypted || !isEncValue(v.node.text)) continue;
       try {
         const r = decryptEnc(key, v.node.text, aad);
+        const text = utf8Text(r.bytes);
+        // Kept as written rather than changed, like a comment that does not decrypt.
+        if (text === undefined) throw new EncValueError('decrypted comment is not valid UTF-8 text');
         opts.stash?.remember(aad, 'comment', r.bytes, r.iv);
-        if (!opts.verifyOnly) v.node.text = r.bytes.toString('utf8');
+        if (!opts.verifyOnly) v.node.text = text;
       } catch {
         undecryptableComments += 1;
       }
@@ -147,7 +156,7 @@ export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: De
     let plain;
     try {
       const r = decryptEnc(key, value.value, aad);
-      plain = bytesToScalar(r.bytes, r.type);
+      plain = bytesToScalar(r.bytes, r.type, opts.binary ?? false);
       opts.stash?.remember(aad, r.type, r.bytes, r.iv);
       mac.add(r.type === 'time' ? scalarBytes(plain) : r.bytes, true);
     } catch (e) {

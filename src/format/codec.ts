@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptionError, EncValueError } from '../errors.js';
 import type { ScalarValue } from './tree.js';
+import { invalidUtf8Offset, utf8Text } from '../util/utf8.js';
 import { formatGoFloat } from './gofloat.js';
 
 /** The `type:` tags SOPS writes. `bytes` is read but never written. */
@@ -85,10 +86,10 @@ export function decryptEnc(key: Uint8Array, enc: string, aad: string): { bytes: 
   }
 }
 
-/** The ENC type tag for a scalar. */
+/** The ENC type tag for a scalar. Binary content is `str`, as sops writes its binary store's `data`. */
 export function encTypeOf(v: ScalarValue): EncType {
   if (v.type === 'null') throw new TypeError('null values are never encrypted');
-  return v.type;
+  return v.type === 'bytes' ? 'str' : v.type;
 }
 
 /**
@@ -107,6 +108,8 @@ export function scalarBytes(v: ScalarValue): Buffer {
       return Buffer.from(v.value ? 'True' : 'False', 'utf8');
     case 'time':
       return Buffer.from(goTimeText(v.value) ?? v.value, 'utf8');
+    case 'bytes':
+      return v.value;
     case 'null':
       return Buffer.alloc(0);
   }
@@ -118,15 +121,22 @@ const GO_BOOL_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 /**
  * Turns decrypted bytes back into a typed scalar, parsing as SOPS does (Go `Atoi`,
  * `ParseFloat`, `ParseBool`, `time.UnmarshalText`).
- * @throws EncValueError when the bytes do not parse as the declared type.
+ * @param binary - the value is the binary store's content: bytes that are not UTF-8 stay bytes.
+ * @throws EncValueError when the bytes do not parse as the declared type, or a string is not
+ * valid UTF-8 text (outside the binary store: a text file cannot hold it unchanged).
  */
-export function bytesToScalar(bytes: Buffer, type: EncType): ScalarValue {
-  const text = bytes.toString('utf8');
+export function bytesToScalar(bytes: Buffer, type: EncType, binary = false): ScalarValue {
+  const text = utf8Text(bytes);
   switch (type) {
     case 'str':
     case 'bytes':
     case 'comment':
-      return { type: 'str', value: text };
+      if (text !== undefined) return { type: 'str', value: text };
+      if (binary && type !== 'comment') return { type: 'bytes', value: bytes };
+      throw new EncValueError(`decrypted value is not valid UTF-8 text (invalid byte at offset ${invalidUtf8Offset(bytes)})`);
+  }
+  if (text === undefined) throw new EncValueError(`decrypted value is not a valid ${type}`);
+  switch (type) {
     case 'int':
       if (!/^[+-]?\d+$/.test(text)) throw new EncValueError('decrypted value is not a valid int');
       return { type: 'int', value: BigInt(text) };

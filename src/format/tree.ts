@@ -6,6 +6,8 @@
  * objects: stores remember the node objects they produced so that, on serialisation, a node
  * whose value did not change keeps its original bytes (see `stores/store.ts`).
  */
+import { UnsupportedDocumentError } from '../errors.js';
+import { utf8Text } from '../util/utf8.js';
 import { formatGoFloat } from './gofloat.js';
 
 /** A typed scalar. `str` values that start with `ENC[AES256_GCM,` are encrypted values. */
@@ -17,6 +19,11 @@ export type ScalarValue =
   | { type: 'bool'; value: boolean }
   /** A timestamp; `value` is the text as written (or the RFC 3339 form after a decrypt). */
   | { type: 'time'; value: string }
+  /**
+   * Content that is not UTF-8 text: only the binary store's `data`, and only when its bytes are
+   * not valid UTF-8 (valid ones are a `str`). Encrypted as sops does, as type `str`.
+   */
+  | { type: 'bytes'; value: Buffer }
   | { type: 'null' };
 
 export type ScalarType = ScalarValue['type'];
@@ -68,6 +75,12 @@ export function str(value: string, style?: ScalarStyle): ScalarNode {
   return scalar({ type: 'str', value }, style);
 }
 
+/** Raw file content as a scalar: a `str` when it is UTF-8 text, else `bytes` (kept exactly). */
+export function content(bytes: Uint8Array): ScalarValue {
+  const text = utf8Text(bytes);
+  return text === undefined ? { type: 'bytes', value: Buffer.from(bytes) } : { type: 'str', value: text };
+}
+
 export function map(entries: [string, Node][] = []): MapNode {
   return { kind: 'map', items: entries.map(([key, value]) => ({ kind: 'entry', key, value })) };
 }
@@ -81,6 +94,7 @@ export function sameScalar(a: ScalarValue, b: ScalarValue): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'null' || b.type === 'null') return true;
   if (a.type === 'float' && b.type === 'float') return Object.is(a.value, b.value);
+  if (a.type === 'bytes' && b.type === 'bytes') return a.value.equals(b.value);
   return (a as { value: unknown }).value === (b as { value: unknown }).value;
 }
 
@@ -171,9 +185,12 @@ export function toPlain(node: Node): unknown {
 /**
  * A scalar as untyped text (metadata fields, dotenv and INI values): floats in Go 'f' form,
  * bools as `true`/`false`; `undefined` for null.
+ * @throws UnsupportedDocumentError for `bytes`: content that is not UTF-8 has no text form.
  */
 export function scalarText(v: ScalarValue): string | undefined {
   switch (v.type) {
+    case 'bytes':
+      throw notText();
     case 'null':
       return undefined;
     case 'str':
@@ -186,6 +203,11 @@ export function scalarText(v: ScalarValue): string | undefined {
     case 'bool':
       return v.value ? 'true' : 'false';
   }
+}
+
+/** The error for binary content that a text format was asked to hold. */
+export function notText(path?: TreePath): UnsupportedDocumentError {
+  return new UnsupportedDocumentError('the content is binary (not valid UTF-8 text): only the binary format can hold it', { hint: 'keep the binary format (--output-type binary)', ...(path === undefined ? {} : { path }) });
 }
 
 export function scalarToPlain(v: ScalarValue): unknown {

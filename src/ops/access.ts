@@ -8,7 +8,7 @@ import { ConfigError, SealantError } from '../errors.js';
 import { filesOf, loadProjectConfig } from '../config/index.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, readText } from './document.js';
+import { asEncrypted, loadDocument, readBytes } from './document.js';
 import { diffRecipients, groupNames } from './recipients.js';
 
 export interface AccessReport {
@@ -40,10 +40,10 @@ export async function accessReport(ctx: OpsContext, opts: { configPath?: string;
     report.environments.push(row);
     const checks = await mapBounded(files, opts.concurrency ?? DEFAULT_CONCURRENCY, async (abs) => {
       const file = relative(ctx.cwd, abs) || abs;
-      const text = await readText(abs);
+      const bytes = await readBytes(abs);
       let meta;
       try {
-        meta = asEncrypted(loadDocument(text, file)).meta;
+        meta = asEncrypted(loadDocument(bytes, file)).meta;
       } catch (e) {
         return { file, environment: env.name, missing: recipients, extra: [], problem: e instanceof SealantError ? e.message : 'unreadable' };
       }

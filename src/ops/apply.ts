@@ -29,6 +29,7 @@ import { checkWrite } from './authority.js';
 import { redactedDiff } from '../plan/render.js';
 import { readSide, type Side } from '../review/semantic.js';
 import { formatFromPath } from '../stores/index.js';
+import { decodeUtf8 } from '../util/utf8.js';
 
 /** A file changed since the plan was made: plan again. */
 export class StalePlanError extends SealantError {
@@ -115,11 +116,10 @@ async function readInputs(inputs: readonly ValueInput[], ctx: OpsContext, opts: 
       out.set(i, chomp(await opts.readStdin()));
     } else if (i.from.kind === 'file') {
       const from = i.from.path;
-      try {
-        out.set(i, chomp(await readFile(resolve(ctx.cwd, from), 'utf8')));
-      } catch {
+      const bytes = await readFile(resolve(ctx.cwd, from)).catch(() => {
         throw new UsageError(`cannot read the --value file for ${i.path}`, { file: from });
-      }
+      });
+      out.set(i, chomp(decodeUtf8(bytes, from)));
     }
   }
   return out;
@@ -251,7 +251,7 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
     const abs = resolve(ctx.cwd, f.file);
     const bytes = await readFile(abs).catch(() => undefined);
     if (bytes === undefined || digestOf(bytes) !== f.digest) throw new StalePlanError('file changed since the plan was made', { file: f.file, hint: 'run `sealant plan` again' });
-    const before = bytes.toString('utf8');
+    const before = decodeUtf8(bytes, f.file);
     const out = await inFile(f.file, () => computeFile(f, envs.get(f.file)!, before, ctx, opts, inputs));
     // The plan is a promise: apply exactly the change it showed, or nothing at all.
     if (f.expectedDiff !== undefined) {

@@ -5,11 +5,12 @@
 import { TreePathError } from '../errors.js';
 import { getAtPath, parseTreePath } from '../format/paths.js';
 import YAML from 'yaml';
-import { cloneNode, toPlain, type MapNode, type Node } from '../format/tree.js';
+import { cloneNode, notText, toPlain, type MapNode, type Node } from '../format/tree.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readBytes, refuseBinaryContent } from './document.js';
+import { utf8Text } from '../util/utf8.js';
 
 export interface DecryptOptions extends KeyOptions {
   inputType?: FileFormat;
@@ -20,8 +21,14 @@ export interface DecryptOptions extends KeyOptions {
 }
 
 export interface DecryptResult {
-  /** The plaintext output. */
-  text: string;
+  /** The plaintext output, exactly (binary content need not be text). */
+  bytes: Buffer;
+  /**
+   * The same output as text.
+   * @throws UnsupportedDocumentError when read for binary content that is not valid UTF-8
+   * (read `bytes`): never a text with U+FFFD in place of the bytes.
+   */
+  readonly text: string;
   format: FileFormat;
   /** Which master key unwrapped the data key (`age:age1…`). */
   unwrappedBy: string[];
@@ -34,39 +41,52 @@ export interface DecryptResult {
  * DecryptionError (51), TreePathError (91) for a missing `--extract` path.
  */
 export async function decryptFile(path: string, ctx: OpsContext, opts: DecryptOptions = {}): Promise<DecryptResult> {
-  const text = await readText(path);
-  return inFile(path, () => decryptText(text, path, ctx, opts));
+  const input = await readBytes(path);
+  return inFile(path, () => decryptText(input, path, ctx, opts));
 }
 
-/** {@link decryptFile} on text already read. */
-export async function decryptText(text: string, file: string, ctx: OpsContext, opts: DecryptOptions = {}): Promise<DecryptResult> {
+/** {@link decryptFile} on content already read (text, or the file's bytes). */
+export async function decryptText(input: string | Uint8Array, file: string, ctx: OpsContext, opts: DecryptOptions = {}): Promise<DecryptResult> {
   const inputType = opts.inputType ?? formatFromPath(file);
-  const enc = asEncrypted(loadDocument(text, file, inputType));
+  const enc = asEncrypted(loadDocument(input, file, inputType));
   const sources = await keySources(ctx, opts);
   const opened = await openDocument(enc, sources, { ignoreMac: opts.ignoreMac ?? false });
   if (!opened.macValid) ctx.warn('MAC NOT VERIFIED (--ignore-mac): the content may have been tampered with');
   const outputType = opts.outputType ?? inputType;
   const { doc } = opened;
-  let out: string;
+  let out: string | Buffer;
   if (opts.extract !== undefined) {
     out = extract(doc.documents, opts.extract, outputType);
   } else if (outputType === inputType) {
     doc.metadata = undefined;
-    out = doc.serialize();
+    out = documentBytes(doc);
   } else {
-    out = storeFor(outputType).create(doc.documents.map((d) => cloneNode(d))).serialize();
+    if (outputType !== 'binary') refuseBinaryContent(doc.documents);
+    out = documentBytes(storeFor(outputType).create(doc.documents.map((d) => cloneNode(d))));
   }
-  return { text: out, format: outputType, unwrappedBy: opened.unwrappedBy, macValid: opened.macValid };
+  const bytes = typeof out === 'string' ? Buffer.from(out, 'utf8') : out;
+  const text = typeof out === 'string' ? out : utf8Text(out);
+  return {
+    bytes,
+    get text() {
+      if (text === undefined) throw notText();
+      return text;
+    },
+    format: outputType,
+    unwrappedBy: opened.unwrappedBy,
+    macValid: opened.macValid,
+  };
 }
 
-/** SOPS prints an extracted scalar as its bare text and a subtree in the output format. */
-function extract(documents: MapNode[], pathText: string, outputType: FileFormat): string {
+/** SOPS prints an extracted scalar as its bare text (binary content as its bytes) and a subtree in the output format. */
+function extract(documents: MapNode[], pathText: string, outputType: FileFormat): string | Buffer {
   const path = parseTreePath(pathText);
   const node: Node | undefined = getAtPath(documents, path);
   if (node === undefined) throw new TreePathError('component not found', { path });
   if (node.kind === 'scalar') {
     const v = node.value;
     if (v.type === 'null') return 'null';
+    if (v.type === 'bytes') return v.value;
     return typeof v.value === 'string' ? v.value : String(v.value);
   }
   if (node.kind === 'map') return storeFor(outputType === 'binary' ? 'yaml' : outputType).create([cloneNode(node)]).serialize();

@@ -8,17 +8,27 @@ import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
-import { formatFromPath, storeFor } from '../stores/index.js';
+import { binaryStore, formatFromPath, storeFor } from '../stores/index.js';
+import { decodeUtf8 } from '../util/utf8.js';
 import type { FileFormat, StoreDocument } from '../stores/store.js';
+import { notText, walk, type MapNode } from '../format/tree.js';
 
-/** Reads a file as UTF-8 text. @throws ReadError naming the file. */
-export async function readText(path: string): Promise<string> {
+/** Reads a file's bytes. @throws ReadError naming the file. */
+export async function readBytes(path: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ReadError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})`, { file: path });
   }
+}
+
+/**
+ * Reads a file as UTF-8 text (an encrypted file always is: the binary store's is JSON).
+ * @throws ReadError naming the file; ParseError with the byte offset when it is not valid UTF-8.
+ */
+export async function readText(path: string): Promise<string> {
+  return decodeUtf8(await readBytes(path), path);
 }
 
 /** Runs `fn`, attaching `file` to any SealantError that does not name one yet. */
@@ -31,9 +41,30 @@ export async function inFile<T>(file: string, fn: () => Promise<T> | T): Promise
   }
 }
 
-/** Loads text with the store for `format` (or the one the file name implies). */
-export function loadDocument(text: string, file: string, format?: FileFormat): StoreDocument {
-  return storeFor(format ?? formatFromPath(file)).load(text, file);
+/**
+ * Loads a file's content with the store for `format` (or the one the file name implies). Bytes
+ * stay bytes for the binary store; every other store needs valid UTF-8.
+ * @throws ParseError (with the byte offset) for bytes that are not UTF-8, and as the store does.
+ */
+export function loadDocument(input: string | Uint8Array, file: string, format?: FileFormat): StoreDocument {
+  const f = format ?? formatFromPath(file);
+  if (f === 'binary') return binaryStore.load(input, file);
+  return storeFor(f).load(typeof input === 'string' ? input : decodeUtf8(input, file), file);
+}
+
+/**
+ * Refuses binary content (bytes that are not UTF-8) bound for a text store.
+ * @throws UnsupportedDocumentError naming the value's path.
+ */
+export function refuseBinaryContent(documents: readonly MapNode[]): void {
+  for (const d of documents) {
+    for (const v of walk(d)) if (v.kind === 'scalar' && v.node.value.type === 'bytes') throw notText(v.path);
+  }
+}
+
+/** The exact bytes of a document (binary content need not be UTF-8 text). */
+export function documentBytes(doc: StoreDocument): Buffer {
+  return doc.serializeBytes?.() ?? Buffer.from(doc.serialize(), 'utf8');
 }
 
 /** An encrypted document with its typed metadata. */
@@ -71,6 +102,7 @@ export async function openDocument(enc: EncryptedDocument, sources: KeySources, 
     lastmodified: enc.meta.lastmodified,
     ignoreMac: opts.ignoreMac ?? false,
     stash,
+    binary: enc.doc.format === 'binary',
   });
   return { ...enc, dataKey, unwrappedBy, macValid: r.macValid, stash };
 }

@@ -15,7 +15,7 @@ import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
 
 export interface EditOptions extends KeyOptions {
@@ -62,9 +62,9 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
     const opened = await openDocument(encrypted, await keySources(ctx, opts));
     const plainDoc = loadDocument(text, path, format);
     const enc = asEncrypted(plainDoc);
-    decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified });
+    decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified, binary: format === 'binary' });
     plainDoc.metadata = undefined;
-    const plaintext = plainDoc.serialize();
+    const plaintext = documentBytes(plainDoc);
 
     const edited = await withPrivateTempDir(async (dir) => {
       const tmp = join(dir, basename(path));
@@ -72,8 +72,8 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
       for (;;) {
         const code = await runEditor(opts.editor ?? editorCommand(ctx.env), tmp, ctx.env);
         if (code !== 0) throw new SealantError('EDITOR_FAILED', ExitCode.generic, `editor exited with code ${code}; the file was not changed`);
-        const after = await readFile(tmp, 'utf8');
-        if (after === plaintext) return undefined;
+        const after = await readFile(tmp);
+        if (after.equals(plaintext)) return undefined;
         try {
           return loadDocument(after, path, format);
         } catch (e) {

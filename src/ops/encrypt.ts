@@ -2,7 +2,6 @@
  * `encrypt`: a plaintext file to a new SOPS file (new data key, every selected value encrypted,
  * metadata block appended in the file's own layout).
  */
-import { readFile } from 'node:fs/promises';
 import { AlreadyEncryptedError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
@@ -17,7 +16,7 @@ import { groupNames } from './recipients.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readBytes, readText, refuseBinaryContent } from './document.js';
 import { sealDocument } from './seal.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { checkWrite, owningEnvironment } from './authority.js';
@@ -129,17 +128,19 @@ export function refuseUnsupportedKeys(env: EnvironmentConfig): void {
  * @throws ReadError, ParseError, AlreadyEncryptedError (203), NoRecipientsError (111), KeyFormatError.
  */
 export async function encryptFile(path: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
-  const text = await readText(path);
-  return inFile(path, () => encryptText(text, path, ctx, opts));
+  const input = await readBytes(path);
+  return inFile(path, () => encryptText(input, path, ctx, opts));
 }
 
-/** {@link encryptFile} on text already read. */
-export async function encryptText(text: string, file: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
+/** {@link encryptFile} on content already read (text, or the file's bytes). */
+export async function encryptText(input: string | Uint8Array, file: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
   const inputType = opts.inputType ?? formatFromPath(file);
   const outputType = opts.outputType ?? inputType;
   if (opts.groups.length === 0 || opts.groups.every((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
-  const loaded = loadDocument(text, file, inputType);
+  const loaded = loadDocument(input, file, inputType);
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  // Checked before anything is encrypted: once it is, no text store notices it could not decrypt it back.
+  if (outputType !== 'binary') refuseBinaryContent(loaded.documents);
   const doc = outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
   const rule = opts.rule ?? DEFAULT_CRYPT_RULE;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? false;
@@ -167,10 +168,11 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
  * @throws NoKeyError when no available key opens the target; ParseError for either input;
  * WeakenedMetadataError (53) when the config owns the target and its `sops` block is weaker.
  */
-export async function encryptOver(text: string, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat; configPath?: string }): Promise<EncryptResult | undefined> {
-  const loaded = loadDocument(text, file, opts.inputType ?? formatFromPath(file));
+export async function encryptOver(input: string | Uint8Array, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat; configPath?: string }): Promise<EncryptResult | undefined> {
+  const loaded = loadDocument(input, file, opts.inputType ?? formatFromPath(file));
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
   const format = formatFromPath(previousFile);
+  if (format !== 'binary') refuseBinaryContent(loaded.documents);
   const previous = asEncrypted(loadDocument(previousText, previousFile, format));
   // The target's data key, recipients and rule are kept: they must be what the config says.
   await inFile(previousFile, async () => checkWrite(previousFile, previous.meta, await owningEnvironment(previousFile, ctx, opts.configPath), ctx, { stanzas: 'kept', format }));
@@ -185,7 +187,7 @@ export async function encryptOver(text: string, file: string, previousText: stri
 export async function existingEncryptedText(path: string, format?: FileFormat): Promise<string | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch {
     return undefined;
   }

@@ -60,7 +60,7 @@ async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: 
   const env = t.environment!;
   const bytes = await readBytes(resolve(ctx.cwd, t.file));
   return inFile(t.file, async () => {
-    const enc = asEncrypted(loadDocument(bytes.toString('utf8'), t.file));
+    const enc = asEncrypted(loadDocument(bytes, t.file));
     const history = await fileHistory(ctx.cwd, t.file, opts.sources === undefined ? {} : { sources: opts.sources });
     return {
       file: t.file,

@@ -7,7 +7,7 @@ import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, readBytes } from './document.js';
 
 export interface StatusResult {
   file: string;
@@ -33,10 +33,10 @@ export interface StatusResult {
  * @throws ReadError, ParseError, MetadataError.
  */
 export async function statusFile(path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
-  const text = await readText(path);
+  const input = await readBytes(path);
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
-    const doc = loadDocument(text, path, format);
+    const doc = loadDocument(input, path, format);
     if (doc.metadata === undefined) return { file: path, format, encrypted: false };
     const enc = asEncrypted(doc);
     const { meta } = enc;
@@ -55,7 +55,7 @@ export async function statusFile(path: string, ctx: OpsContext, opts: KeyOptions
     try {
       const { dataKey, unwrappedBy } = await unwrapDataKey(meta, await keySources(ctx, opts));
       result.unwrappedBy = unwrappedBy;
-      decryptDocuments(doc.documents, dataKey, { selector: enc.selector, macOnlyEncrypted: meta.macOnlyEncrypted, mac: meta.mac, lastmodified: meta.lastmodified, verifyOnly: true });
+      decryptDocuments(doc.documents, dataKey, { selector: enc.selector, macOnlyEncrypted: meta.macOnlyEncrypted, mac: meta.mac, lastmodified: meta.lastmodified, verifyOnly: true, binary: format === 'binary' });
       result.macValid = true;
     } catch (e) {
       if (e instanceof NoKeyError) {

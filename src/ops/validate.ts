@@ -24,7 +24,8 @@ import { sortResults, type ValidationResult } from '../schema/report.js';
 import type { StoreDocument } from '../stores/store.js';
 import { DEFAULT_CONCURRENCY, mapBounded } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, openDocument, readText, type EncryptedDocument } from './document.js';
+import { asEncrypted, loadDocument, openDocument, readBytes, type EncryptedDocument } from './document.js';
+import { utf8Text } from '../util/utf8.js';
 import { diffRecipients } from './recipients.js';
 import { authorityFindings } from '../checks/authority.js';
 import { resolveTargets, type Target } from './targets.js';
@@ -95,10 +96,12 @@ function errorAt(file: string, keyword: string, message: string, line = 1, col =
 
 /** All checks of one file. @throws SchemaConfigError; ReadError when it cannot be read. */
 async function checkFile(run: Run, t: Target): Promise<ValidationResult[]> {
-  const text = await readText(resolve(run.ctx.cwd, t.file));
+  const bytes = await readBytes(resolve(run.ctx.cwd, t.file));
+  // Only a binary file may hold bytes that are not UTF-8 (and then it has no lines to point at).
+  const text = utf8Text(bytes) ?? '';
   let doc: StoreDocument;
   try {
-    doc = loadDocument(text, t.file);
+    doc = loadDocument(bytes, t.file);
   } catch (e) {
     if (e instanceof SealantError) return [errorAt(t.file, 'parse', e.message, e.line ?? 1, e.col ?? 1)];
     throw e;
@@ -239,9 +242,10 @@ async function validateParity(ctx: OpsContext, opts: ValidateOptions): Promise<V
     const files = (await filesOf(config, env)).map((f) => relative(ctx.cwd, f) || f);
     if (files.length === 0) continue;
     for (const file of files) {
-      const text = await readText(resolve(ctx.cwd, file));
+      const bytes = await readBytes(resolve(ctx.cwd, file));
       try {
-        const doc = loadDocument(text, file);
+        const doc = loadDocument(bytes, file);
+        const text = utf8Text(bytes) ?? '';
         collectKeys(keys, doc.documents, file);
         texts.set(file, new Locator(text, doc.format));
       } catch (e) {

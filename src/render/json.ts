@@ -36,6 +36,8 @@ function jsonScalar(v: ScalarValue, path: TreePath): string {
         throw new RenderError('RENDER_UNREPRESENTABLE', 'JSON has no NaN or infinity', { path, hint: 'render with --format yaml, or quote the value in the source file' });
       }
       return formatGoJsonFloat(v.value);
+    case 'bytes':
+      throw new RenderError('RENDER_UNREPRESENTABLE', 'the value is binary content (not valid UTF-8 text)', { path });
   }
 }
 
@@ -146,6 +148,8 @@ function treeScalar(v: ScalarValue, path: TreePath): Scalar {
       return new Scalar(new YamlFloat(v.value));
     case 'null':
       return new Scalar(null);
+    case 'bytes':
+      throw new RenderError('RENDER_UNREPRESENTABLE', 'the value is binary content (not valid UTF-8 text)', { path });
     default:
       return new Scalar(v.value); // bigint (exact, any size: YAML ints are unbounded) or boolean
   }

@@ -47,7 +47,7 @@ export async function openSide(text: string, file: string, format: FileFormat, s
   const doc = storeFor(format).load(text, file);
   const { dataKey } = await unwrapDataKey(side.meta, sources);
   const selector = new Selector(side.meta.rule ?? DEFAULT_CRYPT_RULE);
-  const r = decryptDocuments(doc.documents, dataKey, { selector, macOnlyEncrypted: side.meta.macOnlyEncrypted, mac: side.meta.mac, lastmodified: side.meta.lastmodified, ignoreMac: true });
+  const r = decryptDocuments(doc.documents, dataKey, { selector, macOnlyEncrypted: side.meta.macOnlyEncrypted, mac: side.meta.mac, lastmodified: side.meta.lastmodified, ignoreMac: true, binary: format === 'binary' });
   const prefixFor = (i: number) => (doc.documents.length > 1 ? `(document ${i + 1}) ` : '');
   doc.documents.forEach((d, i) => {
     for (const v of visitDocuments([d])) {

@@ -11,7 +11,7 @@
 import { MetadataError, ParseError, UnsupportedDocumentError } from '../errors.js';
 import { formatGoJsonFloat } from '../format/gofloat.js';
 import type { MapEntry, MapNode, Node, ScalarValue, TreePath } from '../format/tree.js';
-import { scalar } from '../format/tree.js';
+import { notText, scalar } from '../format/tree.js';
 import { positionAt, sameScalar, singleDocument } from './common.js';
 import type { Store, StoreDocument } from './store.js';
 
@@ -297,6 +297,8 @@ function scalarJson(v: ScalarValue, path: TreePath): string {
       return formatGoJsonFloat(v.value);
     case 'bool':
       return v.value ? 'true' : 'false';
+    case 'bytes':
+      throw notText(path);
     case 'null':
       return 'null';
   }
@@ -468,12 +470,16 @@ class JsonDocument implements StoreDocument {
 export const jsonStore: Store = {
   format: 'json',
   /**
-   * @throws ParseError (with line and column) for malformed JSON.
+   * @throws ParseError (with line and column) for malformed JSON, or one that starts with a BOM.
    * @throws UnsupportedDocumentError when the top level is not an object, a key repeats, or a
    * number overflows a float64.
    * @throws MetadataError when `sops` is not an object.
    */
   load(text: string, file?: string): StoreDocument {
+    // Go's encoding/json refuses a BOM, so sops does: a file we wrote with one sops could not read.
+    if (text.startsWith('\ufeff')) {
+      throw new ParseError('invalid JSON: the file starts with a UTF-8 byte-order mark (BOM), which JSON does not allow', { file, line: 1, col: 1, hint: 'remove its first three bytes (EF BB BF); sops refuses such a file too' });
+    }
     const source = parseJson(text, file);
     const { document, metadata } = documentsOf(source, file);
     return new JsonDocument([document], metadata, source);

@@ -35,6 +35,11 @@ export interface StoreDocument {
    * (e.g. nested values in dotenv).
    */
   serialize(): string;
+  /**
+   * The file's bytes, for a store whose content need not be text (binary): exactly the loaded
+   * bytes when unchanged. Stores without it write `serialize()` as UTF-8.
+   */
+  serializeBytes?(): Buffer;
 }
 
 export interface Store {

@@ -10,7 +10,7 @@
  * go-yaml — and other YAML readers — read back the same value.
  */
 import { formatGoFloat } from '../format/gofloat.js';
-import type { ScalarStyle, ScalarValue } from '../format/tree.js';
+import { notText, type ScalarStyle, type ScalarValue } from '../format/tree.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -367,6 +367,8 @@ export function emitScalar(v: ScalarValue, opts: EmitOptions): EmittedScalar {
         : { kind: 'flow', text: `!!timestamp ${doubleQuote(v.value)}`, style: 'double' };
     case 'str':
       return emitString(v.value, opts);
+    case 'bytes':
+      throw notText();
   }
 }
 

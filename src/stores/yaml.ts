@@ -572,6 +572,7 @@ class YamlDocument implements StoreDocument {
     private readonly source: LoadedSource | undefined,
     public documents: MapNode[],
     public metadata: MapNode | undefined,
+    private readonly bom = '',
   ) {}
 
   /**
@@ -581,9 +582,11 @@ class YamlDocument implements StoreDocument {
    */
   serialize(): string {
     if (this.source === undefined) return renderFresh(this.documents, this.metadata, DEFAULT_LAYOUT);
-    return new Serializer(this.source).run(this.documents, this.metadata);
+    return this.bom + new Serializer(this.source).run(this.documents, this.metadata);
   }
 }
+
+const BOM = '\ufeff';
 
 /**
  * The YAML store (`format: 'yaml'`): go-yaml v3 typing, comments as tree items where SOPS puts
@@ -598,8 +601,11 @@ export const yamlStore: Store = {
    * the limit (billion laughs).
    */
   load(text: string, file?: string): StoreDocument {
-    const src = loadSource(text, file);
-    return new YamlDocument(src, src.documents, src.metadata);
+    // go-yaml skips a leading byte-order mark, so sops reads a file that has one: keep it, in
+    // the encrypted file and in the decrypted output, so decrypt gives back the exact bytes.
+    const bom = text.startsWith(BOM) ? BOM : '';
+    const src = loadSource(text.slice(bom.length), file);
+    return new YamlDocument(src, src.documents, src.metadata, bom);
   },
   create(documents: MapNode[], metadata?: MapNode): StoreDocument {
     return new YamlDocument(undefined, documents, metadata);

@@ -30,6 +30,8 @@ export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout exactly as written (binary output is not text). */
+  stdoutBytes?: Buffer;
   stderr: string;
 }
 
@@ -67,7 +69,8 @@ export function runCli(args: readonly string[], opts: RunCliOptions = {}): Promi
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.on('error', () => undefined); // the CLI may exit without reading stdin
     child.stdin.end(opts.input ?? '');

@@ -1,7 +1,9 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { contextFor } from '../../cli/flags.js';
-import { readText } from '../../ops/document.js';
+import { writeStdout } from '../../cli/output.js';
+import { readBytes } from '../../ops/document.js';
+import { utf8Text } from '../../util/utf8.js';
 import { keySources } from '../../ops/context.js';
 import { textconvView, type TextconvMode } from '../../git/textconv.js';
 
@@ -15,7 +17,13 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
 
   async run(): Promise<{ mode: TextconvMode }> {
     const { args } = await this.parse(GitTextconv);
-    const text = await readText(args.file);
+    const bytes = await readBytes(args.file);
+    const text = utf8Text(bytes);
+    if (text === undefined) {
+      // Not text, so not a SOPS file: git shows the content as it is, never a "repaired" copy.
+      if (!this.jsonEnabled()) await writeStdout(bytes);
+      return { mode: 'raw' };
+    }
     const all = await keySources(contextFor((m) => this.warnUser(m)), {});
     // Age identities only: `git log -p` runs this once per revision and must not wait on AWS or gpg.
     const sources = all.age.recipients().length === 0 ? undefined : { age: all.age };
