@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { applyPlan, parsePlan, parseValueFlag, type ApplyResult } from '../ops/apply.js';
 import { keySources } from '../ops/context.js';
@@ -19,7 +19,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     { description: 'A value with no generator, from a private file', command: "<%= config.bin %> <%= command.id %> plan.json --value 'stripe.key=@/dev/shm/stripe'" },
     { description: 'Preview the encrypted diff', command: '<%= config.bin %> <%= command.id %> plan.json --dry-run' },
   ];
-  static override args = { plan: Args.string({ description: 'Plan file written by `sealant plan --out`.', required: true }) };
+  static override args = { plan: stringArg({ description: 'Plan file written by `sealant plan --out`.', required: true }) };
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff it would produce; write nothing.', default: false }),
     value: Flags.string({ summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.', multiple: true }),

@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { decryptFile } from '../ops/decrypt.js';
 
@@ -23,7 +23,7 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
     { description: 'Print one value', command: '<%= config.bin %> <%= command.id %> --extract \'["db"]["password"]\' secrets.yaml' },
     { description: 'Write JSON to a 0600 file', command: '<%= config.bin %> <%= command.id %> --output-type json --output secrets.json secrets.yaml' },
   ];
-  static override args = { file: Args.string({ description: 'Encrypted file', required: true }) };
+  static override args = { file: stringArg({ description: 'Encrypted file', required: true }) };
   static override flags = {
     extract: Flags.string({ summary: 'Print only this value: ["key"]["sub"][0] or key.sub[0].', helpValue: 'PATH' }),
     output: Flags.string({ summary: 'Write the plaintext to FILE (mode 0600) instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),

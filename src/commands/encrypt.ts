@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { cryptRuleFrom } from '../format/selectors.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
@@ -33,7 +33,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     { description: 'Encrypt a dotenv file to a new file', command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env' },
     { description: 'Re-encrypt an edited plaintext over its encrypted version (minimal diff)', command: '<%= config.bin %> <%= command.id %> --output secrets.enc.yaml secrets.yaml' },
   ];
-  static override args = { file: Args.string({ description: 'Plaintext file', required: true }) };
+  static override args = { file: stringArg({ description: 'Plaintext file', required: true }) };
   static override flags = {
     age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
     kms: Flags.string({ summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'arn:aws:kms:…' }),

@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { setValue } from '../ops/set.js';
 import { parseJsonValue, stringValue } from '../ops/value.js';
@@ -24,9 +24,9 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
     { description: 'Read the value from stdin as a plain string', command: 'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> --value-stdin --string secrets.yaml api.token' },
   ];
   static override args = {
-    file: Args.string({ description: 'Encrypted file', required: true }),
-    path: Args.string({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
-    value: Args.string({ description: 'JSON value (or a plain string with --string)', required: false }),
+    file: stringArg({ description: 'Encrypted file', required: true }),
+    path: stringArg({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
+    value: stringArg({ description: 'JSON value (or a plain string with --string)', required: false }),
   };
   static override flags = {
     string: Flags.boolean({ summary: 'Take VALUE as a literal string instead of JSON.', default: false }),

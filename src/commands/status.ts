@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
 import { statusFile, type StatusResult } from '../ops/status.js';
 
 export default class Status extends BaseCommand<StatusResult> {
@@ -11,7 +11,7 @@ export default class Status extends BaseCommand<StatusResult> {
     { description: 'Human-readable status', command: '<%= config.bin %> <%= command.id %> environments/prod/app.yaml' },
     { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json secrets.yaml | jq .result.encrypted' },
   ];
-  static override args = { file: Args.string({ description: 'File to inspect', required: true }) };
+  static override args = { file: stringArg({ description: 'File to inspect', required: true }) };
   static override flags = {
     verify: Flags.boolean({ summary: 'Verify the MAC when a key is available.', default: true, allowNo: true }),
     'input-type': inputTypeFlag(),

@@ -1,6 +1,5 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
 import { formatPath } from '../errors.js';
 import { unsetValue } from '../ops/set.js';
 
@@ -19,8 +18,8 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
     { description: 'Remove the first list item', command: '<%= config.bin %> <%= command.id %> secrets.yaml hosts[0]' },
   ];
   static override args = {
-    file: Args.string({ description: 'Encrypted file', required: true }),
-    path: Args.string({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
+    file: stringArg({ description: 'Encrypted file', required: true }),
+    path: stringArg({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
   };
   static override flags = { 'input-type': inputTypeFlag(), identity: identityFlag() };
 

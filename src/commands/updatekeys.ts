@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { keySources } from '../ops/context.js';
 import { resolveTargets } from '../ops/targets.js';
 import { updateKeys, type UpdateKeysResult } from '../ops/updatekeys.js';
@@ -21,7 +21,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
     { description: 'Preview without writing', command: '<%= config.bin %> <%= command.id %> --dry-run environments/dev/app.yaml' },
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),

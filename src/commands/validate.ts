@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { concurrencyFlag } from '../cli/bulk.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { ExitCode, SealantError, UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
 import { validate, type ValidateMode, type ValidateReport } from '../ops/validate.js';
@@ -28,7 +28,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
     { description: 'Keys present in one environment but missing in another', command: '<%= config.bin %> <%= command.id %> --parity' },
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment (with --parity: only its gaps).' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),

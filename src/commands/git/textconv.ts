@@ -1,6 +1,5 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
 import { readText } from '../../ops/document.js';
 import { keySources } from '../../ops/context.js';
 import { textconvView, type TextconvMode } from '../../git/textconv.js';
@@ -11,7 +10,7 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
   static override summary = 'Print the stable text view of an encrypted file (git textconv).';
   static override description =
     'Called by git with a temporary copy of the file. Prints it decrypted when an age identity opens it, else one line per key path with its type and a short hash of its ciphertext, then the recipients.';
-  static override args = { file: Args.string({ description: 'The file (a temporary copy git made)', required: true }) };
+  static override args = { file: stringArg({ description: 'The file (a temporary copy git made)', required: true }) };
 
   async run(): Promise<{ mode: TextconvMode }> {
     const { args } = await this.parse(GitTextconv);

@@ -1,8 +1,8 @@
-import { Args, Errors } from '@oclif/core';
+import { Errors } from '@oclif/core';
 import { parse } from 'yaml';
 
 import { BaseCommand, debugEnabled } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
 import { GeneratorError, parseGenerator, type KrmObject } from '../../krm/resource-list.js';
 import { readText } from '../../ops/document.js';
@@ -37,7 +37,7 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     'Without CONFIG_FILE it is `sealant krm` (a ResourceList on stdin), so the installed script can also be the exec path of a KRM function for standalone `kustomize build --enable-alpha-plugins --enable-exec`.',
   ].join('\n\n');
   static override args = {
-    config: Args.string({ description: 'The generator config file kustomize passes (omit: read a KRM ResourceList on stdin).', ignoreStdin: true }),
+    config: stringArg({ description: 'The generator config file kustomize passes (omit: read a KRM ResourceList on stdin).' }),
   };
   static override enableJsonFlag = false;
 
