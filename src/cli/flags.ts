@@ -34,6 +34,10 @@ export const identityFlag = () =>
     multiple: true,
     multipleNonGreedy: true,
     helpValue: 'FILE',
+    parse: async (input) => {
+      if (input === '-') throw new UsageError('an identity is not read from standard input', { hint: 'use SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or name the file (a file called "-" is ./-)' });
+      return input;
+    },
   });
 
 export const ignoreMacFlag = () =>

@@ -1,5 +1,6 @@
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { editFile } from '../ops/edit.js';
 
 /** `sealant edit --json` result (public API). */
@@ -21,6 +22,7 @@ export default class Edit extends BaseCommand<EditCommandResult> {
 
   async run(): Promise<EditCommandResult> {
     const { args, flags } = await this.parse(Edit);
+    refuseStdinFiles([args.file], 'edit');
     const r = await editFile(args.file, contextFor((m) => this.warnUser(m)), {
       inputType: flags['input-type'],
       identityFiles: flags.identity ?? [],

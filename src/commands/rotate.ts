@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { rotate, type RotateResult } from '../ops/rotate.js';
 import { resolveTargets } from '../ops/targets.js';
@@ -30,6 +31,7 @@ export default class Rotate extends BaseCommand<RotateCommandResult> {
 
   async run(): Promise<RotateCommandResult> {
     const { argv, flags } = await this.parse(Rotate);
+    refuseStdinFiles(argv as string[], 'rotate');
     const ctx = contextFor((m) => this.warnUser(m));
     const { targets } = await resolveTargets(ctx, { files: argv as string[], env: flags.env, configPath: flags.config });
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });

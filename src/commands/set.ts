@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
-import { readFileSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
+import { readStdinText } from '../fsx/stdin.js';
 import { UsageError } from '../errors.js';
 import { setValue } from '../ops/set.js';
 import { parseJsonValue, stringValue } from '../ops/value.js';
@@ -30,19 +31,21 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
   };
   static override flags = {
     string: Flags.boolean({ summary: 'Take VALUE as a literal string instead of JSON.', default: false }),
-    'value-stdin': Flags.boolean({ summary: 'Read VALUE from stdin.', default: false }),
+    'value-stdin': Flags.boolean({ summary: 'Read VALUE from stdin, exactly (nothing trimmed; it must be UTF-8).', default: false }),
     'input-type': inputTypeFlag(),
     identity: identityFlag(),
   };
 
   async run(): Promise<SetCommandResult> {
     const { args, flags } = await this.parse(SetCommand);
+    refuseStdinFiles([args.file], 'set');
     let raw: string;
     if (flags['value-stdin']) {
       if (args.value !== undefined) throw new UsageError('give VALUE or --value-stdin, not both');
-      raw = readFileSync(0, 'utf8');
+      raw = await readStdinText('the value of --value-stdin');
     } else if (args.value === undefined) {
-      throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin' });
+      // Piped stdin is not taken silently: only --value-stdin reads it.
+      throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin to read it from stdin' });
     } else raw = args.value;
     const value = flags.string ? stringValue(raw) : parseJsonValue(raw);
     const r = await setValue(args.file, args.path, value, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });

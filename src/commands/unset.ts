@@ -1,5 +1,6 @@
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { formatPath } from '../errors.js';
 import { unsetValue } from '../ops/set.js';
 
@@ -25,6 +26,7 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
 
   async run(): Promise<UnsetCommandResult> {
     const { args, flags } = await this.parse(Unset);
+    refuseStdinFiles([args.file], 'unset');
     const r = await unsetValue(args.file, args.path, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });
     if (!this.jsonEnabled()) this.logToStderr(`removed ${formatPath(r.path)} from ${r.file}`);
     return { file: r.file, path: formatPath(r.path), changed: r.changed };

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { resolveTargets } from '../ops/targets.js';
 import { updateKeys, type UpdateKeysResult } from '../ops/updatekeys.js';
@@ -32,6 +33,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
 
   async run(): Promise<UpdateKeysCommandResult> {
     const { argv, flags } = await this.parse(UpdateKeys);
+    refuseStdinFiles(argv as string[], 'updatekeys');
     const ctx = contextFor((m) => this.warnUser(m));
     const { targets } = await resolveTargets(ctx, { files: argv as string[], env: flags.env, configPath: flags.config, requireEnvironment: true });
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { concurrencyFlag } from '../cli/bulk.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { ExitCode, SealantError, UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
 import { validate, type ValidateMode, type ValidateReport } from '../ops/validate.js';
@@ -43,6 +44,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
   async run(): Promise<ValidateCommandResult> {
     const { argv, flags } = await this.parse(Validate);
     const files = argv as string[];
+    refuseStdinFiles(files, 'validate');
     if (flags.parity && files.length > 0) throw new UsageError('--parity compares whole environments; it takes no files', { hint: 'use --env to limit it' });
     const mode: ValidateMode = flags.parity ? 'parity' : flags.decrypt ? 'decrypt' : 'keyless';
     const ctx = contextFor((m) => this.warnUser(m));

@@ -33,7 +33,11 @@ export interface StatusResult {
  * @throws ReadError, ParseError, MetadataError.
  */
 export async function statusFile(path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
-  const text = await readText(path);
+  return statusText(await readText(path), path, ctx, opts);
+}
+
+/** {@link statusFile} on text already read (standard input); `path` names it in the result and errors. */
+export async function statusText(text: string, path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
     const doc = loadDocument(text, path, format);

@@ -1,5 +1,6 @@
 import { BaseCommand } from '../../cli/base.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
+import { refuseStdinFiles } from '../../cli/stdio.js';
 import { mergeDriver, type MergeDriverResult } from '../../ops/git-merge.js';
 
 /** Hidden: git's `merge.sealant.driver` (set by `sealant git install`). */
@@ -17,6 +18,7 @@ export default class GitMergeDriver extends BaseCommand<MergeDriverResult> {
 
   async run(): Promise<MergeDriverResult> {
     const { args } = await this.parse(GitMergeDriver);
+    refuseStdinFiles([args.ancestor, args.current, args.other], 'git merge-driver');
     const r = await mergeDriver(contextFor((m) => this.warnUser(m)), { ancestor: args.ancestor, current: args.current, other: args.other, path: args.path });
     for (const w of r.warnings) this.warnUser(w);
     if (r.status === 'conflict') {

@@ -1,5 +1,6 @@
 import { BaseCommand } from '../../cli/base.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
+import { refuseStdinFiles } from '../../cli/stdio.js';
 import { readText } from '../../ops/document.js';
 import { keySources } from '../../ops/context.js';
 import { textconvView, type TextconvMode } from '../../git/textconv.js';
@@ -14,6 +15,7 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
 
   async run(): Promise<{ mode: TextconvMode }> {
     const { args } = await this.parse(GitTextconv);
+    refuseStdinFiles([args.file], 'git textconv');
     const text = await readText(args.file);
     const all = await keySources(contextFor((m) => this.warnUser(m)), {});
     // Age identities only: `git log -p` runs this once per revision and must not wait on AWS or gpg.
