@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { describe, test } from 'node:test';
 import { commands } from '../src/commands/index.js';
 import { SealantError } from '../src/errors.js';
 import { readStdin, readStdinText } from '../src/fsx/stdin.js';
+import { mapBounded } from '../src/ops/bulk.js';
 import { parseJson, runCli, type CliResult } from './helpers/cli.js';
 import { newAgeKey } from './helpers/keys.js';
 
@@ -22,6 +23,8 @@ const key = newAgeKey(root, 'key');
 const withKey = { env: { SOPS_AGE_KEY_FILE: key.file } };
 
 const CANARY = 'canary-5d8e1f0b7a';
+const CANARY_YAML = `password: ${CANARY}\n`;
+const CANARY_BARE = `${CANARY}-bare`;
 
 /** A fresh directory under the test root. */
 function newDir(name: string): string {
@@ -258,5 +261,60 @@ describe('set --value-stdin', () => {
       failedWith(r, 2, /^sealant: missing VALUE/);
       assert.deepEqual(readFileSync(file), before);
     }
+  });
+});
+
+/** Every file under `dir`, with its bytes. */
+function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
+  const out: { path: string; bytes: Buffer }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push({ path: join(e.parentPath, e.name), bytes: readFileSync(join(e.parentPath, e.name)) });
+  }
+  return out;
+}
+
+describe('a canary piped into every command never comes out', () => {
+  interface Run {
+    id: string;
+    argv: string[];
+    input: string;
+  }
+  const runs: Run[] = [];
+  for (const [id, command] of Object.entries(commands)) {
+    const c = command as { args?: Record<string, { required?: boolean }>; flags?: Record<string, { required?: boolean; type: string }>; enableJsonFlag?: boolean };
+    // Required flags get a placeholder, so that parsing gets as far as the positional arguments.
+    const flags = Object.entries(c.flags ?? {}).flatMap(([name, f]) => (f.required === true ? [`--${name}`, 'x'] : []));
+    const args = Object.keys(c.args ?? {});
+    const inputType = c.flags?.['input-type'] === undefined ? [] : ['--input-type', 'yaml'];
+    const base = [...id.split(':'), ...flags];
+    // No positionals (oclif would fill the first from the pipe), and "-" for the first one.
+    runs.push({ id, argv: base, input: CANARY_YAML });
+    runs.push({ id, argv: [...base, '--json'], input: CANARY_BARE });
+    if (args.length > 0) {
+      const positionals = args.map((name, i) => (i === 0 ? '-' : `missing-${name}`));
+      runs.push({ id, argv: [...base, ...inputType, ...positionals], input: CANARY_BARE });
+      runs.push({ id, argv: [...base, ...inputType, ...positionals, '--json'], input: CANARY_YAML });
+    }
+  }
+
+  test(`${runs.length} runs over ${Object.keys(commands).length} commands: not in stderr, stdout (--json errors) or any file left behind`, async () => {
+    const outcomes = await mapBounded(runs, 4, async (run) => {
+      const dir = newDir(`canary-${run.id.replace(':', '-')}`);
+      const home = join(dir, 'home');
+      mkdirSync(home);
+      const r = await runCli(run.argv, { cwd: dir, input: run.input, env: { HOME: home, EDITOR: 'false', SEALANT_AUDIT_LOG: join(dir, 'audit.jsonl') } });
+      const leaks = [
+        ...(r.stderr.includes(CANARY) ? ['stderr'] : []),
+        ...(r.stdout.includes(CANARY) ? ['stdout'] : []),
+        ...filesUnder(dir)
+          .filter((f) => f.bytes.includes(CANARY))
+          .map((f) => f.path.slice(dir.length + 1)),
+      ];
+      return { run: run.argv.join(' '), leaks, exit: r.code };
+    });
+    const leaked = outcomes.flatMap((o) => (o.ok && o.value.leaks.length === 0 ? [] : [o.ok ? `${o.value.run}: ${o.value.leaks.join(', ')}` : String(o.error)]));
+    assert.deepEqual(leaked, []);
+    // The runs did run: none was killed by the harness's timeout.
+    assert.ok(outcomes.every((o) => o.ok && o.value.exit !== null));
   });
 });
