@@ -111,6 +111,13 @@ export class UsageError extends SealantError {
   }
 }
 
+/** Two options that cannot go together, where sops exits with ErrorConflictingParameters (8): `--in-place` with standard input. */
+export class ConflictingParametersError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('CONFLICTING_PARAMETERS', ExitCode.conflictingParameters, message, options);
+  }
+}
+
 /** The input is not well-formed YAML/JSON/dotenv/INI. */
 export class ParseError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {

@@ -239,7 +239,7 @@ describe('text that is not UTF-8 is refused, never changed', () => {
     const r = await runCli(['krm'], { input: list });
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^sealant: stdin:9: not valid UTF-8 text: invalid byte at offset 139\n/);
+    assert.match(r.stderr, /^sealant: a KRM ResourceList on standard input is not valid UTF-8 text \(at byte 139\)\n/);
   });
 
   test('CLI: encrypt -i of a YAML file that is not UTF-8 exits 2 with one line and leaves the file as it was', async () => {

@@ -1,7 +1,7 @@
 /**
  * Flags shared by several commands, named as `sops` names them.
  */
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { FILE_FORMATS, type FileFormat } from '../stores/store.js';
 import { processContext, type OpsContext } from '../ops/context.js';
@@ -21,12 +21,23 @@ function formatFlag(summary: string) {
 export const inputTypeFlag = () => formatFlag('File format of the input (default: from the file extension).');
 export const outputTypeFlag = () => formatFlag('File format of the output (default: the input format).');
 
+/**
+ * The positional argument every command uses. oclif reads piped stdin into a missing positional
+ * unless it sets `ignoreStdin` (`printf 'password: x' | sealant encrypt` printed
+ * "password: x: file not found"); stdin is read only where a command asks for it.
+ */
+export const stringArg = Args.custom<string>({ ignoreStdin: true });
+
 export const identityFlag = () =>
   Flags.string({
     summary: 'age identity file to decrypt with (repeatable); SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and ~/.config/sops/age/keys.txt are always read too.',
     multiple: true,
     multipleNonGreedy: true,
     helpValue: 'FILE',
+    parse: async (input) => {
+      if (input === '-') throw new UsageError('an identity is not read from standard input', { hint: 'use SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or name the file (a file called "-" is ./-)' });
+      return input;
+    },
   });
 
 export const ignoreMacFlag = () =>

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { buffer } from 'node:stream/consumers';
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { isStdinFile, STDIN_NAME } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
-import { decodeUtf8 } from '../util/utf8.js';
+import { readStdinText } from '../fsx/stdin.js';
 import { applyPlan, parsePlan, parseValueFlag, type ApplyResult } from '../ops/apply.js';
 import { keySources } from '../ops/context.js';
 
@@ -20,7 +20,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     { description: 'A value with no generator, from a private file', command: "<%= config.bin %> <%= command.id %> plan.json --value 'stripe.key=@/dev/shm/stripe'" },
     { description: 'Preview the encrypted diff', command: '<%= config.bin %> <%= command.id %> plan.json --dry-run' },
   ];
-  static override args = { plan: Args.string({ description: 'Plan file written by `sealant plan --out`.', required: true }) };
+  static override args = { plan: stringArg({ description: 'Plan file written by `sealant plan --out` (-: standard input).', required: true }) };
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff it would produce; write nothing.', default: false }),
     value: Flags.string({ summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.', multiple: true }),
@@ -31,16 +31,18 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
   async run(): Promise<ApplyCommandResult> {
     const { args, flags } = await this.parse(Apply);
     const ctx = contextFor((m) => this.warnUser(m));
+    const fromStdin = isStdinFile(args.plan);
+    const planText = fromStdin ? await readStdinText('the plan') : await readFile(args.plan, 'utf8').catch(() => '');
     let data: unknown;
     try {
-      data = JSON.parse(await readFile(args.plan, 'utf8')) as unknown;
+      data = JSON.parse(planText) as unknown;
     } catch {
-      throw new UsageError('cannot read the plan (missing or not JSON)', { file: args.plan });
+      throw new UsageError('cannot read the plan (missing or not JSON)', { file: fromStdin ? STDIN_NAME : args.plan });
     }
     const plan = parsePlan(data);
     const values = (flags.value ?? []).map(parseValueFlag);
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
-    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: async () => decodeUtf8(await buffer(process.stdin), 'stdin'), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
+    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => readStdinText('the --value read from stdin'), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
     if (!this.jsonEnabled()) {
       if (result.diff !== undefined) this.log(result.diff.trimEnd());
       for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);

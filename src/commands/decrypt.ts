@@ -1,9 +1,11 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
-import { decryptFile } from '../ops/decrypt.js';
 import { utf8Text } from '../util/utf8.js';
+import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
+import { decryptFile, decryptText } from '../ops/decrypt.js';
+import { inFile } from '../ops/document.js';
 
 /** `sealant decrypt --json` result (public API). The plaintext is included only when it goes nowhere else. */
 export interface DecryptCommandResult {
@@ -25,11 +27,12 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
     { description: 'Print the plaintext', command: 'SOPS_AGE_KEY_FILE=environments/demo.agekey <%= config.bin %> <%= command.id %> environments/dev/app.yaml' },
     { description: 'Print one value', command: '<%= config.bin %> <%= command.id %> --extract \'["db"]["password"]\' secrets.yaml' },
     { description: 'Write JSON to a 0600 file', command: '<%= config.bin %> <%= command.id %> --output-type json --output secrets.json secrets.yaml' },
+    { description: 'Decrypt what a pipe brings (stdin has no name: say its format)', command: 'git show HEAD:secrets.yaml | <%= config.bin %> <%= command.id %> --input-type yaml' },
   ];
-  static override args = { file: Args.string({ description: 'Encrypted file', required: true }) };
+  static override args = { file: stringArg({ description: 'Encrypted file (omitted or -: standard input, with --input-type)' }) };
   static override flags = {
     extract: Flags.string({ summary: 'Print only this value: ["key"]["sub"][0] or key.sub[0].', helpValue: 'PATH' }),
-    output: Flags.string({ summary: 'Write the plaintext to FILE (mode 0600) instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),
+    output: Flags.string({ summary: 'Write the plaintext to FILE (mode 0600) instead of stdout ("-" = stdout).', helpValue: 'FILE', exclusive: ['in-place'] }),
     'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its plaintext (mode 0600).', default: false }),
     'input-type': inputTypeFlag(),
     'output-type': outputTypeFlag(),
@@ -39,15 +42,15 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
 
   async run(): Promise<DecryptCommandResult> {
     const { args, flags } = await this.parse(Decrypt);
-    const r = await decryptFile(args.file, contextFor((m) => this.warnUser(m)), {
-      inputType: flags['input-type'],
-      outputType: flags['output-type'],
-      extract: flags.extract,
-      ignoreMac: flags['ignore-mac'],
-      identityFiles: flags.identity ?? [],
-    });
-    const result: DecryptCommandResult = { file: args.file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
-    const target = flags['in-place'] ? args.file : flags.output;
+    const fromStdin = isStdinFile(args.file);
+    refuseInPlaceStdin(flags['in-place'], fromStdin);
+    const ctx = contextFor((m) => this.warnUser(m));
+    const opts = { inputType: flags['input-type'], outputType: flags['output-type'], extract: flags.extract, ignoreMac: flags['ignore-mac'], identityFiles: flags.identity ?? [] };
+    const input = fromStdin ? await readStdinInput(flags['input-type']) : undefined;
+    const file = input?.file ?? args.file!;
+    const r = input === undefined ? await decryptFile(file, ctx, opts) : await inFile(file, () => decryptText(input.bytes, file, ctx, { ...opts, inputType: input.format }));
+    const result: DecryptCommandResult = { file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
+    const target = flags['in-place'] ? file : isStdoutPath(flags.output) ? undefined : flags.output;
     if (target !== undefined) {
       await writeOutputFile(target, r.bytes, { plaintext: true, inPlace: flags['in-place'] });
       result.output = target;

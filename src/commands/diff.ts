@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { diffRevisions, type DiffReport, type KeyMode } from '../ops/diff.js';
 import { renderHuman, renderMarkdown } from '../review/render.js';
@@ -16,8 +16,8 @@ export default class Diff extends BaseCommand<DiffReport> {
   ];
   static override strict = false;
   static override args = {
-    revA: Args.string({ description: 'Old revision (default: HEAD)' }),
-    revB: Args.string({ description: 'New revision (default: the working tree)' }),
+    revA: stringArg({ description: 'Old revision (default: HEAD)' }),
+    revB: stringArg({ description: 'New revision (default: the working tree)' }),
   };
   static override flags = {
     base: Flags.string({ summary: 'Compare HEAD with its merge base with this ref (a pull request\'s view).', helpValue: 'REF' }),

@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { editFile } from '../ops/edit.js';
 
 /** `sealant edit --json` result (public API). */
@@ -17,11 +17,12 @@ export default class Edit extends BaseCommand<EditCommandResult> {
     { description: 'Edit with your editor', command: '<%= config.bin %> <%= command.id %> environments/dev/app.yaml' },
     { description: 'Edit with VS Code', command: 'EDITOR="code --wait" <%= config.bin %> <%= command.id %> secrets.yaml' },
   ];
-  static override args = { file: Args.string({ description: 'Encrypted file', required: true }) };
+  static override args = { file: stringArg({ description: 'Encrypted file', required: true }) };
   static override flags = { 'input-type': inputTypeFlag(), identity: identityFlag() };
 
   async run(): Promise<EditCommandResult> {
     const { args, flags } = await this.parse(Edit);
+    refuseStdinFiles([args.file], 'edit');
     const r = await editFile(args.file, contextFor((m) => this.warnUser(m)), {
       inputType: flags['input-type'],
       identityFiles: flags.identity ?? [],

@@ -1,10 +1,11 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
+import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
 import { cryptRuleFrom } from '../format/selectors.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
-import { encryptFile, encryptOver, encryptSettings, existingEncryptedText, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
+import { encryptFile, encryptOver, encryptSettings, encryptText, existingEncryptedText, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
 import { keySources } from '../ops/context.js';
 import { inFile, readBytes } from '../ops/document.js';
 import { formatFromPath } from '../stores/index.js';
@@ -32,8 +33,9 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     { description: 'Encrypt only data/stringData of a Kubernetes Secret', command: '<%= config.bin %> <%= command.id %> --age age1… --encrypted-regex \'^(data|stringData)$\' secret.yaml > secret.enc.yaml' },
     { description: 'Encrypt a dotenv file to a new file', command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env' },
     { description: 'Re-encrypt an edited plaintext over its encrypted version (minimal diff)', command: '<%= config.bin %> <%= command.id %> --output secrets.enc.yaml secrets.yaml' },
+    { description: 'Encrypt what a pipe brings (stdin has no name: say its format)', command: 'kubectl create secret generic db --from-literal=password=… --dry-run=client -o yaml | <%= config.bin %> <%= command.id %> --age age1… --input-type yaml --encrypted-regex \'^(data|stringData)$\'' },
   ];
-  static override args = { file: Args.string({ description: 'Plaintext file', required: true }) };
+  static override args = { file: stringArg({ description: 'Plaintext file (omitted or -: standard input, with --input-type)' }) };
   static override flags = {
     age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
     kms: Flags.string({ summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'arn:aws:kms:…' }),
@@ -41,7 +43,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     'encryption-context': Flags.string({ summary: 'KMS encryption context for --kms keys: key:value,key2:value2.' }),
     'aws-profile': Flags.string({ summary: 'AWS profile for --kms keys (stored as aws_profile).' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
-    output: Flags.string({ summary: 'Write to FILE instead of stdout.', helpValue: 'FILE', exclusive: ['in-place'] }),
+    output: Flags.string({ summary: 'Write to FILE instead of stdout ("-" = stdout).', helpValue: 'FILE', exclusive: ['in-place'] }),
     'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its encrypted version.', default: false }),
     'input-type': inputTypeFlag(),
     'output-type': outputTypeFlag(),
@@ -58,17 +60,22 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
 
   async run(): Promise<EncryptCommandResult> {
     const { args, flags } = await this.parse(Encrypt);
+    const fromStdin = isStdinFile(args.file);
+    refuseInPlaceStdin(flags['in-place'], fromStdin);
     const ctx = contextFor((m) => this.warnUser(m));
+    const input = fromStdin ? await readStdinInput(flags['input-type']) : undefined;
+    const file = input?.file ?? args.file!;
+    const output = isStdoutPath(flags.output) ? undefined : flags.output;
     // An encrypted version already at --output: keep its data key and every unchanged ciphertext.
-    const previous = flags.output !== undefined && !flags.fresh ? await existingEncryptedText(flags.output) : undefined;
-    if (previous !== undefined && flags.output !== undefined) {
-      const over = await inFile(args.file, async () => encryptOver(await readBytes(args.file), args.file, previous, flags.output!, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'], ...(flags.config === undefined ? {} : { configPath: flags.config }) }));
+    const previous = output !== undefined && !flags.fresh ? await existingEncryptedText(output) : undefined;
+    if (previous !== undefined && output !== undefined) {
+      const over = await inFile(file, async () => encryptOver(input?.bytes ?? (await readBytes(file)), file, previous, output, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'], ...(flags.config === undefined ? {} : { configPath: flags.config }) }));
       if (over === undefined) {
-        if (!this.jsonEnabled()) this.logToStderr(`${flags.output} already holds this content; not changed`);
-        return { file: args.file, format: formatFromPath(flags.output), recipients: [], output: flags.output, unchanged: true };
+        if (!this.jsonEnabled()) this.logToStderr(`${output} already holds this content; not changed`);
+        return { file, format: formatFromPath(output), recipients: [], output, unchanged: true };
       }
-      await writeOutputFile(flags.output, over.text, { plaintext: false });
-      return { file: args.file, format: over.format, recipients: over.recipients, output: flags.output };
+      await writeOutputFile(output, over.text, { plaintext: false });
+      return { file, format: over.format, recipients: over.recipients, output };
     }
     const rule = cryptRuleFrom({
       unencrypted_suffix: flags['unencrypted-suffix'],
@@ -78,7 +85,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
       unencrypted_comment_regex: flags['unencrypted-comment-regex'],
       encrypted_comment_regex: flags['encrypted-comment-regex'],
     });
-    const settings = await encryptSettings(args.file, ctx, {
+    const settings = await encryptSettings(input === undefined ? file : undefined, ctx, {
       age: parseAgeRecipientList(flags.age ?? []),
       kms: parseKmsList(flags.kms ?? [], flags['encryption-context'], flags['aws-profile']),
       pgp: (flags.pgp ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '').map(parsePgpFingerprint),
@@ -86,14 +93,11 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
       macOnlyEncrypted: flags['mac-only-encrypted'],
       ...(flags.config === undefined ? {} : { configPath: flags.config }),
     });
-    const r = await encryptFile(args.file, ctx, {
-      ...settings,
-      inputType: flags['input-type'],
-      outputType: flags['output-type'],
-    });
-    const result: EncryptCommandResult = { file: args.file, format: r.format, recipients: r.recipients };
+    const opts = { ...settings, inputType: flags['input-type'], outputType: flags['output-type'] };
+    const r = input === undefined ? await encryptFile(file, ctx, opts) : await inFile(file, () => encryptText(input.bytes, file, ctx, opts));
+    const result: EncryptCommandResult = { file, format: r.format, recipients: r.recipients };
     if (settings.environment !== undefined) result.environment = settings.environment;
-    const target = flags['in-place'] ? args.file : flags.output;
+    const target = flags['in-place'] ? file : output;
     if (target !== undefined) {
       await writeOutputFile(target, r.text, { plaintext: false, inPlace: flags['in-place'] });
       result.output = target;

@@ -2,6 +2,7 @@ import { Errors, Flags } from '@oclif/core';
 import { constants as osConstants } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag } from '../cli/flags.js';
+import { auditStream } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
 import { EXEC_FILE_FORMATS, execInEnvironment, shellStatus, type ExecFileFormat, type ExecOutcome } from '../ops/exec.js';
@@ -64,6 +65,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
     // Raw tokens keep the order and duplicates of CMD's arguments (parsed argv does not).
     const [command, ...args] = raw.filter((t) => t.type === 'arg').map((t) => t.input);
     if (command === undefined) throw new UsageError('no command to run', { hint: DASH_HINT });
+    const audit = auditStream(flags['audit-log'], "the command's output");
     const ctx = contextFor((m) => this.warnUser(m));
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
     const report = await execInEnvironment(ctx, {
@@ -74,8 +76,8 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
       command,
       args,
       ...(flags.file === undefined ? {} : { file: { name: flags.file, format: flags.format as ExecFileFormat | undefined, fifo: flags.fifo === true, placeholder: flags.placeholder ?? '{}' } }),
-      ...(flags['audit-log'] === undefined ? {} : { auditLog: flags['audit-log'] }),
-      stderr: process.stderr,
+      ...(audit.auditLog === undefined ? {} : { auditLog: audit.auditLog }),
+      stderr: audit.stream,
     });
     finishLikeChild(report);
     return { environment: report.environment, keys: report.keys, exitCode: report.exitCode, signal: report.signal };

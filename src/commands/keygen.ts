@@ -3,6 +3,7 @@ import { generateHybridIdentity, generateX25519Identity, identityToRecipient } f
 
 import { BaseCommand } from '../cli/base.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
+import { isStdoutPath } from '../cli/stdio.js';
 
 /** `sealant keygen --json` result (public API). */
 export interface KeygenResult {
@@ -40,7 +41,7 @@ export default class Keygen extends BaseCommand<KeygenResult> {
   static override flags = {
     output: Flags.string({
       char: 'o',
-      summary: 'Write the identity to FILE (mode 0600; refuses to overwrite).',
+      summary: 'Write the identity to FILE (mode 0600; refuses to overwrite). "-" = stdout.',
       helpValue: 'FILE',
     }),
     pq: Flags.boolean({
@@ -55,7 +56,7 @@ export default class Keygen extends BaseCommand<KeygenResult> {
     const recipient = await identityToRecipient(identity);
     const text = `# created: ${rfc3339Local(new Date())}\n# public key: ${recipient}\n${identity}\n`;
 
-    if (flags.output !== undefined) {
+    if (flags.output !== undefined && !isStdoutPath(flags.output)) {
       await writeOutputFile(flags.output, text, { plaintext: true, exclusive: true });
       if (!this.jsonEnabled()) process.stderr.write(`Public key: ${recipient}\n`);
       return { recipient, output: flags.output };

@@ -3,8 +3,9 @@ import { Errors } from '@oclif/core';
 import { BaseCommand, debugEnabled, toErrorEnvelope } from '../cli/base.js';
 import { contextFor } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
+import { auditStream } from '../cli/stdio.js';
+import { readStdinText } from '../fsx/stdin.js';
 import { SealantError } from '../errors.js';
-import { decodeUtf8 } from '../util/utf8.js';
 import { failureMessage, KrmInputError, parseResourceList, type KrmResult } from '../krm/resource-list.js';
 import type { AuditSink } from '../ops/audit.js';
 import type { OpsContext } from '../ops/context.js';
@@ -19,20 +20,22 @@ export interface KrmCommandResult {
 }
 
 /**
- * Standard input, whole. A terminal is refused rather than waited on.
- * @throws KrmInputError when stdin is a terminal; ParseError when it is not UTF-8.
+ * Standard input, whole, as UTF-8 text. A terminal is refused rather than waited on.
+ * @throws KrmInputError when stdin is a terminal.
  */
-export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY === true) throw new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', { hint: 'run it through kpt or kustomize' });
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return decodeUtf8(Buffer.concat(chunks), 'stdin');
+export function readStdin(): Promise<string> {
+  return readStdinText('a KRM ResourceList', { onTerminal: () => new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', { hint: 'run it through kpt or kustomize' }) });
 }
 
-/** `SEALANT_AUDIT_LOG` when set, else stderr (which kpt shows, and kustomize shows on failure only). */
+/**
+ * `SEALANT_AUDIT_LOG` when set, else stderr (which kpt shows, and kustomize shows on failure only).
+ * @throws UsageError for `-` (stdout): stdout is the ResourceList or the Secrets.
+ */
 export function auditSink(ctx: OpsContext): AuditSink {
   const log = ctx.env.SEALANT_AUDIT_LOG;
-  return log === undefined || log === '' ? { stderr: process.stderr } : { auditLog: log, stderr: process.stderr };
+  if (log === undefined || log === '') return { stderr: process.stderr };
+  const { auditLog, stream } = auditStream(log, 'the Kubernetes output');
+  return { ...(auditLog === undefined ? {} : { auditLog }), stderr: stream };
 }
 
 /**
@@ -69,10 +72,11 @@ export default class Krm extends BaseCommand<KrmCommandResult> {
     await this.parse(Krm);
     const list = parseResourceList(await readStdin());
     const ctx = contextFor((m) => this.warnUser(m));
+    const sink = auditSink(ctx);
     const { output, runs } = await runResourceList(ctx, list, {});
     // The audit event is written before the Secrets leave the process, and a failure to write it
     // stops them from leaving at all.
-    for (const run of runs) await auditGeneratorRun(ctx, run, auditSink(ctx));
+    for (const run of runs) await auditGeneratorRun(ctx, run, sink);
     await writeStdout(output.text);
     // kpt prints the results; standalone kustomize only shows stderr.
     for (const r of output.results) if (r.severity === 'error') process.stderr.write(`sealant: ${resultLine(r)}\n`);

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag } from '../cli/flags.js';
+import { writeStdout } from '../cli/output.js';
+import { isStdoutPath } from '../cli/stdio.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { keySources } from '../ops/context.js';
 import { planRotation } from '../ops/plan.js';
@@ -21,7 +23,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
     offboard: Flags.string({ summary: 'A recipient leaving (repeatable): report what it could read and rotate it.', multiple: true }),
-    out: Flags.string({ char: 'o', summary: 'Write the plan (JSON) to this file for `sealant apply`.' }),
+    out: Flags.string({ char: 'o', summary: 'Write the plan (JSON) to this file for `sealant apply` ("-": to stdout, instead of the summary).' }),
     format: Flags.string({ summary: 'Output format.', options: ['human', 'markdown'], default: 'human' }),
     identity: identityFlag(),
   };
@@ -31,7 +33,13 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     const ctx = contextFor((m) => this.warnUser(m));
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
     const plan = await planRotation(ctx, { env: flags.env, configPath: flags.config, offboard: flags.offboard ?? [], sources });
-    if (flags.out !== undefined) await writeFileAtomic(flags.out, `${JSON.stringify(plan, null, 2)}\n`, { noFollow: true });
+    const planJson = `${JSON.stringify(plan, null, 2)}\n`;
+    if (isStdoutPath(flags.out)) {
+      // Under --json the envelope already carries the plan; a second document would break it.
+      if (!this.jsonEnabled()) await writeStdout(planJson);
+      return plan;
+    }
+    if (flags.out !== undefined) await writeFileAtomic(flags.out, planJson, { noFollow: true });
     if (!this.jsonEnabled()) this.log((flags.format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan)).trimEnd());
     return plan;
   }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag } from '../cli/flags.js';
+import { auditStream, isStdoutPath } from '../cli/stdio.js';
 import { writeStdout } from '../cli/output.js';
 import { UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
@@ -42,7 +43,7 @@ export default class Render extends BaseCommand<RenderResult> {
     immutable: Flags.boolean({ summary: 'k8s: mark the Secrets immutable.', default: false }),
     label: Flags.string({ summary: 'k8s: label KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true }),
     annotation: Flags.string({ summary: 'k8s: annotation KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true }),
-    'audit-log': Flags.string({ summary: 'Append the audit line to FILE (0600) instead of stderr.', helpValue: 'FILE', env: 'SEALANT_AUDIT_LOG' }),
+    'audit-log': Flags.string({ summary: 'Append the audit line to FILE (0600) instead of stderr ("-" = stdout, with --out FILE).', helpValue: 'FILE', env: 'SEALANT_AUDIT_LOG' }),
     config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
     identity: identityFlag(),
   };
@@ -52,13 +53,14 @@ export default class Render extends BaseCommand<RenderResult> {
     const ctx = contextFor((m) => this.warnUser(m));
     const labels = keyValues(flags.label, 'label');
     const annotations = keyValues(flags.annotation, 'annotation');
+    const audit = auditStream(flags['audit-log'], this.jsonEnabled() ? 'the --json result' : flags.out === undefined || isStdoutPath(flags.out) ? 'the rendered output' : undefined);
     const r = await renderEnvironment(ctx, {
       env: flags.env,
       format: flags.format as RenderFormat,
       sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }),
       force: flags.force,
       strict: flags.strict,
-      stderr: process.stderr,
+      stderr: audit.stream,
       overrides: {
         ...(flags.name === undefined ? {} : { name: flags.name }),
         ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
@@ -70,7 +72,7 @@ export default class Render extends BaseCommand<RenderResult> {
       },
       ...(flags.out === undefined ? {} : { out: flags.out }),
       ...(flags.config === undefined ? {} : { configPath: flags.config }),
-      ...(flags['audit-log'] === undefined ? {} : { auditLog: flags['audit-log'] }),
+      ...(audit.auditLog === undefined ? {} : { auditLog: audit.auditLog }),
     });
     if (r.text !== undefined && !this.jsonEnabled()) {
       await writeStdout(r.text);

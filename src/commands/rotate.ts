@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { rotate, type RotateResult } from '../ops/rotate.js';
 import { resolveTargets } from '../ops/targets.js';
@@ -21,7 +22,7 @@ export default class Rotate extends BaseCommand<RotateCommandResult> {
     { description: 'After strengthening the environment\'s encryption rule in .sealant.yaml', command: '<%= config.bin %> <%= command.id %> --adopt-rule --env prod' },
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
     config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
@@ -36,6 +37,7 @@ export default class Rotate extends BaseCommand<RotateCommandResult> {
 
   async run(): Promise<RotateCommandResult> {
     const { argv, flags } = await this.parse(Rotate);
+    refuseStdinFiles(argv as string[], 'rotate');
     const ctx = contextFor((m) => this.warnUser(m));
     const { targets } = await resolveTargets(ctx, { files: argv as string[], env: flags.env, configPath: flags.config });
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });

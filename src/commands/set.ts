@@ -1,9 +1,9 @@
-import { Args, Flags } from '@oclif/core';
-import { readFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
+import { readStdinText } from '../fsx/stdin.js';
 import { UsageError } from '../errors.js';
-import { decodeUtf8 } from '../util/utf8.js';
 import { setValue } from '../ops/set.js';
 import { parseJsonValue, stringValue } from '../ops/value.js';
 import { formatPath } from '../errors.js';
@@ -25,25 +25,27 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
     { description: 'Read the value from stdin as a plain string', command: 'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> --value-stdin --string secrets.yaml api.token' },
   ];
   static override args = {
-    file: Args.string({ description: 'Encrypted file', required: true }),
-    path: Args.string({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
-    value: Args.string({ description: 'JSON value (or a plain string with --string)', required: false }),
+    file: stringArg({ description: 'Encrypted file', required: true }),
+    path: stringArg({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
+    value: stringArg({ description: 'JSON value (or a plain string with --string)', required: false }),
   };
   static override flags = {
     string: Flags.boolean({ summary: 'Take VALUE as a literal string instead of JSON.', default: false }),
-    'value-stdin': Flags.boolean({ summary: 'Read VALUE from stdin.', default: false }),
+    'value-stdin': Flags.boolean({ summary: 'Read VALUE from stdin, exactly (nothing trimmed; it must be UTF-8).', default: false }),
     'input-type': inputTypeFlag(),
     identity: identityFlag(),
   };
 
   async run(): Promise<SetCommandResult> {
     const { args, flags } = await this.parse(SetCommand);
+    refuseStdinFiles([args.file], 'set');
     let raw: string;
     if (flags['value-stdin']) {
       if (args.value !== undefined) throw new UsageError('give VALUE or --value-stdin, not both');
-      raw = decodeUtf8(readFileSync(0), 'stdin');
+      raw = await readStdinText('the value of --value-stdin');
     } else if (args.value === undefined) {
-      throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin' });
+      // Piped stdin is not taken silently: only --value-stdin reads it.
+      throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin to read it from stdin' });
     } else raw = args.value;
     const value = flags.string ? stringValue(raw) : parseJsonValue(raw);
     const r = await setValue(args.file, args.path, value, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
-import { statusFile, type StatusResult } from '../ops/status.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { isStdinFile, readStdinInput } from '../cli/stdio.js';
+import { statusFile, statusText, type StatusResult } from '../ops/status.js';
 
 export default class Status extends BaseCommand<StatusResult> {
   static override summary = 'Show whether a file is encrypted, for whom, and whether its MAC is valid.';
@@ -11,7 +12,7 @@ export default class Status extends BaseCommand<StatusResult> {
     { description: 'Human-readable status', command: '<%= config.bin %> <%= command.id %> environments/prod/app.yaml' },
     { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json secrets.yaml | jq .result.encrypted' },
   ];
-  static override args = { file: Args.string({ description: 'File to inspect', required: true }) };
+  static override args = { file: stringArg({ description: 'File to inspect (-: standard input, with --input-type)', required: true }) };
   static override flags = {
     verify: Flags.boolean({ summary: 'Verify the MAC when a key is available.', default: true, allowNo: true }),
     'input-type': inputTypeFlag(),
@@ -20,7 +21,10 @@ export default class Status extends BaseCommand<StatusResult> {
 
   async run(): Promise<StatusResult> {
     const { args, flags } = await this.parse(Status);
-    const r = await statusFile(args.file, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [], verify: flags.verify });
+    const ctx = contextFor((m) => this.warnUser(m));
+    const opts = { inputType: flags['input-type'], identityFiles: flags.identity ?? [], verify: flags.verify };
+    const input = isStdinFile(args.file) ? await readStdinInput(flags['input-type']) : undefined;
+    const r = input === undefined ? await statusFile(args.file, ctx, opts) : await statusText(input.bytes, input.file, ctx, { ...opts, inputType: input.format });
     if (!this.jsonEnabled()) this.log(renderStatus(r));
     return r;
   }

@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { formatPath } from '../errors.js';
 import { unsetValue } from '../ops/set.js';
 
@@ -19,13 +19,14 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
     { description: 'Remove the first list item', command: '<%= config.bin %> <%= command.id %> secrets.yaml hosts[0]' },
   ];
   static override args = {
-    file: Args.string({ description: 'Encrypted file', required: true }),
-    path: Args.string({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
+    file: stringArg({ description: 'Encrypted file', required: true }),
+    path: stringArg({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
   };
   static override flags = { 'input-type': inputTypeFlag(), identity: identityFlag() };
 
   async run(): Promise<UnsetCommandResult> {
     const { args, flags } = await this.parse(Unset);
+    refuseStdinFiles([args.file], 'unset');
     const r = await unsetValue(args.file, args.path, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });
     if (!this.jsonEnabled()) this.logToStderr(`removed ${formatPath(r.path)} from ${r.file}`);
     return { file: r.file, path: formatPath(r.path), changed: r.changed };

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { resolveTargets } from '../ops/targets.js';
 import { updateKeys, type UpdateKeysResult } from '../ops/updatekeys.js';
@@ -21,7 +22,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
     { description: 'Preview without writing', command: '<%= config.bin %> <%= command.id %> --dry-run environments/dev/app.yaml' },
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
@@ -32,6 +33,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
 
   async run(): Promise<UpdateKeysCommandResult> {
     const { argv, flags } = await this.parse(UpdateKeys);
+    refuseStdinFiles(argv as string[], 'updatekeys');
     const ctx = contextFor((m) => this.warnUser(m));
     const { targets } = await resolveTargets(ctx, { files: argv as string[], env: flags.env, configPath: flags.config, requireEnvironment: true });
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { concurrencyFlag } from '../cli/bulk.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { refuseStdinFiles } from '../cli/stdio.js';
 import { ExitCode, SealantError, UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
 import { validate, type ValidateMode, type ValidateReport } from '../ops/validate.js';
@@ -28,7 +29,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
     { description: 'Keys present in one environment but missing in another', command: '<%= config.bin %> <%= command.id %> --parity' },
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment (with --parity: only its gaps).' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
@@ -43,6 +44,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
   async run(): Promise<ValidateCommandResult> {
     const { argv, flags } = await this.parse(Validate);
     const files = argv as string[];
+    refuseStdinFiles(files, 'validate');
     if (flags.parity && files.length > 0) throw new UsageError('--parity compares whole environments; it takes no files', { hint: 'use --env to limit it' });
     const mode: ValidateMode = flags.parity ? 'parity' : flags.decrypt ? 'decrypt' : 'keyless';
     const ctx = contextFor((m) => this.warnUser(m));

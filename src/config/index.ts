@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { ConfigError, ExitCode, ReadError, SealantError, type SealantErrorOptions } from '../errors.js';
+import { ConfigError, ExitCode, ReadError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
 import { configRelativePath, selects, walkBases, walkFiles } from './files.js';
 import { SEALANT_CONFIG_FILE, SOPS_CONFIG_FILE, type EnvironmentConfig, type ProjectConfig } from './model.js';
 import { parseSealantConfig } from './sealant-config.js';
@@ -55,6 +55,15 @@ async function kindOf(path: string): Promise<'sealant' | 'sops'> {
 }
 
 /**
+ * `--config -`: `-` means standard input everywhere, but a config cannot come from there (its
+ * directory anchors the `files:` globs and `path_regex`), and must not be a file called `-`.
+ * @throws UsageError
+ */
+function refuseStdinConfig(override: string | undefined): void {
+  if (override === '-') throw new UsageError('--config names a file; the config cannot be read from standard input', { hint: 'name the file (a file called "-" is ./-)' });
+}
+
+/**
  * Finds the config file for a command run in `cwd`.
  *
  * Order: `override` (`--config`); else walking up from `cwd` (at most 100 levels, like SOPS),
@@ -66,6 +75,7 @@ async function kindOf(path: string): Promise<'sealant' | 'sops'> {
  * @throws ConfigNotFoundError (exit 61) when `override` or `SOPS_CONFIG` names a missing file.
  */
 export async function findConfig(cwd: string, env: Env, override?: string): Promise<FoundConfig | undefined> {
+  refuseStdinConfig(override);
   if (override !== undefined) {
     const path = resolve(cwd, override);
     if (!(await isFile(path))) throw new ConfigNotFoundError('config file not found', { file: override });
@@ -94,6 +104,7 @@ export async function findConfig(cwd: string, env: Env, override?: string): Prom
  * @throws ConfigNotFoundError when `override` or `SOPS_CONFIG` names a missing file.
  */
 export async function findSopsConfig(cwd: string, env: Env, override?: string): Promise<string | undefined> {
+  refuseStdinConfig(override);
   const named = override ?? (env.SOPS_CONFIG === '' ? undefined : env.SOPS_CONFIG);
   if (named !== undefined) {
     const path = resolve(cwd, named);

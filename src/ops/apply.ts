@@ -58,7 +58,8 @@ export function parseValueFlag(text: string): ValueInput {
   const hash = target.lastIndexOf('#');
   const out: ValueInput = { path: hash === -1 ? target : target.slice(hash + 1), from: { kind: 'stdin' } };
   if (hash !== -1) out.file = target.slice(0, hash);
-  if (source === '-') return out;
+  // `@-` is the file `-`, which means stdin like everywhere else.
+  if (source === '-' || source === '@-') return out;
   if (source.startsWith('@') && source.length > 1) return { ...out, from: { kind: 'file', path: source.slice(1) } };
   throw new UsageError('--value takes the value from a file (PATH=@FILE) or stdin (PATH=-), never from the command line', { hint: 'write the value to a private file, or pipe it in' });
 }

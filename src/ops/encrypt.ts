@@ -18,6 +18,7 @@ import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { asEncrypted, inFile, loadDocument, openDocument, readBytes, readText, refuseBinaryContent } from './document.js';
 import { sealDocument } from './seal.js';
+import { STDIN_NAME } from '../fsx/stdin.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { checkWrite, owningEnvironment } from './authority.js';
 
@@ -86,10 +87,12 @@ export interface EncryptFlags {
 /**
  * What to encrypt `file` to, as SOPS decides: recipient flags (or `SOPS_AGE_RECIPIENTS`)
  * replace the config's keys entirely; otherwise the file's environment in `.sealant.yaml` or the
- * first matching `.sops.yaml` creation rule. Rule flags win over the config's rule.
+ * first matching `.sops.yaml` creation rule. Rule flags win over the config's rule. `file`
+ * undefined is standard input: it has no path an environment could own (sops, too, wants a
+ * `--filename-override` before it consults its config for stdin), so recipients must be given.
  * @throws NoRecipientsError when neither flags nor a config name a recipient.
  */
-export async function encryptSettings(file: string, ctx: OpsContext, flags: EncryptFlags): Promise<Pick<EncryptOptions, 'groups' | 'shamirThreshold' | 'rule' | 'macOnlyEncrypted'> & { environment?: string }> {
+export async function encryptSettings(file: string | undefined, ctx: OpsContext, flags: EncryptFlags): Promise<Pick<EncryptOptions, 'groups' | 'shamirThreshold' | 'rule' | 'macOnlyEncrypted'> & { environment?: string }> {
   const envAge = ctx.env.SOPS_AGE_RECIPIENTS;
   const age = flags.age.length > 0 ? flags.age : envAge !== undefined && envAge !== '' ? parseAgeRecipientList([envAge]) : [];
   const base = { ...(flags.rule === undefined ? {} : { rule: flags.rule }), ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}) };
@@ -97,6 +100,7 @@ export async function encryptSettings(file: string, ctx: OpsContext, flags: Encr
     if (flags.shamirThreshold !== undefined) throw new UsageError('--shamir-secret-sharing-threshold needs key groups from the config');
     return { ...base, groups: [{ age, kms: flags.kms, pgp: flags.pgp }] };
   }
+  if (file === undefined) throw new NoRecipientsError({ file: STDIN_NAME, hint: 'standard input has no path to find its environment by: pass --age age1… (or --kms, --pgp, SOPS_AGE_RECIPIENTS)' });
   const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(flags.configPath === undefined ? {} : { path: flags.configPath }) });
   const env = config === undefined ? undefined : environmentFor(config, file, ctx.cwd);
   if (env !== undefined) refuseUnsupportedKeys(env);

@@ -33,7 +33,11 @@ export interface StatusResult {
  * @throws ReadError, ParseError, MetadataError.
  */
 export async function statusFile(path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
-  const input = await readBytes(path);
+  return statusText(await readBytes(path), path, ctx, opts);
+}
+
+/** {@link statusFile} on content already read (standard input); `path` names it in the result and errors. */
+export async function statusText(input: string | Uint8Array, path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
     const doc = loadDocument(input, path, format);

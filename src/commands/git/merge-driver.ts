@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
+import { refuseStdinFiles } from '../../cli/stdio.js';
 import { mergeDriver, type MergeDriverResult } from '../../ops/git-merge.js';
 
 /** Hidden: git's `merge.sealant.driver` (set by `sealant git install`). */
@@ -10,14 +10,15 @@ export default class GitMergeDriver extends BaseCommand<MergeDriverResult> {
   static override description =
     'git calls it as `sealant git merge-driver %O %A %B %P`. Writes the merged, re-encrypted file to %A and exits 0, or leaves %A as ours (still encrypted) and exits 1 on a conflict or when the merge needs a key.';
   static override args = {
-    ancestor: Args.string({ description: '%O: the common ancestor (a temporary file)', required: true }),
-    current: Args.string({ description: '%A: ours; the result is written here', required: true }),
-    other: Args.string({ description: '%B: theirs', required: true }),
-    path: Args.string({ description: '%P: the real path of the file', required: true }),
+    ancestor: stringArg({ description: '%O: the common ancestor (a temporary file)', required: true }),
+    current: stringArg({ description: '%A: ours; the result is written here', required: true }),
+    other: stringArg({ description: '%B: theirs', required: true }),
+    path: stringArg({ description: '%P: the real path of the file', required: true }),
   };
 
   async run(): Promise<MergeDriverResult> {
     const { args } = await this.parse(GitMergeDriver);
+    refuseStdinFiles([args.ancestor, args.current, args.other], 'git merge-driver');
     const r = await mergeDriver(contextFor((m) => this.warnUser(m)), { ancestor: args.ancestor, current: args.current, other: args.other, path: args.path });
     for (const w of r.warnings) this.warnUser(w);
     if (r.status === 'conflict') {

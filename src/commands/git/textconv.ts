@@ -1,7 +1,7 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
+import { refuseStdinFiles } from '../../cli/stdio.js';
 import { readBytes } from '../../ops/document.js';
 import { utf8Text } from '../../util/utf8.js';
 import { keySources } from '../../ops/context.js';
@@ -13,10 +13,11 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
   static override summary = 'Print the stable text view of an encrypted file (git textconv).';
   static override description =
     'Called by git with a temporary copy of the file. Prints it decrypted when an age identity opens it, else one line per key path with its type and a short hash of its ciphertext, then the recipients.';
-  static override args = { file: Args.string({ description: 'The file (a temporary copy git made)', required: true }) };
+  static override args = { file: stringArg({ description: 'The file (a temporary copy git made)', required: true }) };
 
   async run(): Promise<{ mode: TextconvMode }> {
     const { args } = await this.parse(GitTextconv);
+    refuseStdinFiles([args.file], 'git textconv');
     const bytes = await readBytes(args.file);
     const text = utf8Text(bytes);
     if (text === undefined) {

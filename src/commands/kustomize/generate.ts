@@ -1,8 +1,10 @@
-import { Args, Errors } from '@oclif/core';
+import { Errors } from '@oclif/core';
 import { parse } from 'yaml';
 
 import { BaseCommand, debugEnabled } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
+import { isStdinFile } from '../../cli/stdio.js';
+import { readStdinText } from '../../fsx/stdin.js';
 import { writeStdout } from '../../cli/output.js';
 import { GeneratorError, parseGenerator, type KrmObject } from '../../krm/resource-list.js';
 import { readText } from '../../ops/document.js';
@@ -17,7 +19,7 @@ export interface KustomizeGenerateResult {
 
 /** The generator resource kustomize wrote to `file`. @throws ReadError, GeneratorError. */
 async function readGenerator(file: string): Promise<KrmObject> {
-  const text = await readText(file);
+  const text = isStdinFile(file) ? await readStdinText('the generator config') : await readText(file);
   let value: unknown;
   try {
     value = parse(text);
@@ -37,7 +39,7 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     'Without CONFIG_FILE it is `sealant krm` (a ResourceList on stdin), so the installed script can also be the exec path of a KRM function for standalone `kustomize build --enable-alpha-plugins --enable-exec`.',
   ].join('\n\n');
   static override args = {
-    config: Args.string({ description: 'The generator config file kustomize passes (omit: read a KRM ResourceList on stdin).', ignoreStdin: true }),
+    config: stringArg({ description: 'The generator config file kustomize passes (-: read it from stdin; omit: read a KRM ResourceList on stdin).' }),
   };
   static override enableJsonFlag = false;
 
@@ -55,9 +57,10 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string') this.generatorName = (meta as KrmObject).name as string;
     const generator = parseGenerator(obj);
     const ctx = contextFor((m) => this.warnUser(m));
+    const sink = auditSink(ctx);
     const run = await runGenerator(ctx, generator, {});
     // kustomize discards a plugin's stderr when it succeeds: set SEALANT_AUDIT_LOG to keep the event.
-    await auditGeneratorRun(ctx, run, auditSink(ctx));
+    await auditGeneratorRun(ctx, run, sink);
     await writeStdout(secretsToYaml(run.manifests));
     return { generated: run.manifests.length };
   }

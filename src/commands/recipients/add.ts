@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { contextFor, stringArg } from '../../cli/flags.js';
 import { addRecipient, editableConfig, type RecipientChange } from '../../config/edit.js';
 
 /** `sealant recipients add --json` result (public API). */
@@ -18,7 +18,7 @@ export default class RecipientsAdd extends BaseCommand<RecipientsAddResult> {
     { description: 'A KMS key, through a role', command: '<%= config.bin %> <%= command.id %> --env prod arn:aws:kms:eu-west-1:111122223333:key/…+arn:aws:iam::111122223333:role/deployer' },
     { description: 'Into the second key group', command: '<%= config.bin %> <%= command.id %> --env prod --group 2 age1…' },
   ];
-  static override args = { recipient: Args.string({ description: 'age1…, arn:aws:kms:… (+ROLE_ARN) or a PGP fingerprint', required: true }) };
+  static override args = { recipient: stringArg({ description: 'age1…, arn:aws:kms:… (+ROLE_ARN) or a PGP fingerprint', required: true }) };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'The environment to change.', required: true }),
     group: Flags.integer({ char: 'g', summary: 'Key group, 1-based (required when the environment uses key_groups).', min: 1 }),
