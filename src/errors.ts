@@ -233,6 +233,16 @@ export class ReadError extends SealantError {
   }
 }
 
+/**
+ * A write would leave a file whose decrypted values do not satisfy its environment's JSON
+ * Schema; nothing was written. The message names key paths and schema rules, never values.
+ */
+export class SchemaViolationError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('SCHEMA_VIOLATION', ExitCode.generic, message, options);
+  }
+}
+
 /** A configuration file (.sops.yaml/.sealant.yaml) is invalid. */
 export class ConfigError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {

@@ -43,7 +43,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     if (!this.jsonEnabled()) {
       if (result.diff !== undefined) this.log(result.diff.trimEnd());
       for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);
-      if (result.files.length === 0) this.log('Nothing to apply.');
+      if (result.files.length === 0) this.log('Nothing to do: the plan is empty.');
     }
     return result;
   }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ReadError } from '../errors.js';
 import type { ProjectConfig } from '../config/model.js';
 import { parseTreePath } from '../format/paths.js';
@@ -19,7 +19,7 @@ import { asEncrypted, inFile, loadDocument } from './document.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { diffRecipients, groupNames } from './recipients.js';
 import { resolveTargets, type Target } from './targets.js';
-import { schemaPathFor } from './validate.js';
+import { compiledSchemaFor } from './validate.js';
 
 export interface PlanOptions {
   env?: string;
@@ -45,10 +45,8 @@ async function readBytes(file: string): Promise<Buffer> {
 
 async function generators(ctx: OpsContext, config: ProjectConfig, t: Target, paths: readonly string[], schemas: SchemaSet): Promise<Map<string, GenerateSpec>> {
   const out = new Map<string, GenerateSpec>();
-  const schema = schemaPathFor(config, t.environment!, resolve(ctx.cwd, t.file));
-  if (schema === undefined) return out;
-  const abs = resolve(config.root, schema);
-  const validate = await schemas.get(abs, relative(ctx.cwd, abs) || abs);
+  const validate = await compiledSchemaFor(config, t.environment!, ctx.cwd, t.file, schemas);
+  if (validate === undefined) return out;
   for (const p of paths) {
     const g = generatorFor(validate.schema, parseTreePath(p));
     if (g !== undefined) out.set(p, g);

@@ -13,6 +13,7 @@ import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { SchemaSet, SchemaConfigError } from '../schema/ajv.js';
 import { validateDecrypted } from '../schema/decrypted.js';
 import { buildInstance, escapePointer, pointerToPath, type BuiltInstance } from '../schema/instance.js';
@@ -184,12 +185,21 @@ export function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs
   return env.schema;
 }
 
+/**
+ * The compiled schema of the file `file` (relative to `cwd`) of environment `env`, if it has one.
+ * @throws SchemaConfigError when the schema file is missing or does not compile.
+ */
+export async function compiledSchemaFor(config: ProjectConfig, env: EnvironmentConfig, cwd: string, file: string, schemas: SchemaSet): Promise<ValidateFunction | undefined> {
+  const schema = schemaPathFor(config, env, resolve(cwd, file));
+  if (schema === undefined) return undefined;
+  const abs = resolve(config.root, schema);
+  return schemas.get(abs, relative(cwd, abs) || abs);
+}
+
 async function schemaFindings(run: Run, t: Target, doc: StoreDocument, enc: EncryptedDocument | undefined, built: BuiltInstance[]): Promise<Finding[]> {
   if (run.config === undefined || t.environment === undefined || doc.format === 'binary') return [];
-  const schema = schemaPathFor(run.config, t.environment, resolve(run.ctx.cwd, t.file));
-  if (schema === undefined) return [];
-  const abs = resolve(run.config.root, schema);
-  const validate = await run.schemas.get(abs, relative(run.ctx.cwd, abs) || abs);
+  const validate = await compiledSchemaFor(run.config, t.environment, run.ctx.cwd, t.file, run.schemas);
+  if (validate === undefined) return [];
   if (run.sources !== undefined && enc !== undefined) {
     const decrypted = await tryDecrypt(enc, run.sources);
     if (decrypted === undefined) return doc.documents.flatMap((d, i) => validateDecrypted(validate, d, i, built[i]!.index));
