@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Plan } from '../src/plan/index.js';
+import { renderHuman, type Plan } from '../src/plan/index.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, type Key } from './helpers/keys.js';
 import { applyPlan, parsePlan } from '../src/ops/apply.js';
@@ -339,5 +339,85 @@ describe('apply writes values of the right type, and only values the schema acce
     const json = await sealant(repo, ['apply', 'plan.json', '--json']);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual((JSON.parse(json.stdout) as { status: string; result: { files: unknown[] } }).result.files, []);
+  });
+});
+
+describe('offboarding a recipient the config still lists', () => {
+  test('the plan removes it from .sealant.yaml as a step it shows; apply writes it and the recipient can no longer decrypt', async () => {
+    const repo = await newRepo([alice, bob]);
+    commit(repo, 'init', 5);
+    const configBefore = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(p.config?.removeRecipients, [{ environment: 'dev', recipient: bob.recipient }]);
+    assert.equal(p.config.file, '.sealant.yaml');
+    assert.ok(p.config.expectedDiff.includes(`-    age: [${alice.recipient}, ${bob.recipient}]`));
+    assert.ok(p.config.expectedDiff.includes(`+    age: [${alice.recipient}]`));
+    assert.deepEqual(p.warnings, []);
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
+    assert.deepEqual(f.removeRecipients, [bob.recipient]);
+    assert.match(renderHuman(p), /# \.sealant\.yaml: remove offboarded recipients \(first\)\n {2}- age1\S+ from environment "dev"/);
+    assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore, 'planning writes nothing');
+
+    const result = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ path: 'api.token', from: { kind: 'file', path: valueFile('tok', 'new-token\n') } }] });
+    assert.deepEqual(result.config, { file: '.sealant.yaml', removed: [{ environment: 'dev', recipient: bob.recipient }] });
+    assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore.replace(`, ${bob.recipient}`, ''));
+    await assert.rejects(decryptedInProcess(repo, 'dev/app.yaml', bob), (e: SealantError) => e.exitCode === 128);
+    assert.match(await decryptedInProcess(repo, 'dev/app.yaml'), /token: new-token\n/);
+    commit(repo, 'offboarded', 0);
+    const again = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    assert.equal(again.config, undefined);
+    assert.deepEqual(again.files, []);
+  });
+
+  test('a config changed since the plan is refused, and nothing is written', async () => {
+    const repo = await newRepo([alice, bob]);
+    commit(repo, 'init', 5);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    writeFileSync(join(repo, '.sealant.yaml'), `${readFileSync(join(repo, '.sealant.yaml'), 'utf8')}# reviewed\n`);
+    const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
+    const values = [{ path: 'api.token', from: { kind: 'file' as const, path: valueFile('tok', 'new-token\n') } }];
+    await assert.rejects(applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => e.code === 'STALE_PLAN' && e.file === '.sealant.yaml');
+    assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before);
+  });
+
+  test('the last recipient of an environment cannot be offboarded by a plan: it refuses', async () => {
+    const repo = await newRepo([bob]);
+    commit(repo, 'init', 5);
+    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && /last recipient of environment "dev"/.test(e.message));
+  });
+
+  test('a .sops.yaml project is refused with a clear error (sealant edits recipients only in .sealant.yaml)', async () => {
+    const repo = await newRepo([alice, bob]);
+    rmSync(join(repo, '.sealant.yaml'));
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: ^dev/\n    age: ${alice.recipient},${bob.recipient}\n`);
+    commit(repo, 'init', 5);
+    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && e.file === '.sops.yaml' && /still a recipient of "rule-1"/.test(e.message));
+  });
+});
+
+describe('an offboarding plan replaces secrets, not configuration', () => {
+  const content = 'db:\n    host: db.local\n    password: hunter2\n';
+
+  test('with x-sealant-secret in the schema, only the secrets an offboarded recipient could read are asked for', async () => {
+    const schema = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { host: { type: 'string' } }, additionalProperties: { type: 'string', 'x-sealant-secret': true } } } });
+    const repo = await newRepo([alice, bob], [], ['dev/app.yaml'], content, schema);
+    commit(repo, 'init', 5);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
+    assert.deepEqual(f.values.map((v) => v.path), ['db.password']);
+    assert.ok(p.offboarding![0]!.keys.includes('db.host'), 'the report still says bob could read db.host');
+  });
+
+  test('without x-sealant-secret anywhere in the schema, every value counts as a secret', async () => {
+    const repo = await newRepo([alice, bob], [], ['dev/app.yaml'], content, JSON.stringify({ type: 'object' }));
+    commit(repo, 'init', 5);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
+    assert.deepEqual(p.files[0]!.values.map((v) => v.path), ['db.host', 'db.password']);
   });
 });

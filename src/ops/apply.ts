@@ -21,11 +21,11 @@ import { schemaTypesFor } from '../schema/generate.js';
 import { leafIndexOf, pointerToPath } from '../schema/instance.js';
 import { writeFilesAtomic } from '../fsx/batch.js';
 import { unwrapDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
-import type { Plan, PlanFile } from '../plan/model.js';
+import type { Plan, PlanConfigEdit, PlanFile, RecipientRemoval } from '../plan/model.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, type OpenedDocument } from './document.js';
 import { generateValue } from './generate.js';
-import { digestOf } from './plan.js';
+import { configDiff, digestOf, removeOffboarded } from './plan.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
 import { sealDocument } from './seal.js';
 import { resolveTargets } from './targets.js';
@@ -105,6 +105,8 @@ export interface ApplyFileResult {
 export interface ApplyResult {
   dryRun: boolean;
   files: ApplyFileResult[];
+  /** The offboarded recipients removed from the config (written before the files). */
+  config?: { file: string; removed: RecipientRemoval[] };
   /** `--dry-run`: unified diff of the encrypted files. */
   diff?: string;
 }
@@ -213,15 +215,30 @@ async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ct
   return { text: opened.doc.serialize(), values };
 }
 
-async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<{ config: ProjectConfig; envs: Map<string, EnvironmentConfig> }> {
+/** The config as the plan's edit leaves it. @throws StalePlanError, PlanMismatchError. */
+async function replayConfigEdit(edit: PlanConfigEdit, config: ProjectConfig, ctx: OpsContext): Promise<{ config: ProjectConfig; write: { file: string; data: string; before: string } }> {
+  const stale = (message: string) => new StalePlanError(message, { file: edit.file, hint: 'run `sealant plan` again' });
+  if (config.kind !== 'sealant' || resolve(ctx.cwd, edit.file) !== config.path) throw stale('the plan edits another config file than the one in use');
+  const bytes = await readFile(config.path).catch(() => undefined);
+  if (bytes === undefined || digestOf(bytes) !== edit.digest) throw stale('config changed since the plan was made');
+  const before = bytes.toString('utf8');
+  const edited = removeOffboarded(before, config.path, edit.file, edit.removeRecipients);
+  if (configDiff(edit.file, before, edited.text) !== edit.expectedDiff) throw new PlanMismatchError(edit.file);
+  return { config: edited.config, write: { file: config.path, data: edited.text, before } };
+}
+
+async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<{ config: ProjectConfig; envs: Map<string, EnvironmentConfig>; configWrite?: { file: string; data: string; before: string } }> {
   const { config, targets } = await resolveTargets(ctx, { files: plan.files.map((f) => f.file), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+  const edited = plan.config === undefined ? undefined : await replayConfigEdit(plan.config, config!, ctx);
+  // Files are rewrapped for the config as the plan leaves it: without the offboarded recipients.
+  const effective = edited?.config ?? config!;
   const envs = new Map<string, EnvironmentConfig>();
   for (const [i, t] of targets.entries()) {
     const f = plan.files[i]!;
     if (t.environment!.name !== f.environment) throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, { file: f.file, hint: 'run `sealant plan` again' });
-    envs.set(f.file, t.environment!);
+    envs.set(f.file, effective.environments.find((e) => e.name === f.environment)!);
   }
-  return { config: config!, envs };
+  return { config: effective, envs, ...(edited === undefined ? {} : { configWrite: edited.write }) };
 }
 
 /**
@@ -272,12 +289,15 @@ export class PlanMismatchError extends SealantError {
 
 export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<ApplyResult> {
   // An empty plan is a compliant repository, not an error.
-  if (plan.files.length === 0) return { dryRun: opts.dryRun === true, files: [] };
+  if (plan.files.length === 0 && plan.config === undefined) return { dryRun: opts.dryRun === true, files: [] };
   const inputs = await readInputs(opts.values ?? [], ctx, opts);
   await promptMissing(plan, inputs, opts);
-  const { config, envs } = await environmentsOf(plan, ctx, opts);
+  const { config, envs, configWrite } = await environmentsOf(plan, ctx, opts);
   const schemas = new SchemaSet();
   const writes: { file: string; data: string; before: string }[] = [];
+  // The config goes first: a crash between renames then leaves files the next plan rotates,
+  // never a config that would hand the offboarded recipient the new data key again.
+  if (configWrite !== undefined) writes.push(configWrite);
   const files: ApplyFileResult[] = [];
   for (const f of plan.files) {
     const abs = resolve(ctx.cwd, f.file);
@@ -295,10 +315,11 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
     writes.push({ file: abs, data: out.text, before });
     files.push({ file: f.file, actions: f.actions, values: out.values });
   }
+  const result: ApplyResult = { dryRun: opts.dryRun === true, files, ...(plan.config === undefined ? {} : { config: { file: plan.config.file, removed: plan.config.removeRecipients } }) };
   if (opts.dryRun === true) {
-    const diff = writes.map((w, i) => createTwoFilesPatch(`a/${plan.files[i]!.file}`, `b/${plan.files[i]!.file}`, w.before, w.data)).join('');
-    return { dryRun: true, files, diff };
+    const shown = [...(plan.config === undefined ? [] : [plan.config.file]), ...plan.files.map((f) => f.file)];
+    return { ...result, diff: writes.map((w, i) => createTwoFilesPatch(`a/${shown[i]!}`, `b/${shown[i]!}`, w.before, w.data)).join('') };
   }
   await writeFilesAtomic(writes);
-  return { dryRun: false, files };
+  return result;
 }
