@@ -178,6 +178,16 @@ export class MacMismatchError extends SealantError {
   }
 }
 
+/**
+ * Under `--strict`, `render`/`exec` would output values the MAC does not cover (`""`, null):
+ * anyone could have added them without a key. Nothing was output. The message names key paths.
+ */
+export class MacUncoveredError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('MAC_UNCOVERED', ExitCode.generic, message, options);
+  }
+}
+
 /** The file has no `mac` field. */
 export class MacNotFoundError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {

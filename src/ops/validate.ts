@@ -11,6 +11,7 @@ import { configRelativePath } from '../config/files.js';
 import { filesOf } from '../config/index.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
+import { macUncovered } from '../format/mac.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
@@ -52,6 +53,8 @@ export interface ValidateReport {
   /** Files checked, relative to the working directory. */
   files: string[];
   errors: number;
+  /** Values the MAC does not cover (exit 0: nothing is wrong, but no key vouches for them). */
+  warnings: number;
   notes: number;
   results: ValidationResult[];
 }
@@ -85,8 +88,8 @@ export async function validate(ctx: OpsContext, opts: ValidateOptions): Promise<
 }
 
 function report(mode: ValidateMode, files: string[], results: ValidationResult[]): ValidateReport {
-  const errors = results.filter((r) => r.severity === 'error').length;
-  return { mode, files, errors, notes: results.length - errors, results: sortResults(results) };
+  const count = (s: ValidationResult['severity']) => results.filter((r) => r.severity === s).length;
+  return { mode, files, errors: count('error'), warnings: count('warning'), notes: count('note'), results: sortResults(results) };
 }
 
 function errorAt(file: string, keyword: string, message: string, line = 1, col = 1): ValidationResult {
@@ -109,7 +112,7 @@ async function checkFile(run: Run, t: Target): Promise<ValidationResult[]> {
   built.forEach((b, i) => {
     for (const path of b.malformed) findings.push(fileFinding(i, path, 'sops', 'malformed ENC value'));
   });
-  if (enc !== undefined) findings.push(...clearSelected(doc, t.environment, enc));
+  if (enc !== undefined) findings.push(...clearSelected(doc, t.environment, enc), ...uncoveredFindings(doc, enc));
   if (t.environment === undefined) findings.push({ doc: 0, pointer: '', at: '', keyword: 'schema', severity: 'note', message: 'no environment owns this file: only SOPS checks ran' });
   findings.push(...(await schemaFindings(run, t, doc, enc, built)));
   const locator = new Locator(text, doc.format);
@@ -167,6 +170,20 @@ function clearSelected(doc: StoreDocument, env: EnvironmentConfig | undefined, e
       out.push(fileFinding(i, v.path, 'encryption', `value is in clear text but the encryption rule (${selector.rule.field}: ${selector.rule.value}) selects it`));
     }
   });
+  return out;
+}
+
+/**
+ * Keys whose values the MAC does not cover: each `""`/null (anyone can add one without a key, as
+ * `path: ""` to empty a deploy's PATH), and one finding for all clear values under
+ * `mac_only_encrypted`, which the file asks for.
+ */
+function uncoveredFindings(doc: StoreDocument, enc: EncryptedDocument): Finding[] {
+  const uncovered = macUncovered(doc.documents, enc.meta.macOnlyEncrypted);
+  const empty = uncovered.filter((u) => u.value.type === 'null' || (u.value.type === 'str' && u.value.value === ''));
+  const out = empty.map((u): Finding => ({ ...fileFinding(u.doc, u.path, 'mac', 'value is "" or null, which the MAC does not cover: anyone who can edit the file can add this key without a key'), severity: 'warning' }));
+  const clear = uncovered.length - empty.length;
+  if (clear > 0) out.push({ doc: 0, pointer: '/sops', at: '/sops', keyword: 'mac', severity: 'warning', message: `mac_only_encrypted: the ${clear} value(s) in clear are not covered by the MAC: anyone who can edit the file can change them without a key` });
   return out;
 }
 
