@@ -370,6 +370,21 @@ describe('offboarding a recipient the config still lists', () => {
     assert.deepEqual(again.files, []);
   });
 
+  test('a plan whose only step is the config edit is applied (and touches only the planned environment)', async () => {
+    const repo = await newRepo([alice, bob]);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice, bob]) + ['  ops:', '    files: ["ops/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'));
+    commit(repo, 'init', 5);
+    const p = await planRotation(repoContext(repo), { env: 'ops', offboard: [bob.recipient] });
+    assert.deepEqual(p.files, []);
+    assert.deepEqual(p.config?.removeRecipients, [{ environment: 'ops', recipient: bob.recipient }]);
+    assert.doesNotMatch(renderHuman(p), /No changes/);
+    const r = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(r.files, []);
+    const text = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
+    assert.ok(text.includes(`    age: [${alice.recipient}, ${bob.recipient}]\n    schema:`), 'dev keeps bob: it was not planned');
+    assert.ok(text.endsWith(`  ops:\n    files: ["ops/**"]\n    age: [${alice.recipient}]\n`));
+  });
+
   test('a config changed since the plan is refused, and nothing is written', async () => {
     const repo = await newRepo([alice, bob]);
     commit(repo, 'init', 5);

@@ -78,6 +78,10 @@ export function parsePlan(data: unknown): Plan {
   for (const f of p.files) {
     if (typeof f.file !== 'string' || typeof f.digest !== 'string' || !Array.isArray(f.actions) || !Array.isArray(f.values)) throw new UsageError('malformed plan entry', { file: String(f.file) });
   }
+  const c = p.config as Partial<PlanConfigEdit> | undefined;
+  if (c !== undefined && (c === null || typeof c.file !== 'string' || typeof c.digest !== 'string' || typeof c.expectedDiff !== 'string' || !Array.isArray(c.removeRecipients) || !c.removeRecipients.every((r) => typeof r?.environment === 'string' && typeof r.recipient === 'string'))) {
+    throw new UsageError('malformed config edit in the plan', { hint: 'create the plan again with `sealant plan --out plan.json`' });
+  }
   return p as Plan;
 }
 
@@ -233,8 +237,9 @@ async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): 
   // Files are rewrapped for the config as the plan leaves it: without the offboarded recipients.
   const effective = edited?.config ?? config!;
   const envs = new Map<string, EnvironmentConfig>();
-  for (const [i, t] of targets.entries()) {
-    const f = plan.files[i]!;
+  // Iterating the plan's files, not the targets: with no files, resolveTargets lists the whole project.
+  for (const [i, f] of plan.files.entries()) {
+    const t = targets[i]!;
     if (t.environment!.name !== f.environment) throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, { file: f.file, hint: 'run `sealant plan` again' });
     envs.set(f.file, effective.environments.find((e) => e.name === f.environment)!);
   }

@@ -123,5 +123,5 @@ export function checkUncovered(loaded: LoadedEnvironment, ctx: OpsContext, stric
       hint: 'anyone who can edit the file can add such keys without a key: remove them or give them values (`sealant set`), or drop --strict',
     });
   }
-  for (const u of loaded.uncovered) ctx.warn(`${u.file}: ${u.paths.join(', ')}: empty, null or (mac_only_encrypted) clear, so not covered by the MAC: anyone who can edit the file could have added or changed them without a key`);
+  for (const u of loaded.uncovered) ctx.warn(`${u.file}: ${u.paths.join(', ')}: not covered by the MAC ("" or null, or in clear under mac_only_encrypted): anyone who can edit the file could have added or changed them without a key`);
 }
