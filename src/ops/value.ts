@@ -44,6 +44,8 @@ const SCHEMA_TYPES: Readonly<Record<string, readonly NewValueType[]>> = {
 
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 
+const TYPE_NAMES: Readonly<Record<NewValueType, string>> = { str: 'a string', int: 'an integer', float: 'a number', bool: 'a boolean (true/false)', time: 'a timestamp' };
+
 /** `text` as a scalar of `type`, read as SOPS's YAML resolver would read it; undefined when it is not one. */
 function asType(text: string, type: NewValueType): ScalarValue | undefined {
   switch (type) {
@@ -87,7 +89,7 @@ export function typedReplacement(text: string, path: TreePath, current: ScalarVa
     const v = asType(text, t);
     if (v !== undefined) return v;
   }
-  const wanted = allowed.length === 0 ? `a ${have} (its current type)` : `of the schema's type (${(schemaTypes ?? []).join(' or ')})`;
+  const wanted = allowed.length === 0 ? `${TYPE_NAMES[have]}, the key's current type` : `of the schema's type (${(schemaTypes ?? []).join(' or ')})`;
   throw new SealantError('INVALID_SET_VALUE', ExitCode.invalidSetFormat, `the new value is not ${wanted}`, {
     path,
     hint: 'the value keeps the type of the key; write it as that type (an int as decimal digits, a bool as true/false)',
