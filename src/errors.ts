@@ -197,6 +197,16 @@ export class MacMismatchError extends SealantError {
   }
 }
 
+/**
+ * Under `--strict`, `render`/`exec` would output values the MAC does not cover (`""`, null):
+ * anyone could have added them without a key. Nothing was output. The message names key paths.
+ */
+export class MacUncoveredError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('MAC_UNCOVERED', ExitCode.generic, message, options);
+  }
+}
+
 /** The file has no `mac` field. */
 export class MacNotFoundError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {
@@ -249,6 +259,16 @@ export class WriteError extends SealantError {
 export class ReadError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
     super('READ_FAILED', ExitCode.usage, message, options);
+  }
+}
+
+/**
+ * A write would leave a file whose decrypted values do not satisfy its environment's JSON
+ * Schema; nothing was written. The message names key paths and schema rules, never values.
+ */
+export class SchemaViolationError extends SealantError {
+  constructor(message: string, options: SealantErrorOptions = {}) {
+    super('SCHEMA_VIOLATION', ExitCode.generic, message, options);
   }
 }
 

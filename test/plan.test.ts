@@ -9,10 +9,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Plan } from '../src/plan/index.js';
+import { renderHuman, type Plan } from '../src/plan/index.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, type Key } from './helpers/keys.js';
 import { applyPlan, parsePlan } from '../src/ops/apply.js';
+import { decryptText } from '../src/ops/decrypt.js';
+import { planRotation } from '../src/ops/plan.js';
+import type { SealantError } from '../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-plan-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -44,14 +47,16 @@ async function sealant(repo: string, args: string[], key: Key = alice, input?: s
   return runCli(args, { cwd: repo, env: { SOPS_AGE_KEY_FILE: key.file }, ...(input === undefined ? {} : { input }) });
 }
 
-async function newRepo(recipients: Key[], extra: string[] = [], files = ['dev/app.yaml']): Promise<string> {
+const CONTENT = 'db:\n    password: hunter2\napi:\n    token: t0ken\n';
+
+async function newRepo(recipients: Key[], extra: string[] = [], files = ['dev/app.yaml'], content = CONTENT, schema = SCHEMA): Promise<string> {
   const repo = mkdtempSync(join(root, 'repo-'));
   git(repo, ['init', '-q']);
   writeFileSync(join(repo, '.sealant.yaml'), config(recipients, extra));
-  writeFileSync(join(repo, 'schema.json'), SCHEMA);
+  writeFileSync(join(repo, 'schema.json'), schema);
   mkdirSync(join(repo, 'dev'));
   for (const f of files) {
-    writeFileSync(join(repo, f), 'db:\n    password: hunter2\napi:\n    token: t0ken\n');
+    writeFileSync(join(repo, f), content);
     const r = await sealant(repo, ['encrypt', '--in-place', f]);
     assert.equal(r.code, 0, r.stderr);
   }
@@ -232,5 +237,202 @@ describe('rotation plans', () => {
     const ok = await sealant(repo, ['apply', 'plan.json', '--value', `api.token=@${join(root, 'tok.txt')}`]);
     assert.equal(ok.code, 0, ok.stderr);
     for (const f of ['dev/a.yaml', 'dev/b.yaml']) assert.equal((await sealant(repo, ['decrypt', f], bob)).code, 128);
+  });
+});
+
+/** An ops context for in-process plan/apply in `repo`. */
+function repoContext(repo: string) {
+  return { env: {}, cwd: repo, now: () => new Date(), warn: () => undefined };
+}
+
+async function decryptedInProcess(repo: string, file: string, key: Key = alice): Promise<string> {
+  return (await decryptText(readFileSync(join(repo, file), 'utf8'), file, repoContext(repo), { identityFiles: [key.file] })).text;
+}
+
+function valueFile(name: string, text: string): string {
+  const path = join(root, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('apply writes values of the right type, and only values the schema accepts', () => {
+  const typed = 'db:\n    host: db.local\n    port: 5432\n    ratio: 0.5\n    tls: true\n    password: hunter2\n';
+  const dueRepo = async (content: string, schema: string) => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d'], ['dev/app.yaml'], content, schema);
+    commit(repo, 'init', 200);
+    return repo;
+  };
+
+  test('a new value keeps the ENC type of the value it replaces (apply --value db.port=@f writes an int)', async () => {
+    const repo = await dueRepo(typed, JSON.stringify({ type: 'object' }));
+    const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(plan.files[0]!.values.map((v) => v.path), ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password']);
+    const from = (path: string, text: string) => ({ path, from: { kind: 'file' as const, path: valueFile(path, text) } });
+    await applyPlan(plan, repoContext(repo), {
+      sources: await sourcesFromFiles(alice.file),
+      values: [from('db.host', 'db2.local\n'), from('db.port', '5433\n'), from('db.ratio', '0.75\n'), from('db.tls', 'false\n'), from('db.password', 'new-pw\n')],
+    });
+    const encrypted = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
+    assert.match(encrypted, /port: ENC\[AES256_GCM,[^\]]*type:int\]/);
+    assert.match(encrypted, /ratio: ENC\[AES256_GCM,[^\]]*type:float\]/);
+    assert.match(encrypted, /tls: ENC\[AES256_GCM,[^\]]*type:bool\]/);
+    assert.equal(await decryptedInProcess(repo, 'dev/app.yaml'), 'db:\n    host: db2.local\n    port: 5433\n    ratio: 0.75\n    tls: false\n    password: new-pw\n');
+  });
+
+  test('a value that is not of its key\'s type is refused, naming the key and never the value', async () => {
+    const repo = await dueRepo(typed, JSON.stringify({ type: 'object' }));
+    const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
+    const values = ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password'].map((path) => ({ path, from: { kind: 'file' as const, path: valueFile(path, path === 'db.port' ? 'not-a-port-s3cret' : '1') } }));
+    await assert.rejects(applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => {
+      assert.equal(e.code, 'INVALID_SET_VALUE');
+      assert.equal(e.file, 'dev/app.yaml');
+      assert.deepEqual(e.path, ['db', 'port']);
+      assert.match(e.message, /int/);
+      assert.doesNotMatch(`${e.message} ${e.hint ?? ''}`, /s3cret/);
+      return true;
+    });
+    assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before);
+  });
+
+  test('where the schema states a type, the new value takes it', async () => {
+    const schema = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { port: { type: 'integer' } } } } });
+    const repo = await dueRepo('db:\n    port: "5432"\n', schema);
+    const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    await applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ path: 'db.port', from: { kind: 'file', path: valueFile('port', '5433\n') } }] });
+    assert.match(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), /port: "?ENC\[AES256_GCM,[^\]]*type:int\]/);
+    assert.equal(await decryptedInProcess(repo, 'dev/app.yaml'), 'db:\n    port: 5433\n');
+  });
+
+  test('the result is validated against the schema before anything is written', async () => {
+    const schema = JSON.stringify({ type: 'object', properties: { api: { type: 'object', properties: { token: { type: 'string', pattern: '^tok-' } } } } });
+    const repo = await newRepo([alice], ['    rotate_every: 90d'], ['dev/a.yaml', 'dev/b.yaml'], 'api:\n    token: tok-old\n', schema);
+    commit(repo, 'init', 200);
+    const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    assert.equal(plan.files.length, 2);
+    const snapshot = () => ['dev/a.yaml', 'dev/b.yaml'].map((f) => readFileSync(join(repo, f), 'utf8'));
+    const before = snapshot();
+    const values = [
+      { file: 'dev/a.yaml', path: 'api.token', from: { kind: 'file' as const, path: valueFile('good', 'tok-new\n') } },
+      { file: 'dev/b.yaml', path: 'api.token', from: { kind: 'file' as const, path: valueFile('bad', 'wrong-s3cret\n') } },
+    ];
+    await assert.rejects(applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => {
+      assert.equal(e.code, 'SCHEMA_VIOLATION');
+      assert.equal(e.file, 'dev/b.yaml');
+      assert.match(e.message, /api\.token: must match pattern "\^tok-"/);
+      assert.doesNotMatch(e.message, /s3cret/);
+      return true;
+    });
+    assert.deepEqual(snapshot(), before, 'no file written, not even the valid one');
+    await applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ ...values[0]!, file: undefined, path: 'api.token' }].map(({ file: _f, ...v }) => v) });
+    assert.equal(await decryptedInProcess(repo, 'dev/b.yaml'), 'api:\n    token: tok-new\n');
+  });
+
+  test('apply of an empty plan says there is nothing to do and exits 0', async () => {
+    const repo = await newRepo([alice], ['    rotate_every: 90d']);
+    commit(repo, 'init', 1);
+    await plan(repo, ['--out', 'plan.json']);
+    const human = await sealant(repo, ['apply', 'plan.json']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^Nothing to do/m);
+    assert.equal(human.stderr, '');
+    const json = await sealant(repo, ['apply', 'plan.json', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { status: string; result: { files: unknown[] } }).result.files, []);
+  });
+});
+
+describe('offboarding a recipient the config still lists', () => {
+  test('the plan removes it from .sealant.yaml as a step it shows; apply writes it and the recipient can no longer decrypt', async () => {
+    const repo = await newRepo([alice, bob]);
+    commit(repo, 'init', 5);
+    const configBefore = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(p.config?.removeRecipients, [{ environment: 'dev', recipient: bob.recipient }]);
+    assert.equal(p.config.file, '.sealant.yaml');
+    assert.ok(p.config.expectedDiff.includes(`-    age: [${alice.recipient}, ${bob.recipient}]`));
+    assert.ok(p.config.expectedDiff.includes(`+    age: [${alice.recipient}]`));
+    assert.deepEqual(p.warnings, []);
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
+    assert.deepEqual(f.removeRecipients, [bob.recipient]);
+    assert.match(renderHuman(p), /# \.sealant\.yaml: remove offboarded recipients \(first\)\n {2}- age1\S+ from environment "dev"/);
+    assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore, 'planning writes nothing');
+
+    const result = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ path: 'api.token', from: { kind: 'file', path: valueFile('tok', 'new-token\n') } }] });
+    assert.deepEqual(result.config, { file: '.sealant.yaml', removed: [{ environment: 'dev', recipient: bob.recipient }] });
+    assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore.replace(`, ${bob.recipient}`, ''));
+    await assert.rejects(decryptedInProcess(repo, 'dev/app.yaml', bob), (e: SealantError) => e.exitCode === 128);
+    assert.match(await decryptedInProcess(repo, 'dev/app.yaml'), /token: new-token\n/);
+    commit(repo, 'offboarded', 0);
+    const again = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    assert.equal(again.config, undefined);
+    assert.deepEqual(again.files, []);
+  });
+
+  test('a plan whose only step is the config edit is applied (and touches only the planned environment)', async () => {
+    const repo = await newRepo([alice, bob]);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice, bob]) + ['  ops:', '    files: ["ops/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'));
+    commit(repo, 'init', 5);
+    const p = await planRotation(repoContext(repo), { env: 'ops', offboard: [bob.recipient] });
+    assert.deepEqual(p.files, []);
+    assert.deepEqual(p.config?.removeRecipients, [{ environment: 'ops', recipient: bob.recipient }]);
+    assert.doesNotMatch(renderHuman(p), /No changes/);
+    const r = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
+    assert.deepEqual(r.files, []);
+    const text = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
+    assert.ok(text.includes(`    age: [${alice.recipient}, ${bob.recipient}]\n    schema:`), 'dev keeps bob: it was not planned');
+    assert.ok(text.endsWith(`  ops:\n    files: ["ops/**"]\n    age: [${alice.recipient}]\n`));
+  });
+
+  test('a config changed since the plan is refused, and nothing is written', async () => {
+    const repo = await newRepo([alice, bob]);
+    commit(repo, 'init', 5);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    writeFileSync(join(repo, '.sealant.yaml'), `${readFileSync(join(repo, '.sealant.yaml'), 'utf8')}# reviewed\n`);
+    const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
+    const values = [{ path: 'api.token', from: { kind: 'file' as const, path: valueFile('tok', 'new-token\n') } }];
+    await assert.rejects(applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => e.code === 'STALE_PLAN' && e.file === '.sealant.yaml');
+    assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before);
+  });
+
+  test('the last recipient of an environment cannot be offboarded by a plan: it refuses', async () => {
+    const repo = await newRepo([bob]);
+    commit(repo, 'init', 5);
+    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && /last recipient of environment "dev"/.test(e.message));
+  });
+
+  test('a .sops.yaml project is refused with a clear error (sealant edits recipients only in .sealant.yaml)', async () => {
+    const repo = await newRepo([alice, bob]);
+    rmSync(join(repo, '.sealant.yaml'));
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: ^dev/\n    age: ${alice.recipient},${bob.recipient}\n`);
+    commit(repo, 'init', 5);
+    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && e.file === '.sops.yaml' && /still a recipient of "rule-1"/.test(e.message));
+  });
+});
+
+describe('an offboarding plan replaces secrets, not configuration', () => {
+  const content = 'db:\n    host: db.local\n    password: hunter2\n';
+
+  test('with x-sealant-secret in the schema, only the secrets an offboarded recipient could read are asked for', async () => {
+    const schema = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { host: { type: 'string' } }, additionalProperties: { type: 'string', 'x-sealant-secret': true } } } });
+    const repo = await newRepo([alice, bob], [], ['dev/app.yaml'], content, schema);
+    commit(repo, 'init', 5);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
+    const f = p.files[0]!;
+    assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
+    assert.deepEqual(f.values.map((v) => v.path), ['db.password']);
+    assert.ok(p.offboarding![0]!.keys.includes('db.host'), 'the report still says bob could read db.host');
+  });
+
+  test('without x-sealant-secret anywhere in the schema, every value counts as a secret', async () => {
+    const repo = await newRepo([alice, bob], [], ['dev/app.yaml'], content, JSON.stringify({ type: 'object' }));
+    commit(repo, 'init', 5);
+    writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
+    commit(repo, 'remove bob', 1);
+    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
+    assert.deepEqual(p.files[0]!.values.map((v) => v.path), ['db.host', 'db.password']);
   });
 });

@@ -33,6 +33,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
     'With --file NAME the values are rendered (dotenv, JSON or YAML; default from NAME\'s extension) to a 0600 file NAME in a private 0700 temp directory, removed when CMD ends; {} in the arguments is replaced by its path (appended when absent). --fifo uses a named pipe instead: no plaintext on disk, but CMD can read it only once, from start to end.',
     'sealant passes SIGINT/SIGTERM/SIGHUP on to CMD and exits with CMD\'s exit code; when CMD is killed by a signal, sealant kills itself with the same signal after cleaning up, so a shell sees what it would have seen without sealant (signals that dump core become exit 128+n instead, so no core file of sealant holds secrets).',
     'An audit line (JSON: environment, files with git blob ids, variable names, CI identity; never values) is written before CMD starts: to --audit-log FILE (appended, 0600) or stderr. If it cannot be written, CMD does not run.',
+    'Keys whose value is "" or null are not covered by the MAC (as in sops): anyone who can edit a file can add `path: ""` without a key, and CMD would get PATH=. They are named in a warning (key paths only); with --strict CMD does not run.',
     'stdout belongs to CMD: --json is accepted but only changes how sealant\'s own errors are printed (a JSON envelope on stdout); success prints nothing.',
   ].join('\n\n');
   static override examples = [
@@ -52,7 +53,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
     placeholder: Flags.string({ summary: 'With --file: the argument text replaced by the file\'s path (default {}).', dependsOn: ['file'] }),
     identity: identityFlag(),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
-    strict: Flags.boolean({ summary: 'Fail when two files set one key to different values.', default: false }),
+    strict: Flags.boolean({ summary: 'Fail when two files set one key to different values, or a value is not covered by the MAC ("" or null).', default: false }),
     'audit-log': Flags.string({ summary: 'Append the audit line to FILE (0600) instead of stderr.', helpValue: 'FILE', env: 'SEALANT_AUDIT_LOG' }),
   };
 

@@ -22,7 +22,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
-    offboard: Flags.string({ summary: 'A recipient leaving (repeatable): report what it could read and rotate it.', multiple: true }),
+    offboard: Flags.string({ summary: 'A recipient leaving (repeatable): report what it could read, remove it from .sealant.yaml, rotate the data keys and the secrets it could read.', multiple: true }),
     out: Flags.string({ char: 'o', summary: 'Write the plan (JSON) to this file for `sealant apply` ("-": to stdout, instead of the summary).' }),
     format: Flags.string({ summary: 'Output format.', options: ['human', 'markdown'], default: 'human' }),
     identity: identityFlag(),

@@ -24,6 +24,7 @@ export default class Render extends BaseCommand<RenderResult> {
     "Decrypts every file of the environment (one key unwrap per file) and merges them in path order: later files win; keys set differently by two files are reported (an error with --strict).",
     'Formats: dotenv (read back exactly by the dotenv npm package and dotenvx: values are quoted as needed), docker-env (for `docker run --env-file`, which takes values literally: multi-line values are refused), json, yaml, k8s (v1 Secret manifests, from the environment\'s render.secrets in .sealant.yaml or one Opaque Secret named after the environment).',
     '--out writes atomically with mode 0600 and refuses a path git tracks or does not ignore (so plaintext is not committed by accident) unless --force. One audit line (JSON, never values) goes to stderr or --audit-log.',
+    'Keys whose value is "" or null are not covered by the MAC (as in sops): anyone who can edit a file can add `path: ""` without a key. They are named in a warning (key paths only); --strict refuses them and writes nothing.',
   ].join('\n\n');
   static override examples = [
     { description: 'A .env for docker compose / dotenv', command: 'SOPS_AGE_KEY_FILE=environments/demo.agekey <%= config.bin %> <%= command.id %> --env dev --format dotenv --out /tmp/dev.env' },
@@ -35,7 +36,7 @@ export default class Render extends BaseCommand<RenderResult> {
     format: Flags.string({ char: 'f', summary: 'Output format.', options: [...RENDER_FORMATS], default: 'dotenv' }),
     out: Flags.string({ char: 'o', summary: 'Write to FILE (0600) instead of stdout ("-" = stdout).', helpValue: 'FILE' }),
     force: Flags.boolean({ summary: 'Write even into a path git tracks or does not ignore.', default: false }),
-    strict: Flags.boolean({ summary: 'Fail when two files set the same key to different values.', default: false }),
+    strict: Flags.boolean({ summary: 'Fail when two files set the same key to different values, or a value is not covered by the MAC ("" or null).', default: false }),
     name: Flags.string({ summary: 'k8s: Secret name (when one Secret is rendered).' }),
     namespace: Flags.string({ summary: 'k8s: namespace.' }),
     type: Flags.string({ summary: 'k8s: Secret type (Opaque, kubernetes.io/tls, kubernetes.io/dockerconfigjson…).' }),

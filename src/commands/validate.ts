@@ -22,7 +22,7 @@ function asUsageExit(e: unknown): unknown {
 export default class Validate extends BaseCommand<ValidateCommandResult> {
   static override summary = 'Check encrypted files against their schema, without keys by default.';
   static override description =
-    'Without keys: SOPS metadata and recipients, structure and value types (from the ENC type tag) against the environment\'s JSON Schema, x-sealant-secret values and every value the encryption rule selects are encrypted. Rules that need the values (pattern, format, limits…) are reported as "needs keys" notes. --decrypt checks those too; --parity compares key paths across environments. Exit 1 when anything is wrong, 2 for a usage or config error (a schema that does not compile).';
+    'Without keys: SOPS metadata and recipients, structure and value types (from the ENC type tag) against the environment\'s JSON Schema, x-sealant-secret values and every value the encryption rule selects are encrypted. Rules that need the values (pattern, format, limits…) are reported as "needs keys" notes. --decrypt checks those too; --parity compares key paths across environments. Keys whose value is "" or null, which the MAC does not cover (anyone can add them without a key), are warnings. Exit 1 when anything is wrong (warnings and notes are not), 2 for a usage or config error (a schema that does not compile).';
   static override examples = [
     { description: 'Every file of every environment, no keys needed', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'All rules, with keys, as GitHub annotations', command: '<%= config.bin %> <%= command.id %> --env prod --decrypt --format github' },
@@ -35,7 +35,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
     config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
     decrypt: Flags.boolean({ summary: 'Decrypt and check every rule on the real values.', default: false, exclusive: ['parity'] }),
     parity: Flags.boolean({ summary: 'Compare key paths across environments (no keys needed).', default: false, exclusive: ['decrypt'] }),
-    notes: Flags.boolean({ summary: 'List "needs keys" notes (--no-notes: errors only; the summary still counts notes).', default: true, allowNo: true }),
+    notes: Flags.boolean({ summary: 'List "needs keys" notes (--no-notes: errors and warnings only; the summary still counts notes).', default: true, allowNo: true }),
     format: Flags.string({ summary: 'Output for people or GitHub Actions annotations.', options: ['human', 'github'], default: 'human' }),
     identity: identityFlag(),
     concurrency: concurrencyFlag(),
@@ -61,7 +61,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
   }
 
   private print(result: ValidateReport, github: boolean, notes: boolean): void {
-    for (const r of result.results) if (notes || r.severity === 'error') this.log(github ? githubLine(r) : humanLine(r));
+    for (const r of result.results) if (notes || r.severity !== 'note') this.log(github ? githubLine(r) : humanLine(r));
     this.logToStderr(summaryLine(result.results, result.files.length));
   }
 }

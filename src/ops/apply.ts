@@ -8,22 +8,29 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { ExitCode, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
-import type { EnvironmentConfig } from '../config/model.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { ExitCode, formatPath, SchemaViolationError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
+import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { replaceKeyGroups } from '../format/metadata.js';
 import { rekeyDocument } from './rotate.js';
 import { getAtPath, parseTreePath, setAtPath } from '../format/paths.js';
-import { str } from '../format/tree.js';
+import { cloneNode, scalar, toPlain, type MapNode } from '../format/tree.js';
+import { SchemaSet } from '../schema/ajv.js';
+import { validateDecrypted } from '../schema/decrypted.js';
+import { schemaTypesFor } from '../schema/generate.js';
+import { leafIndexOf, pointerToPath } from '../schema/instance.js';
 import { writeFilesAtomic } from '../fsx/batch.js';
 import { unwrapDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
-import type { Plan, PlanFile } from '../plan/model.js';
+import type { Plan, PlanConfigEdit, PlanFile, RecipientRemoval } from '../plan/model.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument, openDocument, type OpenedDocument } from './document.js';
 import { generateValue } from './generate.js';
-import { digestOf } from './plan.js';
+import { configDiff, digestOf, removeOffboarded } from './plan.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
 import { sealDocument } from './seal.js';
 import { resolveTargets } from './targets.js';
+import { compiledSchemaFor } from './validate.js';
+import { typedReplacement } from './value.js';
 import { groupNames } from './recipients.js';
 import { checkWrite } from './authority.js';
 import { redactedDiff } from '../plan/render.js';
@@ -74,6 +81,10 @@ export function parsePlan(data: unknown): Plan {
   for (const f of p.files) {
     if (typeof f.file !== 'string' || typeof f.digest !== 'string' || !Array.isArray(f.actions) || !Array.isArray(f.values)) throw new UsageError('malformed plan entry', { file: String(f.file) });
   }
+  const c = p.config as Partial<PlanConfigEdit> | undefined;
+  if (c !== undefined && (c === null || typeof c.file !== 'string' || typeof c.digest !== 'string' || typeof c.expectedDiff !== 'string' || !Array.isArray(c.removeRecipients) || !c.removeRecipients.every((r) => typeof r?.environment === 'string' && typeof r.recipient === 'string'))) {
+    throw new UsageError('malformed config edit in the plan', { hint: 'create the plan again with `sealant plan --out plan.json`' });
+  }
   return p as Plan;
 }
 
@@ -101,6 +112,8 @@ export interface ApplyFileResult {
 export interface ApplyResult {
   dryRun: boolean;
   files: ApplyFileResult[];
+  /** The offboarded recipients removed from the config (written before the files). */
+  config?: { file: string; removed: RecipientRemoval[] };
   /** `--dry-run`: unified diff of the encrypted files. */
   diff?: string;
 }
@@ -146,14 +159,35 @@ function newValueFor(f: PlanFile, path: string, inputs: Map<ValueInput, string>)
   throw new UsageError(`no new value for ${path}`, { file: f.file, hint: `give one with --value '${path}=@FILE' (or =- for stdin)` });
 }
 
-function setValues(opened: OpenedDocument, f: PlanFile, inputs: Map<ValueInput, string>): ApplyFileResult['values'] {
+function setValues(opened: OpenedDocument, f: PlanFile, inputs: Map<ValueInput, string>, schema: unknown): ApplyFileResult['values'] {
   return f.values.map((v) => {
     const path = parseTreePath(v.path);
     const existing = getAtPath(opened.doc.documents, path);
+    const current = existing?.kind === 'scalar' ? existing : undefined;
     const { value, source } = newValueFor(f, v.path, inputs);
-    setAtPath(opened.doc.documents[0]!, path, str(value, existing?.kind === 'scalar' ? existing.style : undefined));
+    const typed = typedReplacement(value, path, current?.value, schema === undefined ? undefined : schemaTypesFor(schema, path));
+    // A quoting style is kept only for a value of the same type: a quoted int would read back as a string.
+    setAtPath(opened.doc.documents[0]!, path, scalar(typed, current?.value.type === typed.type ? current.style : undefined));
     return { path: v.path, source };
   });
+}
+
+/**
+ * Refuses a result whose values break the file's schema. `decrypted` is the documents with their
+ * new values before sealing; `sealed` the same documents encrypted, which say (for
+ * `x-sealant-secret`) what the written file will hold encrypted.
+ * @throws SchemaViolationError listing key paths and rules, never values.
+ */
+function refuseInvalid(validate: ValidateFunction, decrypted: readonly MapNode[], sealed: readonly MapNode[]): void {
+  const problems = decrypted.flatMap((d, i) =>
+    validateDecrypted(validate, d, i, leafIndexOf(sealed[i]!)).map((finding) => {
+      const path = formatPath(pointerToPath(toPlain(d), finding.pointer));
+      return `${path === '' ? '(root)' : path}: ${finding.message}`;
+    }),
+  );
+  if (problems.length > 0) {
+    throw new SchemaViolationError(`the new values do not satisfy the schema, so nothing was written: ${problems.join('; ')}`, { hint: 'give values the schema accepts (--value PATH=@FILE), or fix the schema' });
+  }
 }
 
 async function wrapFor(env: EnvironmentConfig, dataKey: Uint8Array, opened: { doc: OpenedDocument['doc']; meta: OpenedDocument['meta'] }, sources: KeySources, keepStanzas: boolean): Promise<void> {
@@ -163,7 +197,7 @@ async function wrapFor(env: EnvironmentConfig, dataKey: Uint8Array, opened: { do
 }
 
 /** The new text of one file (nothing written). */
-async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ctx: OpsContext, opts: ApplyOptions, inputs: Map<ValueInput, string>): Promise<{ text: string; values: ApplyFileResult['values'] }> {
+async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ctx: OpsContext, opts: ApplyOptions, inputs: Map<ValueInput, string>, schema: ValidateFunction | undefined): Promise<{ text: string; values: ApplyFileResult['values'] }> {
   refuseUnsupportedKeys(env);
   const enc = asEncrypted(loadDocument(text, f.file));
   const rotateKey = f.actions.includes('rotate-data-key');
@@ -176,32 +210,52 @@ async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ct
     return { text: enc.doc.serialize(), values: [] };
   }
   const opened = await openDocument(enc, opts.sources);
-  const values = setValues(opened, f, inputs);
+  const values = setValues(opened, f, inputs, schema?.schema);
+  const check = schema !== undefined && values.length > 0 && opened.doc.format !== 'binary' ? opened.doc.documents.map((d) => cloneNode(d)) : undefined;
   if (!rotateKey) {
     sealDocument(opened, text, ctx.now());
     if (f.actions.includes('rewrap')) await wrapFor(env, opened.dataKey, opened, opts.sources, true);
-    return { text: opened.doc.serialize(), values };
+  } else {
+    // A new data key: every ciphertext changes, exactly as `rotate` does it.
+    await rekeyDocument(opened, env, opts.sources, ctx.now());
   }
-  // A new data key: every ciphertext changes, exactly as `rotate` does it.
-  await rekeyDocument(opened, env, opts.sources, ctx.now());
+  if (check !== undefined) refuseInvalid(schema!, check, opened.doc.documents);
   return { text: opened.doc.serialize(), values };
 }
 
-async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<Map<string, EnvironmentConfig>> {
-  const { targets } = await resolveTargets(ctx, { files: plan.files.map((f) => f.file), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
-  const out = new Map<string, EnvironmentConfig>();
-  for (const [i, t] of targets.entries()) {
-    const f = plan.files[i]!;
+/** The config as the plan's edit leaves it. @throws StalePlanError, PlanMismatchError. */
+async function replayConfigEdit(edit: PlanConfigEdit, config: ProjectConfig, ctx: OpsContext): Promise<{ config: ProjectConfig; write: { file: string; data: string; before: string } }> {
+  const stale = (message: string) => new StalePlanError(message, { file: edit.file, hint: 'run `sealant plan` again' });
+  if (config.kind !== 'sealant' || resolve(ctx.cwd, edit.file) !== config.path) throw stale('the plan edits another config file than the one in use');
+  const bytes = await readFile(config.path).catch(() => undefined);
+  if (bytes === undefined || digestOf(bytes) !== edit.digest) throw stale('config changed since the plan was made');
+  const before = bytes.toString('utf8');
+  const edited = removeOffboarded(before, config.path, edit.file, edit.removeRecipients);
+  if (configDiff(edit.file, before, edited.text) !== edit.expectedDiff) throw new PlanMismatchError(edit.file);
+  return { config: edited.config, write: { file: config.path, data: edited.text, before } };
+}
+
+async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<{ config: ProjectConfig; envs: Map<string, EnvironmentConfig>; configWrite?: { file: string; data: string; before: string } }> {
+  const { config, targets } = await resolveTargets(ctx, { files: plan.files.map((f) => f.file), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+  const edited = plan.config === undefined ? undefined : await replayConfigEdit(plan.config, config!, ctx);
+  // Files are rewrapped for the config as the plan leaves it: without the offboarded recipients.
+  const effective = edited?.config ?? config!;
+  const envs = new Map<string, EnvironmentConfig>();
+  // Iterating the plan's files, not the targets: with no files, resolveTargets lists the whole project.
+  for (const [i, f] of plan.files.entries()) {
+    const t = targets[i]!;
     if (t.environment!.name !== f.environment) throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, { file: f.file, hint: 'run `sealant plan` again' });
-    out.set(f.file, t.environment!);
+    envs.set(f.file, effective.environments.find((e) => e.name === f.environment)!);
   }
-  return out;
+  return { config: effective, envs, ...(edited === undefined ? {} : { configWrite: edited.write }) };
 }
 
 /**
  * Applies `plan`: all files or none.
  * @throws StalePlanError (exit 2) when a file's bytes or environment changed since the plan;
- * UsageError for a missing/unreadable `--value` or a value with no generator; NoKeyError (128)
+ * UsageError for a missing/unreadable `--value` or a value with no generator; SealantError
+ * INVALID_SET_VALUE (7) for a value that is not of its key's type; SchemaViolationError (1) when
+ * the new values break the file's schema (nothing written); NoKeyError (128)
  * when no identity opens a file; MacMismatchError (51); WriteError (3) when a file cannot be
  * replaced (then no file changed, except in the window documented in `fsx/batch.ts`).
  */
@@ -243,17 +297,25 @@ export class PlanMismatchError extends SealantError {
 }
 
 export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<ApplyResult> {
+  // An empty plan is a compliant repository, not an error.
+  if (plan.files.length === 0 && plan.config === undefined) return { dryRun: opts.dryRun === true, files: [] };
   const inputs = await readInputs(opts.values ?? [], ctx, opts);
   await promptMissing(plan, inputs, opts);
-  const envs = await environmentsOf(plan, ctx, opts);
+  const { config, envs, configWrite } = await environmentsOf(plan, ctx, opts);
+  const schemas = new SchemaSet();
   const writes: { file: string; data: string; before: string }[] = [];
+  // The config goes first: a crash between renames then leaves files the next plan rotates,
+  // never a config that would hand the offboarded recipient the new data key again.
+  if (configWrite !== undefined) writes.push(configWrite);
   const files: ApplyFileResult[] = [];
   for (const f of plan.files) {
     const abs = resolve(ctx.cwd, f.file);
     const bytes = await readFile(abs).catch(() => undefined);
     if (bytes === undefined || digestOf(bytes) !== f.digest) throw new StalePlanError('file changed since the plan was made', { file: f.file, hint: 'run `sealant plan` again' });
     const before = decodeUtf8(bytes, f.file);
-    const out = await inFile(f.file, () => computeFile(f, envs.get(f.file)!, before, ctx, opts, inputs));
+    const env = envs.get(f.file)!;
+    const schema = f.values.length === 0 ? undefined : await compiledSchemaFor(config, env, ctx.cwd, f.file, schemas);
+    const out = await inFile(f.file, () => computeFile(f, env, before, ctx, opts, inputs, schema));
     // The plan is a promise: apply exactly the change it showed, or nothing at all.
     if (f.expectedDiff !== undefined) {
       const observed = observedDiff(f.file, before, out.text, new Set(out.values.map((v) => v.path)));
@@ -262,10 +324,11 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
     writes.push({ file: abs, data: out.text, before });
     files.push({ file: f.file, actions: f.actions, values: out.values });
   }
+  const result: ApplyResult = { dryRun: opts.dryRun === true, files, ...(plan.config === undefined ? {} : { config: { file: plan.config.file, removed: plan.config.removeRecipients } }) };
   if (opts.dryRun === true) {
-    const diff = writes.map((w, i) => createTwoFilesPatch(`a/${plan.files[i]!.file}`, `b/${plan.files[i]!.file}`, w.before, w.data)).join('');
-    return { dryRun: true, files, diff };
+    const shown = [...(plan.config === undefined ? [] : [plan.config.file]), ...plan.files.map((f) => f.file)];
+    return { ...result, diff: writes.map((w, i) => createTwoFilesPatch(`a/${shown[i]!}`, `b/${shown[i]!}`, w.before, w.data)).join('') };
   }
   await writeFilesAtomic(writes);
-  return { dryRun: false, files };
+  return result;
 }

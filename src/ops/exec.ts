@@ -22,7 +22,7 @@ import { renderJson, renderYaml } from '../render/json.js';
 import { DEFAULT_DOTENV_NAMING, type DotenvNaming } from '../render/settings.js';
 import { buildAuditEvent, readAuditSources, writeAuditEvent } from './audit.js';
 import type { OpsContext } from './context.js';
-import { loadEnvironment } from './render.js';
+import { checkUncovered, loadEnvironment } from './render.js';
 
 /** How the command ended: exactly one of the two is non-null. */
 export interface ExecOutcome {
@@ -315,12 +315,17 @@ export interface ExecReport extends ExecOutcome {
  * The audit event is written before the command starts: if it cannot be written, no secret is
  * exposed.
  *
- * @throws ConfigError/NoKeyError/MacMismatchError… from loading the environment, WriteError if
+ * Values the MAC does not cover (`""`, null) are named in a warning, and under `strict` stop the
+ * run before the command starts.
+ *
+ * @throws ConfigError/NoKeyError/MacMismatchError… from loading the environment,
+ *   MacUncoveredError under `strict` for values the MAC does not cover, WriteError if
  *   the audit log cannot be written, ExecError if the command cannot be started, UsageError for a
  *   bad `--file` name.
  */
 export async function execInEnvironment(ctx: OpsContext, opts: ExecInEnvironmentOptions): Promise<ExecReport> {
   const loaded = await loadEnvironment(ctx, { env: opts.env, sources: opts.sources, configPath: opts.configPath, strict: opts.strict });
+  checkUncovered(loaded, ctx, opts.strict === true);
   const naming: DotenvNaming = { ...DEFAULT_DOTENV_NAMING, ...loaded.environment.render?.dotenv };
   const base = { command: opts.command, args: opts.args, env: ctx.env };
   const file = opts.file;

@@ -6,20 +6,24 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { ReadError } from '../errors.js';
+import { createTwoFilesPatch } from 'diff';
+import { ConfigError, ReadError } from '../errors.js';
+import { removeRecipientText } from '../config/edit.js';
 import type { ProjectConfig } from '../config/model.js';
+import { parseRecipient, type Recipient } from '../config/recipients.js';
+import { parseSealantConfig } from '../config/sealant-config.js';
 import { parseTreePath } from '../format/paths.js';
 import { exposure, fileHistory } from '../history/index.js';
 import type { KeySources } from '../keys/datakey.js';
-import { buildPlan, type FileFacts, type GenerateSpec, type Plan } from '../plan/index.js';
+import { buildPlan, type FileFacts, type GenerateSpec, type Plan, type PlanConfigEdit, type RecipientRemoval } from '../plan/index.js';
 import { SchemaSet } from '../schema/ajv.js';
-import { generatorFor } from '../schema/generate.js';
+import { generatorFor, isSecretPath, marksSecrets } from '../schema/generate.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, inFile, loadDocument } from './document.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { diffRecipients, groupNames } from './recipients.js';
 import { resolveTargets, type Target } from './targets.js';
-import { schemaPathFor } from './validate.js';
+import { compiledSchemaFor } from './validate.js';
 
 export interface PlanOptions {
   env?: string;
@@ -43,17 +47,17 @@ async function readBytes(file: string): Promise<Buffer> {
   }
 }
 
-async function generators(ctx: OpsContext, config: ProjectConfig, t: Target, paths: readonly string[], schemas: SchemaSet): Promise<Map<string, GenerateSpec>> {
-  const out = new Map<string, GenerateSpec>();
-  const schema = schemaPathFor(config, t.environment!, resolve(ctx.cwd, t.file));
-  if (schema === undefined) return out;
-  const abs = resolve(config.root, schema);
-  const validate = await schemas.get(abs, relative(ctx.cwd, abs) || abs);
+/** What the file's schema says about its key paths: generators, and which values are secrets. */
+async function schemaFacts(ctx: OpsContext, config: ProjectConfig, t: Target, paths: readonly string[], schemas: SchemaSet): Promise<Pick<FileFacts, 'generate' | 'secrets'>> {
+  const generate = new Map<string, GenerateSpec>();
+  const validate = await compiledSchemaFor(config, t.environment!, ctx.cwd, t.file, schemas);
+  if (validate === undefined) return { generate };
   for (const p of paths) {
     const g = generatorFor(validate.schema, parseTreePath(p));
-    if (g !== undefined) out.set(p, g);
+    if (g !== undefined) generate.set(p, g);
   }
-  return out;
+  if (!marksSecrets(validate.schema)) return { generate };
+  return { generate, secrets: new Set(paths.filter((p) => isSecretPath(validate.schema, parseTreePath(p)))) };
 }
 
 async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: PlanOptions, schemas: SchemaSet): Promise<FileFacts> {
@@ -70,7 +74,7 @@ async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: 
       wanted: env.groups.flatMap(groupNames),
       keyDiff: diffRecipients(enc.meta, env.groups, env.shamirThreshold),
       history,
-      generate: await generators(ctx, config, t, history.values.map((v) => v.path), schemas),
+      ...(await schemaFacts(ctx, config, t, history.values.map((v) => v.path), schemas)),
     };
   });
 }
@@ -78,6 +82,67 @@ async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: 
 /** An offboarded age recipient is checked like one in a config; other names are taken as given. */
 function parseOffboard(r: string): string {
   return r.startsWith('age1') ? parseAgeRecipient(r) : r;
+}
+
+/** The recipient behind a name as `groupNames` shows it (`pgp:FPR` is a fingerprint). */
+function recipientNamed(name: string, environment: string, shown: string): Recipient {
+  try {
+    return parseRecipient(name.startsWith('pgp:') ? name.slice(4) : name);
+  } catch {
+    throw new ConfigError(`${name} is offboarded but environment "${environment}" still lists it, in a form sealant cannot remove for you`, { file: shown, hint: 'remove it from the config by hand, then plan again' });
+  }
+}
+
+/** Unified diff of a config edit, as the plan shows it and apply checks it. */
+export function configDiff(shown: string, before: string, after: string): string {
+  return createTwoFilesPatch(`a/${shown}`, `b/${shown}`, before, after, undefined, undefined, { context: 3 });
+}
+
+/**
+ * The config text with `removals` made through the recipient-edit code, parsed. Each removal
+ * must take exactly its recipient away (a KMS ARN given without a role would take every role).
+ * @throws ConfigError when a removal would leave a group without recipients, or removes more
+ * (or other) recipients than asked.
+ */
+export function removeOffboarded(text: string, path: string, shown: string, removals: readonly RecipientRemoval[]): { text: string; config: ProjectConfig } {
+  let out = text;
+  for (const r of removals) out = removeRecipientText(out, path, r.environment, recipientNamed(r.recipient, r.environment, shown), r.group ?? 1, shown).text;
+  const before = parseSealantConfig(text, path, shown);
+  const config = parseSealantConfig(out, path, shown);
+  for (const env of before.environments) {
+    const now = new Set(config.environments.find((e) => e.name === env.name)?.groups.flatMap(groupNames));
+    const gone = env.groups.flatMap(groupNames).filter((n) => !now.has(n));
+    const asked = removals.filter((r) => r.environment === env.name).map((r) => r.recipient);
+    if (gone.some((n) => !asked.includes(n))) throw new ConfigError(`removing the offboarded recipient(s) from environment "${env.name}" would remove others too`, { file: shown, hint: 'remove it from the config by hand, then plan again' });
+  }
+  return { text: out, config };
+}
+
+/**
+ * The plan's config edit: every environment being planned that still lists an offboarded
+ * recipient loses it, so the rewrap the plan makes does not hand it the new data key.
+ * @returns undefined when no such environment lists one.
+ * @throws ConfigError when the project is configured by a `.sops.yaml` (sealant edits only
+ * `.sealant.yaml`), or for what {@link removeOffboarded} refuses (the last recipient of a group).
+ */
+async function offboardingEdit(ctx: OpsContext, config: ProjectConfig, environments: ReadonlySet<string>, offboard: readonly string[]): Promise<{ edit: PlanConfigEdit; config: ProjectConfig } | undefined> {
+  const removals: RecipientRemoval[] = [];
+  for (const env of config.environments) {
+    if (!environments.has(env.name)) continue;
+    env.groups.forEach((g, i) => {
+      for (const r of offboard) if (groupNames(g).includes(r)) removals.push({ environment: env.name, recipient: r, ...(env.groups.length > 1 ? { group: i + 1 } : {}) });
+    });
+  }
+  if (removals.length === 0) return undefined;
+  const shown = relative(ctx.cwd, config.path) || config.path;
+  if (config.kind !== 'sealant') {
+    const r = removals[0]!;
+    throw new ConfigError(`${r.recipient} is offboarded but is still a recipient of "${r.environment}" in ${shown}; sealant edits recipients only in .sealant.yaml`, { file: shown, hint: 'remove it from .sops.yaml (or run `sealant config import`), then plan again' });
+  }
+  const bytes = await readBytes(config.path);
+  const before = bytes.toString('utf8');
+  const edited = removeOffboarded(before, config.path, shown, removals);
+  return { edit: { file: shown, digest: digestOf(bytes), removeRecipients: removals, expectedDiff: configDiff(shown, before, edited.text) }, config: edited.config };
 }
 
 /**
@@ -89,8 +154,12 @@ function parseOffboard(r: string): string {
 export async function planRotation(ctx: OpsContext, opts: PlanOptions = {}): Promise<Plan> {
   const offboard = (opts.offboard ?? []).map(parseOffboard);
   const { config, targets } = await resolveTargets(ctx, { ...(opts.env === undefined ? {} : { env: opts.env }), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+  const planned = new Set(opts.env === undefined ? config!.environments.map((e) => e.name) : [opts.env]);
+  const edited = await offboardingEdit(ctx, config!, planned, offboard);
+  // Every file is planned against the config as it will be once the offboarded are removed.
+  const effective = edited?.config ?? config!;
   const schemas = new SchemaSet();
   const files: FileFacts[] = [];
-  for (const t of targets) files.push(await factsOf(ctx, config!, t, opts, schemas));
-  return buildPlan({ files, now: ctx.now(), offboard, exposure, ...(opts.env === undefined ? {} : { environment: opts.env }) });
+  for (const t of targets) files.push(await factsOf(ctx, effective, { ...t, environment: effective.environments.find((e) => e.name === t.environment!.name)! }, opts, schemas));
+  return buildPlan({ files, now: ctx.now(), offboard, exposure, ...(edited === undefined ? {} : { config: edited.edit }), ...(opts.env === undefined ? {} : { environment: opts.env }) });
 }

@@ -13,7 +13,7 @@ import { renderSecrets, secretsToYaml, type SecretOverrides } from '../render/k8
 import { flattenTree } from '../render/values.js';
 import { buildAuditEvent, readAuditSources, writeAuditEvent } from './audit.js';
 import type { OpsContext } from './context.js';
-import { loadEnvironment, type LoadedEnvironment } from './render.js';
+import { checkUncovered, loadEnvironment, type LoadedEnvironment } from './render.js';
 
 export const RENDER_FORMATS = ['dotenv', 'docker-env', 'json', 'yaml', 'k8s'] as const;
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
@@ -90,9 +90,11 @@ async function ignoredStagingDir(out: string, cwd: string): Promise<string | und
 
 /**
  * Renders environment `opts.env`.
+ * Values the MAC does not cover are named in a warning ({@link checkUncovered}).
  * @throws UnsafeOutputError when `out` is tracked or not ignored by git (unless `force`),
  * WriteError when `out` is a symlink (never followed) or cannot be written,
- * RenderError for values the format cannot carry, plus everything {@link loadEnvironment} throws.
+ * MacUncoveredError under `strict` for values the MAC does not cover, RenderError for values
+ * the format cannot carry, plus everything {@link loadEnvironment} throws.
  */
 export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): Promise<RenderResult> {
   const toFile = opts.out !== undefined && opts.out !== '-';
@@ -104,6 +106,7 @@ export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): P
     if (status.inRepo) stageIn = await ignoredStagingDir(opts.out!, ctx.cwd);
   }
   const loaded = await loadEnvironment(ctx, { env: opts.env, sources: opts.sources, strict: opts.strict ?? false, ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }) });
+  checkUncovered(loaded, ctx, opts.strict ?? false);
   const { text, keys } = renderLoaded(loaded, opts.format, opts.overrides);
   const event = buildAuditEvent({
     event: 'render',

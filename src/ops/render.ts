@@ -4,10 +4,12 @@
  * The result feeds the pure renderers in `render/`, `exec` and the KRM function.
  */
 import { relative, resolve } from 'node:path';
-import { ConfigError, SealantError } from '../errors.js';
+import { ConfigError, formatPath, MacUncoveredError, SealantError } from '../errors.js';
 import { environmentByName, filesOf, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
-import type { MapNode } from '../format/tree.js';
+import { macUncovered, type UncoveredLeaf } from '../format/mac.js';
+import { getAtPath } from '../format/paths.js';
+import { sameScalar, type MapNode } from '../format/tree.js';
 import type { KeySources } from '../keys/datakey.js';
 import { mergeSources, type Conflict } from '../render/merge.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
@@ -28,6 +30,11 @@ export interface LoadedEnvironment {
   tree: MapNode;
   files: LoadedFile[];
   conflicts: Conflict[];
+  /**
+   * Per file, the key paths of the merged tree whose value came from a leaf the MAC does not
+   * cover (`""`, null; clear values under `mac_only_encrypted`): anyone could have put them there.
+   */
+  uncovered: { file: string; paths: string[] }[];
 }
 
 export interface LoadEnvironmentOptions {
@@ -65,8 +72,11 @@ export async function loadEnvironment(ctx: OpsContext, opts: LoadEnvironmentOpti
   const outcomes = await mapBounded(files, opts.concurrency ?? DEFAULT_CONCURRENCY, async (file) => {
     const text = await readText(resolve(ctx.cwd, file));
     return inFile(file, async () => {
-      const opened = await openDocument(asEncrypted(loadDocument(text, file)), opts.sources);
-      return { file, documents: opened.doc.documents, unwrappedBy: opened.unwrappedBy };
+      const enc = asEncrypted(loadDocument(text, file));
+      // Judged on the file as stored, before decryption hides what was in clear.
+      const uncovered = macUncovered(enc.doc.documents, enc.meta.macOnlyEncrypted);
+      const opened = await openDocument(enc, opts.sources);
+      return { file, documents: opened.doc.documents, unwrappedBy: opened.unwrappedBy, uncovered };
     });
   });
   const failed = outcomes.find((o) => !o.ok);
@@ -81,5 +91,37 @@ export async function loadEnvironment(ctx: OpsContext, opts: LoadEnvironmentOpti
     if (opts.strict === true) throw new MergeConflictError(merged.conflicts);
     for (const c of merged.conflicts) ctx.warn(`${c.path} is set by ${c.files.join(', ')}; the last one wins`);
   }
-  return { config, environment, tree: merged.tree, files: loaded.map((l) => ({ file: l.file, unwrappedBy: l.unwrappedBy })), conflicts: merged.conflicts };
+  return { config, environment, tree: merged.tree, files: loaded.map((l) => ({ file: l.file, unwrappedBy: l.unwrappedBy })), conflicts: merged.conflicts, uncovered: uncoveredInOutput(merged.tree, loaded) };
+}
+
+/** The uncovered leaves whose value is the one the merged tree holds (a later file may have replaced it). */
+function uncoveredInOutput(tree: MapNode, loaded: readonly { file: string; uncovered: UncoveredLeaf[] }[]): LoadedEnvironment['uncovered'] {
+  const out: LoadedEnvironment['uncovered'] = [];
+  for (const l of loaded) {
+    const paths = l.uncovered.filter((u) => {
+      const now = getAtPath([tree], u.path);
+      return now?.kind === 'scalar' && sameScalar(now.value, u.value);
+    });
+    if (paths.length > 0) out.push({ file: l.file, paths: [...new Set(paths.map((u) => formatPath(u.path)))] });
+  }
+  return out;
+}
+
+function uncoveredList(uncovered: LoadedEnvironment['uncovered']): string {
+  return uncovered.map((u) => `${u.file}: ${u.paths.join(', ')}`).join('; ');
+}
+
+/**
+ * Warns about (or under `strict` refuses) output values the MAC does not cover: an empty
+ * `PATH` or `GIT_SSL_NO_VERIFY` anyone could have added. Names key paths only.
+ * @throws MacUncoveredError under `strict` when there are any.
+ */
+export function checkUncovered(loaded: LoadedEnvironment, ctx: OpsContext, strict: boolean): void {
+  if (loaded.uncovered.length === 0) return;
+  if (strict) {
+    throw new MacUncoveredError(`values the MAC does not cover would be output: ${uncoveredList(loaded.uncovered)}`, {
+      hint: 'anyone who can edit the file can add such keys without a key: remove them or give them values (`sealant set`), or drop --strict',
+    });
+  }
+  for (const u of loaded.uncovered) ctx.warn(`${u.file}: ${u.paths.join(', ')}: not covered by the MAC ("" or null, or in clear under mac_only_encrypted): anyone who can edit the file could have added or changed them without a key`);
 }

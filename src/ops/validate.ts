@@ -11,8 +11,10 @@ import { configRelativePath } from '../config/files.js';
 import { filesOf } from '../config/index.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
+import { macUncovered } from '../format/mac.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { SchemaSet, SchemaConfigError } from '../schema/ajv.js';
 import { validateDecrypted } from '../schema/decrypted.js';
 import { buildInstance, escapePointer, pointerToPath, type BuiltInstance } from '../schema/instance.js';
@@ -53,6 +55,8 @@ export interface ValidateReport {
   /** Files checked, relative to the working directory. */
   files: string[];
   errors: number;
+  /** Values the MAC does not cover (exit 0: nothing is wrong, but no key vouches for them). */
+  warnings: number;
   notes: number;
   results: ValidationResult[];
 }
@@ -86,8 +90,8 @@ export async function validate(ctx: OpsContext, opts: ValidateOptions): Promise<
 }
 
 function report(mode: ValidateMode, files: string[], results: ValidationResult[]): ValidateReport {
-  const errors = results.filter((r) => r.severity === 'error').length;
-  return { mode, files, errors, notes: results.length - errors, results: sortResults(results) };
+  const count = (s: ValidationResult['severity']) => results.filter((r) => r.severity === s).length;
+  return { mode, files, errors: count('error'), warnings: count('warning'), notes: count('note'), results: sortResults(results) };
 }
 
 function errorAt(file: string, keyword: string, message: string, line = 1, col = 1): ValidationResult {
@@ -112,7 +116,7 @@ async function checkFile(run: Run, t: Target): Promise<ValidationResult[]> {
   built.forEach((b, i) => {
     for (const path of b.malformed) findings.push(fileFinding(i, path, 'sops', 'malformed ENC value'));
   });
-  if (enc !== undefined) findings.push(...clearSelected(doc, t.environment, enc));
+  if (enc !== undefined) findings.push(...clearSelected(doc, t.environment, enc), ...uncoveredFindings(doc, enc));
   if (t.environment === undefined) findings.push({ doc: 0, pointer: '', at: '', keyword: 'schema', severity: 'note', message: 'no environment owns this file: only SOPS checks ran' });
   findings.push(...(await schemaFindings(run, t, doc, enc, built)));
   const locator = new Locator(text, doc.format);
@@ -182,6 +186,20 @@ function clearSelected(doc: StoreDocument, env: EnvironmentConfig | undefined, e
 }
 
 /**
+ * Keys whose values the MAC does not cover: each `""`/null (anyone can add one without a key, as
+ * `path: ""` to empty a deploy's PATH), and one finding for all clear values under
+ * `mac_only_encrypted`, which the file asks for.
+ */
+function uncoveredFindings(doc: StoreDocument, enc: EncryptedDocument): Finding[] {
+  const uncovered = macUncovered(doc.documents, enc.meta.macOnlyEncrypted);
+  const empty = uncovered.filter((u) => u.value.type === 'null' || (u.value.type === 'str' && u.value.value === ''));
+  const out = empty.map((u): Finding => ({ ...fileFinding(u.doc, u.path, 'mac', 'value is "" or null, which the MAC does not cover: anyone who can edit the file can add this key without a key'), severity: 'warning' }));
+  const clear = uncovered.length - empty.length;
+  if (clear > 0) out.push({ doc: 0, pointer: '/sops', at: '/sops', keyword: 'mac', severity: 'warning', message: `mac_only_encrypted: the ${clear} value(s) in clear are not covered by the MAC: anyone who can edit the file can change them without a key` });
+  return out;
+}
+
+/**
  * Which schema file applies to the file at `abs`: the first `schemas:` entry whose globs match,
  * else `schema:` (relative to the config root). Also used by `guard`.
  * @returns undefined when the environment has no schema for it. Never throws.
@@ -196,12 +214,21 @@ export function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs
   return env.schema;
 }
 
+/**
+ * The compiled schema of the file `file` (relative to `cwd`) of environment `env`, if it has one.
+ * @throws SchemaConfigError when the schema file is missing or does not compile.
+ */
+export async function compiledSchemaFor(config: ProjectConfig, env: EnvironmentConfig, cwd: string, file: string, schemas: SchemaSet): Promise<ValidateFunction | undefined> {
+  const schema = schemaPathFor(config, env, resolve(cwd, file));
+  if (schema === undefined) return undefined;
+  const abs = resolve(config.root, schema);
+  return schemas.get(abs, relative(cwd, abs) || abs);
+}
+
 async function schemaFindings(run: Run, t: Target, doc: StoreDocument, enc: EncryptedDocument | undefined, built: BuiltInstance[]): Promise<Finding[]> {
   if (run.config === undefined || t.environment === undefined || doc.format === 'binary') return [];
-  const schema = schemaPathFor(run.config, t.environment, resolve(run.ctx.cwd, t.file));
-  if (schema === undefined) return [];
-  const abs = resolve(run.config.root, schema);
-  const validate = await run.schemas.get(abs, relative(run.ctx.cwd, abs) || abs);
+  const validate = await compiledSchemaFor(run.config, t.environment, run.ctx.cwd, t.file, run.schemas);
+  if (validate === undefined) return [];
   if (run.sources !== undefined && enc !== undefined) {
     const decrypted = await tryDecrypt(enc, run.sources);
     if (decrypted === undefined) return doc.documents.flatMap((d, i) => validateDecrypted(validate, d, i, built[i]!.index));

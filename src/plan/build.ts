@@ -9,7 +9,7 @@ import { formatDuration } from '../config/duration.js';
 import type { FileHistory, ValueAge } from '../history/index.js';
 import type { KeyDiff } from '../ops/recipients.js';
 import { expectedDiff } from './render.js';
-import type { Exposure, GenerateSpec, Plan, PlanAction, PlanFile, PlanSummary, PlanValue } from './model.js';
+import type { Exposure, GenerateSpec, Plan, PlanAction, PlanConfigEdit, PlanFile, PlanSummary, PlanValue } from './model.js';
 
 /** What the planner knows about one file. */
 export interface FileFacts {
@@ -23,13 +23,20 @@ export interface FileFacts {
   history: FileHistory;
   /** Generators from the schema, by dotted key path. */
   generate: ReadonlyMap<string, GenerateSpec>;
+  /**
+   * Key paths the schema marks `x-sealant-secret`; undefined when the schema marks none (or
+   * there is no schema), and then every value counts as a secret.
+   */
+  secrets?: ReadonlySet<string>;
 }
 
 /** Who could read what: `exposure()` of the history module, injected to keep this module pure. */
 export type ExposureFn = (history: FileHistory, recipient: string) => { readable: boolean; since?: Date; keys: string[]; currentKeyExposed: boolean };
 
 export interface BuildPlanInput {
+  /** Facts as they will be once `config` is applied (offboarded recipients no longer wanted). */
   files: readonly FileFacts[];
+  config?: PlanConfigEdit;
   now: Date;
   offboard: readonly string[];
   exposure: ExposureFn;
@@ -115,9 +122,11 @@ function planFile(f: FileFacts, input: BuildPlanInput, exposed: Exposure[]): Pla
   const dk = dataKeyReasons(f, input, exposed);
   reasons.push(...dk);
   const encrypted = f.history.eras.at(-1)?.keys;
+  // Offboarding replaces secrets, not configuration such as `db.host` that merely sat encrypted.
+  const secret = (path: string) => f.secrets === undefined || f.secrets.has(path);
   const values = f.history.values
     .filter((v) => encrypted === undefined || encrypted.includes(v.path))
-    .map((v) => planValue(f, v, input.now, exposed.filter((e) => stillExposed(f, e, v)).map((e) => `readable by offboarded ${e.recipient}`)))
+    .map((v) => planValue(f, v, input.now, secret(v.path) ? exposed.filter((e) => stillExposed(f, e, v)).map((e) => `readable by offboarded ${e.recipient}`) : []))
     .filter((v) => v !== undefined);
   const actions: PlanAction[] = [];
   if (f.keyDiff.changed || dk.length > 0) actions.push('rewrap');
@@ -151,22 +160,21 @@ export function summarize(files: readonly PlanFile[]): PlanSummary {
  * Builds the plan. Rewrap when a file's recipients, groups or threshold differ from its
  * environment; rotate the data key (with the rewrap) when a recipient of the current data key
  * is no longer configured, an offboarded recipient holds it, or it is older than
- * `data_key_max_age`; rotate values older than their `rotate_every` or readable by an
- * offboarded recipient. Nothing else: an empty plan means the repository is compliant.
+ * `data_key_max_age`; rotate values older than their `rotate_every`, and secrets readable by
+ * an offboarded recipient. Nothing else: an empty plan means the repository is compliant.
  * Never throws.
  */
 export function buildPlan(input: BuildPlanInput): Plan {
   const files: PlanFile[] = [];
   const offboarding: Exposure[] = [];
-  const warnings: string[] = [];
   for (const f of input.files) {
     const exposed = exposures(f, input);
     offboarding.push(...exposed);
-    for (const r of input.offboard) if (f.wanted.includes(r)) warnings.push(`${f.file}: ${r} is offboarded but environment "${f.environment.name}" still lists it: remove it from the config first`);
     const p = planFile(f, input, exposed);
     if (p !== undefined) files.push(p);
   }
-  const plan: Plan = { version: 1, createdAt: input.now.toISOString(), files, warnings: [...new Set(warnings)], summary: summarize(files) };
+  const plan: Plan = { version: 1, createdAt: input.now.toISOString(), files, warnings: [], summary: summarize(files) };
+  if (input.config !== undefined) plan.config = input.config;
   if (input.environment !== undefined) plan.environment = input.environment;
   if (input.offboard.length > 0) plan.offboarding = offboarding;
   return plan;

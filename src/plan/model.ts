@@ -56,6 +56,29 @@ export interface Exposure {
   currentKeyExposed: boolean;
 }
 
+/** An offboarded recipient the config still lists, removed by the plan. */
+export interface RecipientRemoval {
+  environment: string;
+  /** As `groupNames` shows it: `age1…`, a KMS ARN (`+role`), `pgp:FPR`. */
+  recipient: string;
+  /** 1-based key group, when the environment uses `key_groups`. */
+  group?: number;
+}
+
+/**
+ * The plan's edit of the project config: offboarded recipients the config still lists are
+ * removed first, so no rewrap hands them the new data key. `apply` writes it with the files.
+ */
+export interface PlanConfigEdit {
+  /** The `.sealant.yaml`, relative to the working directory. */
+  file: string;
+  /** sha256 (hex) of its bytes when planned: `apply` refuses a config that changed since. */
+  digest: string;
+  removeRecipients: RecipientRemoval[];
+  /** Unified diff of the config's text (recipients are public; no secret is shown). */
+  expectedDiff: string;
+}
+
 /** Counts per action, overall and per environment. */
 export interface PlanSummary {
   files: number;
@@ -74,6 +97,8 @@ export interface Plan {
   environment?: string;
   /** Only files with at least one action, in target order. */
   files: PlanFile[];
+  /** Recipients removed from the config (offboarding), applied before the files. */
+  config?: PlanConfigEdit;
   offboarding?: Exposure[];
   warnings: string[];
   summary: PlanSummary;

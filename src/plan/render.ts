@@ -38,8 +38,9 @@ export function redactedDiff(file: string, paths: readonly string[], recipientsB
 
 function summaryLines(plan: Plan): string[] {
   const s = plan.summary;
-  if (s.files === 0) return ['No changes. Every file matches its environment\'s recipients and rotation policy.'];
+  if (s.files === 0 && plan.config === undefined) return ['No changes. Every file matches its environment\'s recipients and rotation policy.'];
   const lines = [`Plan: ${s.rewrap} to rewrap, ${s.rotateDataKey} data key(s) to rotate, ${s.values} value(s) to replace in ${s.rotateValues} file(s).`];
+  if (plan.config !== undefined) lines.push(`  ${plan.config.file}: ${plan.config.removeRecipients.length} offboarded recipient(s) to remove`);
   for (const [env, c] of Object.entries(s.byEnvironment)) lines.push(`  ${env}: ${c.rewrap} rewrap, ${c.rotateDataKey} rotate-data-key, ${c.values} value(s)`);
   return lines;
 }
@@ -55,9 +56,15 @@ function offboardingLines(plan: Plan): string[] {
   return lines;
 }
 
+/** Who the config edit removes, one line each. */
+function removalLines(plan: Plan): string[] {
+  return (plan.config?.removeRecipients ?? []).map((r) => `- ${r.recipient} from environment "${r.environment}"${r.group === undefined ? '' : ` (key group ${r.group})`}`);
+}
+
 /** The plan for a terminal. */
 export function renderHuman(plan: Plan): string {
   const lines = summaryLines(plan);
+  if (plan.config !== undefined) lines.push('', `# ${plan.config.file}: remove offboarded recipients (first)`, ...removalLines(plan).map((l) => `  ${l}`), plan.config.expectedDiff.trimEnd());
   for (const f of plan.files) {
     lines.push('', `# ${f.file} (${f.environment}): ${f.actions.join(', ')}`, ...f.reasons.map((r) => `  ${r}`));
     lines.push(...f.values.map((v) => `  ${valueLine(v)}`));
@@ -70,6 +77,7 @@ export function renderHuman(plan: Plan): string {
 /** The plan as Markdown (for a pull request or an issue). */
 export function renderMarkdown(plan: Plan): string {
   const lines = ['## sealant rotation plan', '', ...summaryLines(plan)];
+  if (plan.config !== undefined) lines.push('', `### \`${plan.config.file}\`: remove offboarded recipients (first)`, '', ...removalLines(plan), '', '```diff', plan.config.expectedDiff.trimEnd(), '```');
   for (const f of plan.files) {
     lines.push('', `### \`${f.file}\` (${f.environment})`, '', `Actions: ${f.actions.map((a) => `\`${a}\``).join(', ')}`, '');
     lines.push(...f.reasons.map((r) => `- ${r}`), ...f.values.map((v) => `- \`${valueLine(v)}\``));

@@ -17,6 +17,7 @@ import type { EnvironmentConfig } from '../config/model.js';
 import { formatPath } from '../errors.js';
 import { visitDocuments } from '../format/cipher.js';
 import { isEncValue, parseEnc, scalarBytes } from '../format/codec.js';
+import { macCovers } from '../format/mac.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { MapNode, ScalarValue } from '../format/tree.js';
@@ -38,6 +39,8 @@ export interface Leaf {
   length: number;
   /** The rule says this leaf must be encrypted but it is in clear text. */
   shouldBeEncrypted: boolean;
+  /** The MAC vouches for the value (not so for `""`, null, or clear values under `mac_only_encrypted`). */
+  macCovered: boolean;
 }
 
 /** One revision of a file, parsed. */
@@ -131,31 +134,31 @@ export function readSide(text: string, file: string, format: FileFormat): Side {
   const doc = storeFor(format).load(text, file);
   const meta = doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
   const selector = new Selector(meta?.rule ?? DEFAULT_CRYPT_RULE);
-  const leaves = leavesOf(doc.documents, meta === undefined ? undefined : selector);
+  const leaves = leavesOf(doc.documents, meta === undefined ? undefined : selector, meta?.macOnlyEncrypted ?? false);
   return meta === undefined ? { sops: false, leaves } : { sops: true, meta, leaves };
 }
 
-function leavesOf(documents: MapNode[], selector: Selector | undefined): Map<string, Leaf> {
+function leavesOf(documents: MapNode[], selector: Selector | undefined, macOnlyEncrypted: boolean): Map<string, Leaf> {
   const leaves = new Map<string, Leaf>();
   documents.forEach((doc, index) => {
     // Multi-document YAML: prefix paths with the document number so they stay unique.
     const prefix = documents.length > 1 ? `(document ${index + 1}) ` : '';
     for (const v of visitDocuments([doc])) {
       if (v.node.kind === 'comment') continue;
-      leaves.set(prefix + formatPath(v.path), leafOf(v.node.value, selector !== undefined && selector.shouldEncrypt(v.keys, v.stack, false)));
+      leaves.set(prefix + formatPath(v.path), leafOf(v.node.value, selector !== undefined && selector.shouldEncrypt(v.keys, v.stack, false), macOnlyEncrypted));
     }
   });
   return leaves;
 }
 
-function leafOf(value: ScalarValue, ruleEncrypts: boolean): Leaf {
+function leafOf(value: ScalarValue, ruleEncrypts: boolean, macOnlyEncrypted: boolean): Leaf {
   if (value.type === 'str' && isEncValue(value.value)) {
     const p = parseEnc(value.value);
-    return { encrypted: true, type: p.type, ciphertext: value.value, length: p.data.length, shouldBeEncrypted: false };
+    return { encrypted: true, type: p.type, ciphertext: value.value, length: p.data.length, shouldBeEncrypted: false, macCovered: true };
   }
   const plain = scalarBytes(value);
   const empty = value.type === 'null' || (value.type === 'str' && value.value === '');
-  return { encrypted: false, type: value.type, plain, length: plain.length, shouldBeEncrypted: ruleEncrypts && !empty };
+  return { encrypted: false, type: value.type, plain, length: plain.length, shouldBeEncrypted: ruleEncrypts && !empty, macCovered: macCovers(value, false, macOnlyEncrypted) };
 }
 
 /**
@@ -357,4 +360,8 @@ function plaintextAlerts(review: FileReview, oldSide: Side | undefined, newSide:
   for (const c of review.changes) {
     if (c.encrypted.old === true && c.encrypted.new === false) review.alerts.push(`${c.path} was encrypted and is in clear text now`);
   }
+  // Both sides encrypted: the MAC vouches for the change, except for keys it cannot see.
+  if (oldSide?.sops !== true) return;
+  const unvouched = review.changes.filter((c) => c.change === 'added' && newSide.leaves.get(c.path)?.macCovered === false).map((c) => c.path);
+  if (unvouched.length > 0) review.alerts.push(`UNAUTHENTICATED: ${unvouched.length} key(s) added with a value the MAC does not cover (such as "" or null), which anyone can add without a key: ${unvouched.join(', ')}`);
 }

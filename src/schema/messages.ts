@@ -16,7 +16,7 @@ export interface Finding {
   /** JSON pointer of the nearest node that exists in the file, for its line. */
   at: string;
   keyword: string;
-  severity: 'error' | 'note';
+  severity: 'error' | 'warning' | 'note';
   message: string;
 }
 

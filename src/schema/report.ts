@@ -15,8 +15,11 @@ export interface ValidationResult {
   path: string;
   /** The JSON Schema keyword, or `sops`, `recipients`, `encryption`, `decrypt`, `parse`, `parity`, `schema`. */
   keyword: string;
-  /** `note`: a rule that could not be checked (without keys, or the file has no schema). */
-  severity: 'error' | 'note';
+  /**
+   * `warning`: nothing is wrong with the data, but something no key vouches for (a value the MAC
+   * does not cover); `note`: a rule that could not be checked (without keys, or no schema).
+   */
+  severity: 'error' | 'warning' | 'note';
   message: string;
 }
 
@@ -25,9 +28,9 @@ export function sortResults(results: ValidationResult[]): ValidationResult[] {
   return results.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
-/** `file:line:col  path  message` (notes say `note:`). */
+/** `file:line:col  path  message` (notes say `note:`, warnings `warning:`). */
 export function humanLine(r: ValidationResult): string {
-  const message = r.severity === 'note' ? `note: ${r.message}` : r.message;
+  const message = r.severity === 'error' ? r.message : `${r.severity}: ${r.message}`;
   return `${r.file}:${r.line}:${r.col}  ${r.path === '' ? '(root)' : r.path}  ${message}`;
 }
 
@@ -41,17 +44,17 @@ function escapeProperty(s: string): string {
   return escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 
-/** `::error file=F,line=L,col=C::path: message` (`::notice` for notes). */
+/** `::error file=F,line=L,col=C::path: message` (`::warning`, `::notice` for notes). */
 export function githubLine(r: ValidationResult): string {
-  const level = r.severity === 'note' ? 'notice' : 'error';
+  const level = r.severity === 'note' ? 'notice' : r.severity;
   const subject = r.path === '' ? '' : `${r.path}: `;
   return `::${level} file=${escapeProperty(r.file)},line=${r.line},col=${r.col}::${escapeData(subject + r.message)}`;
 }
 
-/** "2 errors, 1 note in 3 files". */
+/** "2 errors, 1 note in 3 files" ("2 errors, 1 warning, 1 note…" when there are warnings). */
 export function summaryLine(results: readonly ValidationResult[], files: number): string {
-  const errors = results.filter((r) => r.severity === 'error').length;
-  const notes = results.length - errors;
+  const count = (s: ValidationResult['severity']) => results.filter((r) => r.severity === s).length;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `${plural(errors, 'error')}, ${plural(notes, 'note')} in ${plural(files, 'file')}`;
+  const warnings = count('warning');
+  return `${plural(count('error'), 'error')}, ${warnings > 0 ? `${plural(warnings, 'warning')}, ` : ''}${plural(count('note'), 'note')} in ${plural(files, 'file')}`;
 }
