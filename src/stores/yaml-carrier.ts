@@ -111,7 +111,7 @@ export function sameCarrier(enc: string, carrier: ScalarSource): CarrierText {
   }
   if (carrier.style === 'single') return { kind: 'flow', text: singleQuote(enc) ?? doubleQuote(enc) };
   if (carrier.style === 'double') return { kind: 'flow', text: carrier.token.endsWith(FLIP_END) ? flipped(doubleQuote(enc)) : doubleQuote(enc) };
-  return { kind: 'flow', text: enc };
+  return { kind: 'flow', text: carrier.inFlow ? doubleQuote(enc) : enc };
 }
 
 /** How to write `value`, the plaintext of the encrypted scalar `carrier`. */

@@ -285,7 +285,9 @@ class Serializer {
     const eol = this.layout.eol;
     const missingFinalEol = this.missingFinalBreak;
     const edits = [...this.edits].sort((a, b) => a.start - b.start || Number(a.start !== a.end) - Number(b.start !== b.end) || a.order - b.order);
-    if (missingFinalEol) for (const g of this.tails) g.atEnd = this.nothingAfter(g.end, edits, g);
+    // Only the last-ending values can end the output.
+    const last = this.tails.reduce((m, g) => Math.max(m, g.end), -1);
+    if (missingFinalEol) for (const g of this.tails) g.atEnd = g.end === last && this.nothingAfter(g.end, edits, g);
     let out = '';
     let cursor = 0;
     for (const e of edits) {
