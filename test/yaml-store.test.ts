@@ -357,6 +357,22 @@ describe('editing scalars and comments', () => {
     assert.match(out, /^a: ENC\[[^\n]*type:str\]\nb: !!str ENC\[[^\n]*\]\nc: ENC\[/);
   });
 
+  test('a file without a final line break keeps it absent, unless a block scalar left at the end needs it for its value', () => {
+    const cases: [string, string][] = [
+      ['a: |\n  x\nb: 1', 'a: |\n  x\n'],
+      ['a: |-\n  x\nb: 1', 'a: |-\n  x'],
+      ['a:\n  c: |+\n    x\n\nb: 1', 'a:\n  c: |+\n    x\n\n'],
+      ['a: x\nb: 1', 'a: x'],
+    ];
+    for (const [src, want] of cases) {
+      const doc = yamlStore.load(src);
+      doc.documents[0]!.items.pop();
+      const out = doc.serialize();
+      assert.equal(out, want, src);
+      assert.deepEqual(toPlain(yamlStore.load(out).documents[0]!), toPlain(doc.documents[0]!), src);
+    }
+  });
+
   test('CRLF files keep CRLF, also in new lines', () => {
     const src = 'a: 1\r\nb:\r\n  c: 2\r\n';
     const doc = yamlStore.load(src);

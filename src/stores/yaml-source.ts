@@ -175,6 +175,8 @@ export interface LoadedSource {
   lines: LineCounter;
   /** A block scalar whose last content line ends the text without a line break. */
   tailBlock?: SrcScalar | undefined;
+  /** Block scalars by the offset their content ends at. */
+  blockEnds: Map<number, SrcScalar>;
 }
 
 /** Expanded alias nodes allowed per file: at least this many, or 4× the nodes written out. */
@@ -188,6 +190,7 @@ class Loader {
   private anchors = new Map<string, SrcNode>();
   private readonly comments: { tok: SourceToken; doc: number }[] = [];
   tailBlock: SrcScalar | undefined;
+  readonly blockEnds = new Map<number, SrcScalar>();
 
   constructor(
     readonly text: string,
@@ -335,6 +338,7 @@ class Loader {
       inFlow,
     };
     if (tail) this.tailBlock = scalar;
+    if (body !== undefined) this.blockEnds.set(body.end, scalar);
     return scalar;
   }
 
@@ -898,5 +902,5 @@ export function loadSource(text: string, file: string | undefined): LoadedSource
     }
     metadata = entry.value;
   });
-  return { text, docs, documents, sopsEntries, metadata, maps, layout: detectLayout(text, docs), commentLines, lines: loader.lines, tailBlock: loader.tailBlock };
+  return { text, docs, documents, sopsEntries, metadata, maps, layout: detectLayout(text, docs), commentLines, lines: loader.lines, tailBlock: loader.tailBlock, blockEnds: loader.blockEnds };
 }

@@ -290,17 +290,25 @@ class Serializer {
     if (missingFinalEol) for (const g of this.tails) g.atEnd = g.end === last && this.nothingAfter(g.end, edits, g);
     let out = '';
     let cursor = 0;
+    // Where the source text that ends `out` stops (undefined: written text ends it).
+    let sourceEnd: number | undefined;
     for (const e of edits) {
       if (e.start < cursor) throw new Error('internal error: overlapping YAML edits');
       let text = e.tail?.atEnd === true && e.alt !== undefined ? e.alt : e.text;
+      if (e.start > cursor) sourceEnd = e.start;
       out += this.text.slice(cursor, e.start);
       // Appending to a file without a final line break: start with one (and keep it absent at the end, below).
       if (missingFinalEol && e.start === this.text.length && e.end === e.start && text !== '' && out !== '' && !out.endsWith('\n')) text = eol + text;
+      if (text !== '') sourceEnd = undefined;
       out += text;
       cursor = e.end;
     }
+    if (cursor < this.text.length) sourceEnd = this.text.length;
     out += this.text.slice(cursor);
-    const keep = this.keepFinalBreak || this.tails.some((g) => g.atEnd === true && g.needsBreak);
+    // A kept block scalar that now ends the output (what followed it was removed) needs its line break if its value has one.
+    const exposed = sourceEnd === undefined ? undefined : this.src.blockEnds.get(sourceEnd);
+    const exposedNeedsBreak = exposed?.value.type === 'str' && trailingBreaks(exposed.value.value) > 0;
+    const keep = this.keepFinalBreak || exposedNeedsBreak || this.tails.some((g) => g.atEnd === true && g.needsBreak);
     if (missingFinalEol && !keep && out.endsWith('\n')) out = out.slice(0, out.endsWith('\r\n') ? -2 : -1);
     return out;
   }
