@@ -247,7 +247,7 @@ describe('iniStore.create', () => {
     const out = iniStore.create([tree], map([['version', str('3.13.2')], ['lastmodified', str('2024-01-01T00:00:00Z')]])).serialize();
     assert.equal(
       out,
-      'k = v\n\n; the server\n[server]\nhost        = h\n; about port\nport_number = 80\n\n[f]\nratio = 0.500000\non    = true\n`a:b` = c\n\n[sops]\nlastmodified = 2024-01-01T00:00:00Z\nversion      = 3.13.2\n',
+      'k = v\n\n; the server\n[server]\nhost        = h\n; about port\nport_number = 80\n\n[f]\nratio = 0.5\non    = true\n`a:b` = c\n\n[sops]\nlastmodified = 2024-01-01T00:00:00Z\nversion      = 3.13.2\n',
     );
   });
 

@@ -311,12 +311,13 @@ describe('editing scalars and comments', () => {
     }
   });
 
-  test('block scalars: ENC[...] replaces a literal block with one plain line; multi-line text gets a block again', () => {
+  test('block scalars: ENC[...] replaces a literal block with a one-line block at its column; the text gets its block back', () => {
     const src = 'cert: |\n    -----BEGIN-----\n    abc\n    -----END-----\nafter: 1\n';
     const doc = yamlStore.load(src);
     setScalar(doc.documents[0]!, ['cert'], ENC('Y2VydA=='));
     const enc = doc.serialize();
-    assert.equal(enc, 'cert: ENC[AES256_GCM,data:Y2VydA==,iv:aXY=,tag:dGFn,type:str]\nafter: 1\n');
+    assert.equal(enc, 'cert: |-\n    ENC[AES256_GCM,data:Y2VydA==,iv:aXY=,tag:dGFn,type:str]\nafter: 1\n');
+    assert.deepEqual((get(yamlStore.load(enc).documents[0]!, 'cert') as ScalarNode).value, ENC('Y2VydA=='));
     const back = yamlStore.load(enc);
     setScalar(back.documents[0]!, ['cert'], S('-----BEGIN-----\nabc\n-----END-----\n'));
     assert.equal(back.serialize(), src);
@@ -331,12 +332,18 @@ describe('editing scalars and comments', () => {
     assert.equal(doc.serialize(), 'k: one line # note\n');
   });
 
-  test('flow collections: ENC[...] is double-quoted inside [...] and {...}', () => {
+  test('flow collections: ENC[...] is double-quoted inside [...] and {...}; a plain `y` gets the escaped bracket', () => {
     const src = 'a: [x, y] # c\nb: {k: v}\n';
     const doc = yamlStore.load(src);
     setScalar(doc.documents[0]!, ['a', 1], ENC('eQ=='));
     setScalar(doc.documents[0]!, ['b', 'k'], ENC('dg=='));
-    assert.equal(doc.serialize(), 'a: [x, "ENC[AES256_GCM,data:eQ==,iv:aXY=,tag:dGFn,type:str]"] # c\nb: {k: "ENC[AES256_GCM,data:dg==,iv:aXY=,tag:dGFn,type:str]"}\n');
+    const enc = doc.serialize();
+    assert.equal(enc, 'a: [x, "ENC[AES256_GCM,data:eQ==,iv:aXY=,tag:dGFn,type:str\\x5D"] # c\nb: {k: "ENC[AES256_GCM,data:dg==,iv:aXY=,tag:dGFn,type:str]"}\n');
+    const back = yamlStore.load(enc);
+    assert.deepEqual((get(back.documents[0]!, 'a') as SeqNode).items[1], { kind: 'scalar', value: ENC('eQ=='), style: 'double' });
+    setScalar(back.documents[0]!, ['a', 1], S('y'));
+    setScalar(back.documents[0]!, ['b', 'k'], S('v'));
+    assert.equal(back.serialize(), src);
   });
 
   test('an explicit tag that no longer fits the value is dropped', () => {
@@ -348,6 +355,22 @@ describe('editing scalars and comments', () => {
     setScalar(d, ['c'], ENC('aGk='));
     const out = doc.serialize();
     assert.match(out, /^a: ENC\[[^\n]*type:str\]\nb: !!str ENC\[[^\n]*\]\nc: ENC\[/);
+  });
+
+  test('a file without a final line break keeps it absent, unless a block scalar left at the end needs it for its value', () => {
+    const cases: [string, string][] = [
+      ['a: |\n  x\nb: 1', 'a: |\n  x\n'],
+      ['a: |-\n  x\nb: 1', 'a: |-\n  x'],
+      ['a:\n  c: |+\n    x\n\nb: 1', 'a:\n  c: |+\n    x\n\n'],
+      ['a: x\nb: 1', 'a: x'],
+    ];
+    for (const [src, want] of cases) {
+      const doc = yamlStore.load(src);
+      doc.documents[0]!.items.pop();
+      const out = doc.serialize();
+      assert.equal(out, want, src);
+      assert.deepEqual(toPlain(yamlStore.load(out).documents[0]!), toPlain(doc.documents[0]!), src);
+    }
   });
 
   test('CRLF files keep CRLF, also in new lines', () => {

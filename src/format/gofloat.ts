@@ -36,6 +36,24 @@ export function formatGoFloat(n: number): string {
 }
 
 /**
+ * `strconv.FormatFloat(n, 'G', -1, 64)`: shortest digits that round-trip, in exponent form
+ * (`1.5E+07`, at least two exponent digits) when the decimal exponent is below -4 or at least 6,
+ * otherwise plain decimals without trailing zeros; `+Inf`, `-Inf`, `NaN`.
+ *
+ * @example formatGoFloatG(1e20) === '1E+20'; formatGoFloatG(123456) === '123456'; formatGoFloatG(1e-5) === '1E-05'
+ */
+export function formatGoFloatG(n: number): string {
+  if (!Number.isFinite(n) || n === 0) return formatGoFloat(n);
+  const { digits, exp } = shortestDigits(n);
+  // Go switches to %E at these exponents when the precision is the shortest (-1).
+  if (exp >= -4 && exp < 6) return formatGoFloat(n);
+  const sign = n < 0 ? '-' : '';
+  const mantissa = digits.length > 1 ? `${digits[0] ?? ''}.${digits.slice(1)}` : digits;
+  const e = Math.abs(exp).toString().padStart(2, '0');
+  return `${sign}${mantissa}E${exp < 0 ? '-' : '+'}${e}`;
+}
+
+/**
  * A float as Go's `json.Marshal` writes it: `'f'` form for 1e-6 ≤ |n| < 1e21, otherwise
  * exponent form with the exponent's leading zero removed (`1e-7`, `1e+21`). That is exactly
  * ECMAScript's `Number#toString`, except that Go keeps the sign of `-0`.

@@ -17,7 +17,7 @@
  * keys and sections are written the way go-ini writes them (keys aligned, ` = `).
  */
 import { ParseError, UnsupportedDocumentError } from '../errors.js';
-import { formatGoFloat } from '../format/gofloat.js';
+import { formatGoFloatG } from '../format/gofloat.js';
 import type { CommentNode, MapEntry, MapNode, ScalarValue } from '../format/tree.js';
 import { cloneNode, str } from '../format/tree.js';
 import { sameNode, sameScalar, scalarAsText, singleDocument } from './common.js';
@@ -379,11 +379,15 @@ function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-/** sops' `valToString`: floats with six decimals (`FormatFloat(v, 'f', 6, 64)`), the rest as text. */
+/**
+ * sops' `stores.ValToString` (3.11+, which replaced the INI store's six-decimal `'f', 6`):
+ * floats in the shortest `'G'` form, with `.0` added when that would read as an integer.
+ */
 function valueText(v: ScalarValue): string {
   if (v.type !== 'float') return scalarAsText(v);
-  if (!Number.isFinite(v.value) || Math.abs(v.value) >= 1e21) return formatGoFloat(v.value);
-  return (Object.is(v.value, -0) ? '-' : '') + v.value.toFixed(6);
+  const g = formatGoFloatG(v.value);
+  if (g.includes('.') || g.includes('E') || !Number.isFinite(v.value)) return g;
+  return `${g}.0`;
 }
 
 /** go-ini's comment lines: `; text`, or the comment's own `#`/`;` with one space. */

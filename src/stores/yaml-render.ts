@@ -7,6 +7,7 @@
  */
 import type { CommentNode, MapEntry, MapNode, Node, ScalarNode, SeqNode } from '../format/tree.js';
 import { UnsupportedDocumentError } from '../errors.js';
+import type { StyleHint } from './yaml-carrier.js';
 import { canBePlain, doubleQuote, emitScalar, type EmittedScalar } from './yaml-resolve.js';
 import type { Layout } from './yaml-source.js';
 
@@ -14,6 +15,8 @@ export interface RenderContext {
   layout: Layout;
   /** Whether a `|+` block may end the rendered text (the line after it is known not to be blank). */
   allowKeep: boolean;
+  /** For a single scalar: how its text was written before encryption, and whether it ends the file. */
+  scalar?: (Partial<StyleHint> & { atEnd?: boolean }) | undefined;
 }
 
 /** A value as written after `key:` or `-`: text on that line (`inline`, possibly continued over more lines) and whole lines below it. */
@@ -47,7 +50,10 @@ function blockContentCol(col: number, layout: Layout, compactDash?: number): num
 }
 
 function scalarValue(node: ScalarNode, contentCol: number, ctx: RenderContext): RenderedValue {
-  return fromEmitted(emitScalar(node.value, { style: node.style, context: 'block', allowBlock: true, allowKeep: ctx.allowKeep }), contentCol);
+  const hint = ctx.scalar;
+  const style = hint?.style ?? node.style;
+  const opts = { style, context: 'block' as const, allowBlock: true, allowKeep: ctx.allowKeep, chomp: hint?.chomp, atEnd: hint?.atEnd, goPlain: hint?.goPlain, keepStyle: hint?.style !== undefined };
+  return fromEmitted(emitScalar(node.value, opts), contentCol);
 }
 
 /** Lines of an emitted scalar: the text or block header on the current line, block content at `contentCol`. */

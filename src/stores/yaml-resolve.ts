@@ -259,6 +259,20 @@ export function isPrintable(s: string): boolean {
  * YAML 1.1/1.2 readers, as exactly the string `s`.
  */
 export function canBePlain(s: string, context: ScalarContext = 'block'): boolean {
+  // Some YAML 1.1 readers refuse `:` and `#` anywhere in a plain scalar inside `[...]`/`{...}`.
+  if ((context === 'flow' || context === 'flow-key') && /[:#]/.test(s)) return false;
+  if (!goReadsPlain(s, context)) return false;
+  if (OLD_BOOLS.has(s) || BASE60_FLOAT.test(s)) return false;
+  // Timestamp-looking text other readers (YAML 1.1) may take as a date even when go-yaml does not.
+  return !/^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:$|[Tt \t])/.test(s);
+}
+
+/**
+ * Whether go-yaml reads `s`, written as a plain scalar in `context`, back as exactly the string
+ * `s`. Unlike {@link canBePlain} this allows text that only YAML 1.1 readers take for another
+ * type or refuse (`yes`, `y`, `1:20`): right when the text was written plain in the first place.
+ */
+export function goReadsPlain(s: string, context: ScalarContext = 'block'): boolean {
   if (s === '' || !isPrintable(s) || /[\n\r\t]/.test(s)) return false;
   if (s !== s.trim()) return false;
   const first = s[0] as string;
@@ -267,11 +281,9 @@ export function canBePlain(s: string, context: ScalarContext = 'block'): boolean
   if (s.startsWith('---') || s.startsWith('...')) return false;
   if (s.includes(': ') || s.endsWith(':') || s.includes(' #')) return false;
   const flow = context === 'flow' || context === 'flow-key';
-  if (flow && /[,[\]{}:#]/.test(s)) return false;
+  if (flow && (/[,[\]{}]/.test(s) || /:[,[\]{}]/.test(s))) return false;
   if ((context === 'key' || context === 'flow-key') && (s.length > 1000 || s.includes('?'))) return false;
-  if (s === '<<' || OLD_BOOLS.has(s) || BASE60_FLOAT.test(s)) return false;
-  // Timestamp-looking text other readers (YAML 1.1) may take as a date even when go-yaml does not.
-  if (/^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:$|[Tt \t])/.test(s)) return false;
+  if (s === '<<') return false;
   return resolvePlain(s).type === 'str';
 }
 
@@ -336,6 +348,9 @@ export function formatYamlFloat(v: number): string {
 /** A scalar written as text: on one line (`flow`) or as a block scalar header plus content lines. */
 export type EmittedScalar = { kind: 'flow'; text: string; style: ScalarStyle } | { kind: 'block'; header: string; lines: string[] };
 
+/** A block scalar's chomping indicator: `-` strip, none clip, `+` keep. */
+export type Chomp = 'strip' | 'clip' | 'keep';
+
 export interface EmitOptions {
   /** Preferred style (the node's or the replaced scalar's). */
   style?: ScalarStyle | undefined;
@@ -344,6 +359,14 @@ export interface EmitOptions {
   allowBlock: boolean;
   /** `|+` allowed: only where the line after the scalar is known not to be blank. */
   allowKeep: boolean;
+  /** Preferred chomping of a block scalar, used where the value allows it. */
+  chomp?: Chomp | undefined;
+  /** The scalar ends the file and no line break follows it (go-yaml then reads `|` as `|-`). */
+  atEnd?: boolean | undefined;
+  /** With style `plain`: stay plain wherever go-yaml reads the text back as the same string. */
+  goPlain?: boolean | undefined;
+  /** The style is how this very text was written: a block style holds one line too. */
+  keepStyle?: boolean | undefined;
 }
 
 /**
@@ -378,26 +401,70 @@ function emitString(s: string, opts: EmitOptions): EmittedScalar {
     const q = singleQuote(s);
     if (q !== undefined) return { kind: 'flow', text: q, style: 'single' };
   }
-  if (s.includes('\n') && opts.allowBlock) {
-    const block = literalBlock(s, opts.allowKeep);
+  const blockStyle = opts.keepStyle === true && (opts.style === 'literal' || opts.style === 'folded');
+  if ((s.includes('\n') || blockStyle) && opts.allowBlock) {
+    const block = (opts.style === 'folded' ? foldedBlock(s, opts) : undefined) ?? literalBlock(s, opts);
     if (block !== undefined) return block;
   }
-  if (canBePlain(s, opts.context)) return { kind: 'flow', text: s, style: 'plain' };
+  const plain = opts.style === 'plain' && opts.goPlain === true ? goReadsPlain(s, opts.context) : canBePlain(s, opts.context);
+  if (plain) return { kind: 'flow', text: s, style: 'plain' };
   return { kind: 'flow', text: doubleQuote(s), style: 'double' };
 }
 
+/** Line breaks at the end of `s`. */
+export function trailingBreaks(s: string): number {
+  return /\n*$/.exec(s)?.[0].length ?? 0;
+}
+
+/**
+ * The chomping a block scalar holding `s` needs: `-` without a final line break, none with one,
+ * `+` with more. A value without one that ends the file reads the same with any of the three
+ * (go-yaml adds no break that is not there): `preferred` then, else clip, as people write it.
+ */
+export function chompFor(s: string, opts: Pick<EmitOptions, 'atEnd' | 'chomp' | 'allowKeep'>): Chomp | undefined {
+  const trailing = trailingBreaks(s);
+  if (trailing === 0) return opts.atEnd === true ? (opts.chomp ?? 'clip') : 'strip';
+  if (trailing === 1) return opts.chomp === 'keep' && opts.allowKeep ? 'keep' : 'clip';
+  return opts.allowKeep ? 'keep' : undefined;
+}
+
+const CHOMP_INDICATOR: Record<Chomp, string> = { strip: '-', clip: '', keep: '+' };
+
 /** `s` as a literal block (`|`, `|-`, `|+`), or undefined when a literal block cannot hold it exactly. */
-function literalBlock(s: string, allowKeep: boolean): EmittedScalar | undefined {
+function literalBlock(s: string, opts: EmitOptions): EmittedScalar | undefined {
   if (!isPrintable(s) || s.includes('\r')) return undefined;
-  const trailing = /\n*$/.exec(s)?.[0].length ?? 0;
+  const trailing = trailingBreaks(s);
   if (trailing === s.length) return undefined; // only line breaks: nothing for the indentation to hang on
-  if (trailing >= 2 && !allowKeep) return undefined;
+  const chomp = chompFor(s, opts);
+  if (chomp === undefined) return undefined;
   const body = trailing === 0 ? s : s.slice(0, -1);
   const lines = body.split('\n');
   // A first content line starting with white space would need an indentation indicator; a
   // double-quoted scalar is simpler and reads back the same everywhere.
   const firstContent = lines.find((l) => l !== '');
   if (firstContent !== undefined && /^[ \t]/.test(firstContent)) return undefined;
-  const header = trailing === 0 ? '|-' : trailing === 1 ? '|' : '|+';
-  return { kind: 'block', header, lines };
+  return { kind: 'block', header: `|${CHOMP_INDICATOR[chomp]}`, lines };
+}
+
+/**
+ * `s` as a folded block (`>`), each paragraph on one line (a single line break in the value
+ * is written as an empty line), or undefined when folding would change it: a line that starts
+ * with white space keeps its line breaks, so folded text cannot hold such a value this way.
+ */
+function foldedBlock(s: string, opts: EmitOptions): EmittedScalar | undefined {
+  if (!isPrintable(s) || s.includes('\r') || s.includes('\t')) return undefined;
+  const trailing = trailingBreaks(s);
+  if (trailing === s.length) return undefined;
+  const chomp = chompFor(s, opts);
+  if (chomp === undefined) return undefined;
+  const body = s.slice(0, s.length - trailing);
+  const lines: string[] = [];
+  for (const part of body.split(/(\n+)/)) {
+    if (part.startsWith('\n')) lines.push(...part.split('').map(() => ''));
+    else if (part !== '') lines.push(part);
+  }
+  if (lines.some((l) => l.startsWith(' ')) || lines[0] === '') return undefined;
+  // Trailing breaks beyond the first are kept as empty lines (`>+`), as in a literal block.
+  for (let i = 1; i < trailing; i += 1) lines.push('');
+  return { kind: 'block', header: `>${CHOMP_INDICATOR[chomp]}`, lines };
 }

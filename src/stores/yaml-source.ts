@@ -173,6 +173,10 @@ export interface LoadedSource {
   /** Lines (0-based) holding at least one comment. */
   commentLines: Set<number>;
   lines: LineCounter;
+  /** A block scalar whose last content line ends the text without a line break. */
+  tailBlock?: SrcScalar | undefined;
+  /** Block scalars by the offset their content ends at. */
+  blockEnds: Map<number, SrcScalar>;
 }
 
 /** Expanded alias nodes allowed per file: at least this many, or 4× the nodes written out. */
@@ -185,6 +189,8 @@ class Loader {
   readonly lines = new LineCounter();
   private anchors = new Map<string, SrcNode>();
   private readonly comments: { tok: SourceToken; doc: number }[] = [];
+  tailBlock: SrcScalar | undefined;
+  readonly blockEnds = new Map<number, SrcScalar>();
 
   constructor(
     readonly text: string,
@@ -292,9 +298,16 @@ class Loader {
     let inline: Span = { start: emptyAt, end: emptyAt };
     let body: Span | undefined;
     let contentCol: number | undefined;
+    let tail = false;
     if (tok !== undefined) {
       const resolved = CST.resolveAsScalar(tok, true);
       text = resolved.value;
+      // A block scalar whose last content line ends the file without a line break: the `yaml`
+      // package still adds one for `|`/`|+`/`>`, go-yaml (and so sops) does not (`a\nb`).
+      if (tok.type === 'block-scalar' && /[^ \t\r\n][ \t]*$/.test(tok.source)) {
+        tail = true;
+        if (text.endsWith('\n')) text = text.slice(0, -1);
+      }
       style = styleOf(resolved.type);
       start = tok.offset;
       if (tok.type === 'block-scalar') {
@@ -312,7 +325,7 @@ class Loader {
       }
     }
     const value = this.typed(text, style, tagName, start);
-    return {
+    const scalar: SrcScalar = {
       kind: 'scalar',
       value,
       style,
@@ -324,6 +337,9 @@ class Loader {
       ...(tag === undefined ? {} : { tag: tokenSpanWithSpace(this.text, tag), tagName: tag.source }),
       inFlow,
     };
+    if (tail) this.tailBlock = scalar;
+    if (body !== undefined) this.blockEnds.set(body.end, scalar);
+    return scalar;
   }
 
   private typed(text: string, style: ScalarStyle, tag: string | undefined, offset: number): ScalarValue {
@@ -820,9 +836,11 @@ function detectLayout(text: string, docs: SrcDocument[]): Layout {
   const steps: number[] = [];
   const seqOffsets: number[] = [];
   const gaps: number[] = [];
+  const blockIndents: number[] = [];
   const visit = (c: SrcCollection): void => {
     for (const item of contentItems(c)) {
       const v = item.value;
+      if (v.kind === 'scalar' && v.contentCol !== undefined && item.kind === 'entry' && c.compactDash === undefined && v.contentCol > c.col) blockIndents.push(v.contentCol - c.col);
       if ((v.kind !== 'map' && v.kind !== 'seq') || v.flow) continue;
       if (v.compactDash !== undefined) {
         if (v.kind === 'map') gaps.push(v.col - v.compactDash);
@@ -834,7 +852,8 @@ function detectLayout(text: string, docs: SrcDocument[]): Layout {
     }
   };
   for (const d of docs) visit(d.root);
-  const step = mode(steps) ?? (seqOffsets.find((o) => o > 0) ?? DEFAULT_LAYOUT.step);
+  // A file whose only nested content is block scalars still shows its indent in their content.
+  const step = mode(steps) ?? seqOffsets.find((o) => o > 0) ?? mode(blockIndents) ?? DEFAULT_LAYOUT.step;
   const seqOffset = mode(seqOffsets) ?? step;
   const compactGap = mode(gaps) ?? DEFAULT_LAYOUT.compactGap;
   const nl = text.indexOf('\n');
@@ -883,5 +902,5 @@ export function loadSource(text: string, file: string | undefined): LoadedSource
     }
     metadata = entry.value;
   });
-  return { text, docs, documents, sopsEntries, metadata, maps, layout: detectLayout(text, docs), commentLines, lines: loader.lines };
+  return { text, docs, documents, sopsEntries, metadata, maps, layout: detectLayout(text, docs), commentLines, lines: loader.lines, tailBlock: loader.tailBlock, blockEnds: loader.blockEnds };
 }

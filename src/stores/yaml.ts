@@ -12,11 +12,13 @@
  * nodes in place), then by key (mappings) and position (sequences, comments), so a replaced
  * subtree — e.g. a freshly built `sops` block — still only rewrites the lines that differ.
  */
-import type { CommentNode, MapEntry, MapNode, Node, ScalarValue, SeqNode } from '../format/tree.js';
+import { isEncValue } from '../format/codec.js';
+import type { CommentNode, MapEntry, MapNode, Node, ScalarStyle, ScalarValue, SeqNode } from '../format/tree.js';
 import { sameScalar } from './common.js';
 import type { Store, StoreDocument } from './store.js';
-import { commentText, documentLines, flowRenderable, flowText, itemsLines, renderKey, valueAfterDash, valueAfterKey, type RenderContext } from './yaml-render.js';
-import { emitScalar, shortTag } from './yaml-resolve.js';
+import { carrierFor, hintFor, sameCarrier, type CarrierText, type ScalarSource, type StyleHint } from './yaml-carrier.js';
+import { commentText, documentLines, flowRenderable, flowText, itemsLines, renderKey, valueAfterDash, valueAfterKey, type RenderContext, type RenderedValue } from './yaml-render.js';
+import { emitScalar, shortTag, trailingBreaks } from './yaml-resolve.js';
 import {
   DEFAULT_LAYOUT,
   loadSource,
@@ -28,6 +30,7 @@ import {
   type SrcEntry,
   type SrcItem,
   type SrcNode,
+  type SrcScalar,
   type SrcSeqItem,
 } from './yaml-source.js';
 
@@ -52,6 +55,36 @@ interface Edit {
   end: number;
   text: string;
   order: number;
+  /** The text to write instead when `tail` ends the output. */
+  alt?: string | undefined;
+  tail?: TailGroup | undefined;
+}
+
+/**
+ * A written value whose last line break depends on whether it ends the output: in a file
+ * without a final line break, a block scalar there is written without one (go-yaml reads `|`
+ * there as `|-`), and one whose value ends with a line break keeps the file's last one.
+ */
+interface TailGroup {
+  /** Source offset after which nothing may remain for the value to end the output. */
+  end: number;
+  /** The value needs a line break after its last line. */
+  needsBreak: boolean;
+  atEnd?: boolean;
+}
+
+/** What to do with a scalar's style across encryption: how to write the ciphertext, or how to write the plaintext. */
+interface ScalarPlan {
+  carrier?: CarrierText;
+  hint?: StyleHint;
+}
+
+/** Whether the last value in `node` (depth first) is a string holding a line break. */
+function endsWithBreakingString(node: Node | MapEntry | CommentNode | undefined): boolean {
+  if (node === undefined || node.kind === 'comment') return false;
+  if (node.kind === 'entry') return endsWithBreakingString(node.value);
+  if (node.kind === 'scalar') return node.value.type === 'str' && node.value.value.includes('\n');
+  return endsWithBreakingString(node.items.filter((i) => i.kind !== 'comment').at(-1));
 }
 
 function sopsEntry(metadata: MapNode): MapEntry {
@@ -147,6 +180,9 @@ class Serializer {
   private readonly text: string;
   private readonly layout: Layout;
   private readonly edits: Edit[] = [];
+  private readonly tails: TailGroup[] = [];
+  /** Something written at the end needs the line break the source lacked at its end. */
+  private keepFinalBreak = false;
 
   constructor(private readonly src: LoadedSource) {
     this.text = src.text;
@@ -161,7 +197,27 @@ class Serializer {
       const d = docs[i];
       if (d !== undefined) this.edit(d.start, d.end, '');
     }
+    this.closeTailBlock();
     return this.apply();
+  }
+
+  private get missingFinalBreak(): boolean {
+    return this.text.length > 0 && !this.text.endsWith('\n');
+  }
+
+  /**
+   * Text written after a block scalar that ended the file without a line break gives its last
+   * line one, which `|` and `|+` would make part of the value: the header becomes `|-`.
+   */
+  private closeTailBlock(): void {
+    const block = this.src.tailBlock;
+    if (block === undefined || !this.missingFinalBreak) return;
+    const appended = this.edits.some((e) => e.start >= block.end && e.text !== '');
+    const touched = this.edits.some((e) => e.start < block.end && e.end > block.start);
+    if (!appended || touched) return;
+    const header = this.text.slice(block.inline.start, block.inline.end);
+    const stripped = `${header.replace(/[+-]/, '')}-`;
+    if (stripped !== header) this.edit(block.inline.start, block.inline.end, stripped);
   }
 
   // --- text positions -------------------------------------------------------------------------
@@ -204,27 +260,57 @@ class Serializer {
 
   // --- edits -----------------------------------------------------------------------------------
 
-  private edit(start: number, end: number, text: string): void {
-    if (start === end && text === '') return;
-    if (text === this.text.slice(start, end)) return;
-    this.edits.push({ start, end, text, order: this.edits.length });
+  private edit(start: number, end: number, text: string, alt?: string, tail?: TailGroup): void {
+    if (alt === undefined || alt === text) {
+      if (start === end && text === '') return;
+      if (text === this.text.slice(start, end)) return;
+      this.edits.push({ start, end, text, order: this.edits.length, tail });
+      return;
+    }
+    this.edits.push({ start, end, text, order: this.edits.length, alt, tail });
+  }
+
+  /** Whether nothing of the source after `p` remains and nothing is written after it (edits of `group` aside). */
+  private nothingAfter(p: number, edits: readonly Edit[], group: TailGroup): boolean {
+    let q = p;
+    for (const e of edits) {
+      if (e.tail === group || (e.end <= p && e.start < p)) continue;
+      if (e.start > q || e.text !== '' || (e.alt ?? '') !== '') return false;
+      q = Math.max(q, e.end);
+    }
+    return q >= this.text.length;
   }
 
   private apply(): string {
     const eol = this.layout.eol;
-    const missingFinalEol = this.text.length > 0 && !this.text.endsWith('\n');
+    const missingFinalEol = this.missingFinalBreak;
     const edits = [...this.edits].sort((a, b) => a.start - b.start || Number(a.start !== a.end) - Number(b.start !== b.end) || a.order - b.order);
+    // Only the last-ending values can end the output.
+    const last = this.tails.reduce((m, g) => Math.max(m, g.end), -1);
+    if (missingFinalEol) for (const g of this.tails) g.atEnd = g.end === last && this.nothingAfter(g.end, edits, g);
     let out = '';
     let cursor = 0;
+    // Where the source text that ends `out` stops (undefined: written text ends it).
+    let sourceEnd: number | undefined;
     for (const e of edits) {
       if (e.start < cursor) throw new Error('internal error: overlapping YAML edits');
-      let text = e.text;
-      // Appending to a file without a final line break: start with one, and keep it absent at the end.
-      if (missingFinalEol && e.start === this.text.length && e.end === e.start && text.endsWith('\n')) text = eol + text.slice(0, -eol.length);
-      out += this.text.slice(cursor, e.start) + text;
+      let text = e.tail?.atEnd === true && e.alt !== undefined ? e.alt : e.text;
+      if (e.start > cursor) sourceEnd = e.start;
+      out += this.text.slice(cursor, e.start);
+      // Appending to a file without a final line break: start with one (and keep it absent at the end, below).
+      if (missingFinalEol && e.start === this.text.length && e.end === e.start && text !== '' && out !== '' && !out.endsWith('\n')) text = eol + text;
+      if (text !== '') sourceEnd = undefined;
+      out += text;
       cursor = e.end;
     }
-    return out + this.text.slice(cursor);
+    if (cursor < this.text.length) sourceEnd = this.text.length;
+    out += this.text.slice(cursor);
+    // A kept block scalar that now ends the output (what followed it was removed) needs its line break if its value has one.
+    const exposed = sourceEnd === undefined ? undefined : this.src.blockEnds.get(sourceEnd);
+    const exposedNeedsBreak = exposed?.value.type === 'str' && trailingBreaks(exposed.value.value) > 0;
+    const keep = this.keepFinalBreak || exposedNeedsBreak || this.tails.some((g) => g.atEnd === true && g.needsBreak);
+    if (missingFinalEol && !keep && out.endsWith('\n')) out = out.slice(0, out.endsWith('\r\n') ? -2 : -1);
+    return out;
   }
 
   // --- documents -------------------------------------------------------------------------------
@@ -256,6 +342,7 @@ class Serializer {
       .map((l) => l + eol)
       .join('');
     const blank = this.text.trim() === '';
+    if (endsWithBreakingString(withMetadata(doc, metadata))) this.keepFinalBreak = true;
     this.edit(this.text.length, this.text.length, (first && blank ? '' : `---${eol}`) + body);
   }
 
@@ -439,6 +526,7 @@ class Serializer {
     else if (next !== undefined) pos = this.lineStart(next.start);
     else pos = src.items[0] === undefined ? src.start : this.lineStart(src.items[0].start);
     const lines = itemsLines(rest, src.col, src.kind, this.ctx(pos), src.compactDash);
+    if (pos >= this.text.length && endsWithBreakingString(rest.filter((i) => i.kind !== 'comment').at(-1))) this.keepFinalBreak = true;
     let text = lines.map((l) => l + eol).join('');
     if (pos > 0 && pos < this.text.length && this.text[pos - 1] !== '\n') text = eol + text;
     this.edit(pos, pos, text);
@@ -501,8 +589,9 @@ class Serializer {
     if (src.kind === 'scalar') {
       if (node.kind !== 'scalar' || sameScalar(node.value, src.value)) return;
       this.dropTag(node, src);
-      const e = emitScalar(node.value, { style: node.style ?? src.style, context: 'flow', allowBlock: false, allowKeep: false });
-      if (e.kind === 'flow') this.edit(src.inline.start, src.inline.end, e.text);
+      const plan = this.scalarPlan(node, src, 0, true);
+      const text = plan.carrier?.kind === 'flow' ? plan.carrier.text : this.flowScalar(node, plan.hint, src.style);
+      if (text !== undefined) this.edit(src.inline.start, src.inline.end, text);
       return;
     }
     if (node.kind === 'scalar') return;
@@ -526,6 +615,39 @@ class Serializer {
     return src.tag;
   }
 
+  /** A scalar in flow context, in the style `hint` asks for (else its own). */
+  private flowScalar(node: Node, hint: StyleHint | undefined, fallback?: ScalarStyle): string | undefined {
+    if (node.kind !== 'scalar') return undefined;
+    const e = emitScalar(node.value, { style: hint?.style ?? node.style ?? fallback, context: 'flow', allowBlock: false, allowKeep: false, goPlain: hint?.goPlain });
+    return e.kind === 'flow' ? e.text : undefined;
+  }
+
+  /** What the loaded scalar `src` looked like, for the carrier rules. */
+  private scalarSource(src: SrcScalar, parentCol: number, inFlow: boolean): ScalarSource | undefined {
+    if (src.value.type !== 'str') return undefined;
+    return {
+      value: src.value.value,
+      style: src.style,
+      token: this.text.slice(src.inline.start, src.inline.end),
+      inFlow: inFlow || src.inFlow,
+      atEnd: src.body !== undefined && src.end >= this.text.length && this.missingFinalBreak,
+      tagged: src.tag !== undefined,
+      contentCol: src.contentCol,
+      parentCol,
+    };
+  }
+
+  /** Encrypting, re-encrypting or decrypting a string: how its style crosses over (see yaml-carrier.ts). */
+  private scalarPlan(node: Node, src: SrcNode, parentCol: number, inFlow: boolean): ScalarPlan {
+    if (node.kind !== 'scalar' || src.kind !== 'scalar') return {};
+    const source = this.scalarSource(src, parentCol, inFlow);
+    if (source === undefined) return {};
+    const wasEnc = isEncValue(source.value);
+    if (node.value.type === 'str' && isEncValue(node.value.value)) return { carrier: wasEnc ? sameCarrier(node.value.value, source) : carrierFor(node.value.value, source) };
+    if (wasEnc && node.value.type === 'str') return { hint: hintFor(node.value.value, source) };
+    return {};
+  }
+
   /** Writes `node` afresh in the place `src` occupied. */
   private replaceSlot(node: Node, slot: Slot, src: SrcNode): void {
     const eol = this.layout.eol;
@@ -535,27 +657,54 @@ class Serializer {
       this.edit(slot.inline.start, slot.inline.end, lines.join(eol));
       return;
     }
+    const plan = this.scalarPlan(node, src, slot.col, slot.inFlow);
     if (slot.inFlow) {
-      this.edit(slot.inline.start, slot.inline.end, flowText(node));
+      const carried = plan.carrier?.kind === 'flow' ? plan.carrier.text : this.flowScalar(node, plan.hint);
+      this.edit(slot.inline.start, slot.inline.end, carried ?? flowText(node));
       return;
     }
     const after = slot.body?.end ?? this.endOfLine(slot.inline.end - 1);
-    const ctx = this.ctx(after);
-    const r = slot.kind === 'entry' ? valueAfterKey(node, slot.col, ctx, slot.compactDash, slot.contentCol) : valueAfterDash(node, slot.col, ctx, slot.contentCol);
+    const render = (atEnd: boolean): RenderedValue => {
+      const c = plan.carrier;
+      if (c !== undefined) return c.kind === 'flow' ? { inline: [c.text], body: [] } : { inline: [c.header], body: [c.line] };
+      const ctx: RenderContext = { ...this.ctx(after), scalar: { ...plan.hint, atEnd } };
+      return slot.kind === 'entry' ? valueAfterKey(node, slot.col, ctx, slot.compactDash, slot.contentCol) : valueAfterDash(node, slot.col, ctx, slot.contentCol);
+    };
+    const r = render(false);
+    const head = r.inline[0] ?? '';
+    let group: TailGroup | undefined;
+    let rEnd: RenderedValue | undefined;
+    if (node.kind === 'scalar' && r.body.length > 0 && (head.startsWith('|') || head.startsWith('>'))) {
+      const breaks = node.value.type === 'str' && plan.carrier === undefined ? trailingBreaks(node.value.value) : 0;
+      group = { end: after, needsBreak: breaks > 0 };
+      if (breaks === 0) rEnd = render(true);
+    } else if (node.kind !== 'scalar' && endsWithBreakingString(node)) group = { end: after, needsBreak: true };
+    if (group !== undefined) this.tails.push(group);
+    const main = this.slotEdits(r, slot, dropped, true);
+    const alts = rEnd === undefined ? undefined : this.slotEdits(rEnd, slot, dropped, false);
+    main.forEach((e, i) => this.edit(e.start, e.end, e.text, alts?.[i]?.text, group));
+  }
+
+  /** The edits that write `r` into `slot`; `finalBreak`: end the last body line with a line break. */
+  private slotEdits(r: RenderedValue, slot: Slot, dropped: Span | undefined, finalBreak: boolean): { start: number; end: number; text: string }[] {
+    const eol = this.layout.eol;
     const inline = r.inline.join(eol);
-    const body = r.body.map((l) => l + eol).join('');
+    let body = r.body.map((l) => l + eol).join('');
+    if (!finalBreak && body.endsWith(eol)) body = body.slice(0, -eol.length);
     const { start, end } = slot.inline;
+    const out: { start: number; end: number; text: string }[] = [];
     if (inline === '' && start < end && this.text.slice(start, end).includes('\n')) {
       // A multi-line value on the dash line (`- a: 1\n  b: 2`) becomes lines below the dash.
-      this.edit(this.wsBefore(start), end, eol + body.slice(0, -eol.length));
-      return;
+      out.push({ start: this.wsBefore(start), end, text: eol + r.body.join(eol) });
+      return out;
     }
     if (inline !== '') {
-      if (start < end) this.edit(start, end, inline);
-      else this.edit(start, start, (this.needsSpace(start, dropped) ? ' ' : '') + inline);
-    } else if (start < end) this.edit(this.wsBefore(start), end, '');
-    if (slot.body !== undefined) this.edit(slot.body.start, slot.body.end, body);
-    else if (body !== '') this.edit(this.endOfLine(end - 1), this.endOfLine(end - 1), body);
+      if (start < end) out.push({ start, end, text: inline });
+      else out.push({ start, end: start, text: (this.needsSpace(start, dropped) ? ' ' : '') + inline });
+    } else if (start < end) out.push({ start: this.wsBefore(start), end, text: '' });
+    if (slot.body !== undefined) out.push({ start: slot.body.start, end: slot.body.end, text: body });
+    else if (body !== '') out.push({ start: this.endOfLine(end - 1), end: this.endOfLine(end - 1), text: body });
+    return out;
   }
 
   private needsSpace(p: number, dropped: Span | undefined): boolean {
