@@ -111,7 +111,14 @@ export async function unwrapDataKey(meta: SopsMetadata, sources: KeySources): Pr
   if (shares.length < threshold) {
     throw noKey([`only ${shares.length} of the ${threshold} key groups needed could be opened`, ...failures], sources);
   }
-  return { dataKey: combine(shares), unwrappedBy: by };
+  let dataKey: Uint8Array;
+  try {
+    dataKey = combine(shares);
+  } catch (e) {
+    // Shares of different lengths or a repeated x coordinate: a stanza was swapped or edited.
+    throw noKey([`the key groups' shares do not combine (${e instanceof Error ? e.message : String(e)})`, ...failures], sources);
+  }
+  return { dataKey, unwrappedBy: by };
 }
 
 function noKey(failures: string[], sources: KeySources): NoKeyError {

@@ -1,0 +1,134 @@
+/**
+ * Where sops has an answer, sealant gives the same one: the `sops` block is parsed as sops
+ * parses it (Go RFC 3339 `lastmodified`/`created_at`, a semver `version`, an integer
+ * `shamir_threshold` that can actually split and recover the key), refused with one line naming
+ * the field otherwise.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { MetadataError } from '../src/errors.js';
+import { parseMetadata } from '../src/format/metadata.js';
+import { asEncrypted, loadDocument } from '../src/ops/document.js';
+import { decryptText } from '../src/ops/decrypt.js';
+import { encryptText } from '../src/ops/encrypt.js';
+import { storeFor } from '../src/stores/index.js';
+import { runCli } from './helpers/cli.js';
+import { newAgeKey, sourcesFromFiles, testContext, type Key } from './helpers/keys.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sealant-semantics-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+const alice = newAgeKey(root, 'alice');
+const bob = newAgeKey(root, 'bob');
+const both = join(root, 'both.txt');
+writeFileSync(both, readFileSync(alice.file, 'utf8') + readFileSync(bob.file, 'utf8'));
+
+const PLAIN = 'db:\n    password: hunter2\n';
+
+async function encrypted(groups: Key[][], shamirThreshold?: number): Promise<string> {
+  const r = await encryptText(PLAIN, 'app.yaml', testContext(), {
+    groups: groups.map((g) => ({ age: g.map((k) => k.recipient), kms: [] })),
+    ...(shamirThreshold === undefined ? {} : { shamirThreshold }),
+  });
+  return r.text;
+}
+
+/** Writes `text` under `name` and runs `sealant decrypt` on it with both keys. */
+async function decryptCli(name: string, text: string) {
+  const file = join(root, name);
+  writeFileSync(file, text);
+  return runCli(['decrypt', file], { env: { SOPS_AGE_KEY_FILE: both } });
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('hint:'));
+  assert.equal(lines.length, 1, stderr);
+  assert.ok(!stderr.includes('internal error'), stderr);
+  return lines[0]!;
+}
+
+const metadataOf = (text: string) => asEncrypted(loadDocument(text, 'app.yaml')).meta;
+
+describe('shamir_threshold in a file', () => {
+  let twoGroups = '';
+  before(async () => {
+    twoGroups = await encrypted([[alice], [bob]], 2);
+    assert.match(twoGroups, /\n {4}shamir_threshold: 2\n/);
+  });
+  const withThreshold = (v: string) => twoGroups.replace(/shamir_threshold: 2\n/, `shamir_threshold: ${v}\n`);
+
+  test('not an integer (J, 1.5, abc, true) is refused naming the field', () => {
+    for (const v of ['J', '1.5', 'abc', 'true']) {
+      assert.throws(() => metadataOf(withThreshold(v)), (e: unknown) => e instanceof MetadataError && /^sops\.shamir_threshold must be a whole number$/.test(e.message), v);
+    }
+  });
+
+  test('1, -1 and more than the groups cannot recover the key: refused naming the field', () => {
+    assert.throws(() => metadataOf(withThreshold('1')), /sops\.shamir_threshold is 1 but must be at least 2 with 2 key groups/);
+    assert.throws(() => metadataOf(withThreshold('-1')), /sops\.shamir_threshold is -1 but must be at least 2/);
+    assert.throws(() => metadataOf(withThreshold('3')), /sops\.shamir_threshold is 3 but the file has only 2 key groups/);
+  });
+
+  test('0 means unset (sops omits it): every group is needed, and the file decrypts', async () => {
+    assert.equal(metadataOf(withThreshold('0')).shamirThreshold, undefined);
+    const r = await decryptText(withThreshold('0'), 'app.yaml', testContext(), { sources: await sourcesFromFiles(alice.file, bob.file) });
+    assert.equal(r.text, PLAIN);
+  });
+
+  test('decrypt of a threshold-1 file: exit 2 and one line, not an internal error', async () => {
+    const r = await decryptCli('one.yaml', withThreshold('1'));
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r.stderr), /one\.yaml: sops\.shamir_threshold is 1 but must be at least 2 with 2 key groups/);
+  });
+});
+
+describe('lastmodified, created_at and version are parsed as sops parses them', () => {
+  let file = '';
+  before(async () => {
+    file = await encrypted([[alice]]);
+    assert.match(file, /lastmodified: "2026-01-02T03:04:05Z"\n/);
+    assert.match(file, /version: 3\.13\.2\n/);
+  });
+  const withLastmodified = (v: string) => file.replace('lastmodified: "2026-01-02T03:04:05Z"', `lastmodified: "${v}"`);
+  const withVersion = (v: string) => file.replace('version: 3.13.2', `version: ${v}`);
+
+  test('a lastmodified Go would not parse is refused, even where the MAC would still match', async () => {
+    for (const v of ['2026-01-02T03:04:05', '2026-01-02 03:04:05Z', '2026-02-30T03:04:05Z', '2026-01-02t03:04:05z', 'yesterday']) {
+      assert.throws(() => metadataOf(withLastmodified(v)), /sops\.lastmodified is not an RFC 3339 timestamp$/, v);
+    }
+    const r = await decryptCli('no-zone.yaml', withLastmodified('2026-01-02T03:04:05'));
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r.stderr), /no-zone\.yaml: sops\.lastmodified is not an RFC 3339 timestamp/);
+  });
+
+  test('forms Go accepts authenticate against Go\'s re-formatting (+00:00 is Z, fractions dropped, hour padded)', async () => {
+    const sources = await sourcesFromFiles(alice.file);
+    for (const v of ['2026-01-02T03:04:05+00:00', '2026-01-02T03:04:05.999Z', '2026-01-02T3:04:05Z', '2026-01-02T03:04:05-00:00']) {
+      const r = await decryptText(withLastmodified(v), 'app.yaml', testContext(), { sources });
+      assert.equal(r.text, PLAIN, v);
+    }
+  });
+
+  test('a version that is not semver is refused; 1.x, v-prefixed and pre-release forms pass', async () => {
+    for (const v of ['3.13', 'banana', '""', '03.1.0', '3.13.2-', '3.13.2+']) {
+      assert.throws(() => metadataOf(withVersion(v)), /sops\.version is not a semantic version/, v);
+    }
+    for (const v of ['1.14', 'v3.9.2', '3.10.0-rc.1', '3.9.2+build.5']) assert.doesNotThrow(() => metadataOf(withVersion(v)), v);
+    const r = await decryptCli('bad-version.yaml', withVersion('banana'));
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r.stderr), /bad-version\.yaml: sops\.version is not a semantic version/);
+  });
+
+  test('a KMS or PGP created_at Go would not parse is refused naming the stanza', () => {
+    const block = (stanza: string) =>
+      `a: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\nsops:\n${stanza}    lastmodified: "2026-01-02T03:04:05Z"\n    mac: x\n    version: 3.13.2\n`;
+    const kms = (createdAt: string) => `    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/k\n          created_at: "${createdAt}"\n          enc: AAAA\n          aws_profile: ""\n`;
+    const pgp = (createdAt: string) => `    pgp:\n        - created_at: "${createdAt}"\n          enc: x\n          fp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n`;
+    const meta = (text: string) => parseMetadata(storeFor('yaml').load(text).metadata!);
+    assert.equal(meta(block(kms('2026-01-02T03:04:05Z'))).keyGroups[0]!.kms.length, 1);
+    assert.throws(() => meta(block(kms('last week'))), /sops\.kms\.created_at is not an RFC 3339 timestamp$/);
+    assert.throws(() => meta(block(pgp(''))), /sops\.pgp\.created_at is not an RFC 3339 timestamp$/);
+  });
+});
