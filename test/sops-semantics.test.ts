@@ -2,7 +2,8 @@
  * Where sops has an answer, sealant gives the same one: the `sops` block is parsed as sops
  * parses it (Go RFC 3339 `lastmodified`/`created_at`, a semver `version`, an integer
  * `shamir_threshold` that can actually split and recover the key), refused with one line naming
- * the field otherwise.
+ * the field otherwise; and every age identity is tried on every stanza (the recipient label is
+ * not authenticated).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { decryptText } from '../src/ops/decrypt.js';
 import { encryptText } from '../src/ops/encrypt.js';
 import { storeFor } from '../src/stores/index.js';
 import { runCli } from './helpers/cli.js';
+import { INTEROP_DIR } from './helpers/interop.js';
 import { newAgeKey, sourcesFromFiles, testContext, type Key } from './helpers/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sealant-semantics-'));
@@ -130,5 +132,36 @@ describe('lastmodified, created_at and version are parsed as sops parses them', 
     assert.equal(meta(block(kms('2026-01-02T03:04:05Z'))).keyGroups[0]!.kms.length, 1);
     assert.throws(() => meta(block(kms('last week'))), /sops\.kms\.created_at is not an RFC 3339 timestamp$/);
     assert.throws(() => meta(block(pgp(''))), /sops\.pgp\.created_at is not an RFC 3339 timestamp$/);
+  });
+});
+
+describe('age: every identity is tried on every stanza, as in sops', () => {
+  test('a stanza whose recipient label was edited still opens with the identity it was wrapped for', async () => {
+    const file = await encrypted([[alice]]);
+    const relabelled = file.replace(`recipient: ${alice.recipient}`, `recipient: ${bob.recipient}`);
+    assert.notEqual(relabelled, file);
+    const r = await decryptText(relabelled, 'app.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) });
+    assert.equal(r.text, PLAIN);
+  });
+
+  test('labels swapped between two stanzas: each identity still finds its own stanza', async () => {
+    const file = await encrypted([[alice, bob]]);
+    const swapped = file.replaceAll(`recipient: ${alice.recipient}`, 'recipient: @A').replaceAll(`recipient: ${bob.recipient}`, `recipient: ${alice.recipient}`).replaceAll('recipient: @A', `recipient: ${bob.recipient}`);
+    for (const key of [alice, bob]) {
+      const r = await decryptText(swapped, 'app.yaml', testContext(), { sources: await sourcesFromFiles(key.file) });
+      assert.equal(r.text, PLAIN);
+    }
+  });
+
+  test('a sops-written vector with its label changed decrypts through the CLI', async () => {
+    const vector = join(INTEROP_DIR, 'sops-nix/secrets.yaml');
+    const text = readFileSync(vector, 'utf8');
+    const label = /recipient: (age1[0-9a-z]+)/.exec(text)![1]!;
+    const relabelled = join(root, 'nix-relabelled.yaml');
+    writeFileSync(relabelled, text.replaceAll(label, alice.recipient));
+    const env = { SOPS_AGE_KEY_FILE: join(INTEROP_DIR, 'sops-nix/age-keys.txt') };
+    const r = await runCli(['decrypt', relabelled], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, (await runCli(['decrypt', vector], { env })).stdout);
   });
 });
