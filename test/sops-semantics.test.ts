@@ -165,3 +165,21 @@ describe('age: every identity is tried on every stanza, as in sops', () => {
     assert.equal(r.stdout, (await runCli(['decrypt', vector], { env })).stdout);
   });
 });
+
+describe('a selected comment that does not decrypt', () => {
+  test('is kept as written with a warning naming where it is, never its text', async () => {
+    const r = await encryptText('# top note\ndb:\n    # the password\n    password: hunter2\n', 'app.yaml', testContext(), { groups: [{ age: [alice.recipient], kms: [] }] });
+    const comments = [...r.text.matchAll(/#(ENC\[[^\]]+\])/g)].map((m) => m[1]!);
+    assert.equal(comments.length, 2);
+    // The top-level comment's ciphertext moved under db (wrong AAD), and a clear comment added by hand.
+    const tampered = r.text.replace(`#${comments[1]!}`, `#${comments[0]!}`).replace('# top note', '').replace(/^#ENC\[[^\]]+\]\n/, '# injected canary-c0mment\n');
+    const ctx = testContext();
+    const out = await decryptText(tampered, 'app.yaml', ctx, { sources: await sourcesFromFiles(alice.file) });
+    assert.ok(out.text.startsWith('# injected canary-c0mment\ndb:\n'), out.text);
+    assert.ok(out.text.includes(`    #${comments[0]!}\n    password: hunter2\n`), out.text);
+    assert.deepEqual(ctx.warnings, [
+      'app.yaml: a comment at the top level did not decrypt and is kept as written (added by hand, by an old sops, or tampered with: the MAC does not cover comments)',
+      'app.yaml: a comment under db did not decrypt and is kept as written (added by hand, by an old sops, or tampered with: the MAC does not cover comments)',
+    ]);
+  });
+});

@@ -9,7 +9,7 @@ import { cloneNode, toPlain, type MapNode, type Node } from '../format/tree.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readText, warnUndecryptableComments } from './document.js';
 
 export interface DecryptOptions extends KeyOptions {
   inputType?: FileFormat;
@@ -45,6 +45,7 @@ export async function decryptText(text: string, file: string, ctx: OpsContext, o
   const sources = await keySources(ctx, opts);
   const opened = await openDocument(enc, sources, { ignoreMac: opts.ignoreMac ?? false });
   if (!opened.macValid) ctx.warn('MAC NOT VERIFIED (--ignore-mac): the content may have been tampered with');
+  warnUndecryptableComments(opened, file, ctx.warn);
   const outputType = opts.outputType ?? inputType;
   const { doc } = opened;
   let out: string;

@@ -14,7 +14,7 @@ import { withPrivateTempDir } from '../fsx/private-temp.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, inFile, loadDocument, openDocument, readText, warnUndecryptableComments } from './document.js';
 import { sealDocument } from './seal.js';
 
 export interface EditOptions extends KeyOptions {
@@ -55,6 +55,7 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
     const opened = await openDocument(asEncrypted(loadDocument(text, path, format)), await keySources(ctx, opts));
+    warnUndecryptableComments(opened, path, ctx.warn);
     const plainDoc = loadDocument(text, path, format);
     const enc = asEncrypted(plainDoc);
     decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified });
