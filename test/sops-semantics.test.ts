@@ -183,3 +183,30 @@ describe('a selected comment that does not decrypt', () => {
     ]);
   });
 });
+
+describe('encrypt of an empty file', () => {
+  test('YAML with no document: exit 204 and one line, as sops; nothing is written', async () => {
+    const file = join(root, 'empty.yaml');
+    for (const text of ['', '\n']) {
+      writeFileSync(file, text);
+      const inPlace = await runCli(['encrypt', '--age', alice.recipient, '-i', file]);
+      assert.equal(inPlace.code, 204, inPlace.stderr);
+      assert.match(oneLine(inPlace.stderr), /empty\.yaml: file cannot be completely empty, it must contain at least one document/);
+      assert.equal(readFileSync(file, 'utf8'), text);
+      const toStdout = await runCli(['encrypt', '--age', alice.recipient, file]);
+      assert.equal(toStdout.code, 204);
+      assert.equal(toStdout.stdout, '');
+    }
+  });
+
+  test('an empty dotenv file has one (empty) document: it encrypts to a metadata-only file and back, as in sops', async () => {
+    const file = join(root, 'empty.env');
+    writeFileSync(file, '');
+    const enc = await runCli(['encrypt', '--age', alice.recipient, '-i', file]);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(readFileSync(file, 'utf8'), /^sops_age__list_0__map_enc=/);
+    const dec = await runCli(['decrypt', file], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stdout, '');
+  });
+});

@@ -3,7 +3,7 @@
  * metadata block appended in the file's own layout).
  */
 import { readFile } from 'node:fs/promises';
-import { AlreadyEncryptedError, NoRecipientsError } from '../errors.js';
+import { AlreadyEncryptedError, EmptyFileError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
@@ -125,7 +125,8 @@ export function refuseUnsupportedKeys(env: EnvironmentConfig): void {
 
 /**
  * Encrypts the plaintext file at `path`.
- * @throws ReadError, ParseError, AlreadyEncryptedError (203), NoRecipientsError (111), KeyFormatError.
+ * @throws ReadError, ParseError, AlreadyEncryptedError (203), EmptyFileError (204),
+ * NoRecipientsError (111), KeyFormatError.
  */
 export async function encryptFile(path: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
   const text = await readText(path);
@@ -139,6 +140,8 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
   if (opts.groups.length === 0 || opts.groups.every((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
   const loaded = loadDocument(text, file, inputType);
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  // An empty YAML file has no document: sops refuses it rather than write a file of 0 bytes.
+  if (loaded.documents.length === 0) throw new EmptyFileError();
   const doc = outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
   const rule = opts.rule ?? DEFAULT_CRYPT_RULE;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? false;
@@ -168,6 +171,7 @@ export async function encryptText(text: string, file: string, ctx: OpsContext, o
 export async function encryptOver(text: string, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat }): Promise<EncryptResult | undefined> {
   const loaded = loadDocument(text, file, opts.inputType ?? formatFromPath(file));
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  if (loaded.documents.length === 0) throw new EmptyFileError();
   const format = formatFromPath(previousFile);
   const opened = await openDocument(asEncrypted(loadDocument(previousText, previousFile, format)), opts.sources);
   reconcileDocuments(opened.doc.documents, loaded.documents);
