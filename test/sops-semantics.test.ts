@@ -6,14 +6,15 @@
  * not authenticated).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { MetadataError } from '../src/errors.js';
+import { MetadataError, type SealantError } from '../src/errors.js';
 import { parseMetadata } from '../src/format/metadata.js';
 import { asEncrypted, loadDocument } from '../src/ops/document.js';
 import { decryptText } from '../src/ops/decrypt.js';
+import { editFile } from '../src/ops/edit.js';
 import { encryptText } from '../src/ops/encrypt.js';
 import { storeFor } from '../src/stores/index.js';
 import { runCli } from './helpers/cli.js';
@@ -208,5 +209,55 @@ describe('encrypt of an empty file', () => {
     const dec = await runCli(['decrypt', file], { env: { SOPS_AGE_KEY_FILE: alice.file } });
     assert.equal(dec.code, 0, dec.stderr);
     assert.equal(dec.stdout, '');
+  });
+});
+
+describe('edit of a file that does not exist creates it, as sops does', () => {
+  /** An $EDITOR that records the example it was shown and saves `content` (or nothing). */
+  function editorScript(name: string, content: string | undefined): { editor: string; shown: string } {
+    const editor = join(root, `${name}.sh`);
+    const shown = join(root, `${name}.shown`);
+    const save = content === undefined ? '' : `printf '%s' '${content}' > "$1"\n`;
+    writeFileSync(editor, `#!/bin/sh\ncat "$1" > ${shown}\n${save}`, { mode: 0o755 });
+    return { editor, shown };
+  }
+
+  test('opens on an example, encrypts what was saved for --age, and the result decrypts to it', async () => {
+    const file = join(root, 'new.yaml');
+    const { editor, shown } = editorScript('new', 'db:\n    password: s3cret-new\n');
+    const r = await editFile(file, { ...testContext(), env: { EDITOR: editor } }, { newFile: { age: [alice.recipient] } });
+    assert.deepEqual(r, { file, changed: true });
+    assert.match(readFileSync(shown, 'utf8'), /^hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n/);
+    const written = readFileSync(file, 'utf8');
+    assert.ok(!written.includes('s3cret-new'));
+    assert.match(written, /password: ENC\[AES256_GCM,/);
+    assert.equal((await decryptText(written, file, testContext(), { sources: await sourcesFromFiles(alice.file) })).text, 'db:\n    password: s3cret-new\n');
+  });
+
+  test('saved unchanged: exit 200 and no file; no recipient: refused before the editor opens', async () => {
+    const file = join(root, 'untouched.yaml');
+    const same = editorScript('same', undefined);
+    await assert.rejects(editFile(file, { ...testContext(), env: { EDITOR: same.editor } }, { newFile: { age: [alice.recipient] } }), (e: SealantError) => e.exitCode === 200);
+    assert.equal(existsSync(file), false);
+    const never = editorScript('never', 'a: 1\n');
+    await assert.rejects(editFile(file, { ...testContext(), env: { EDITOR: never.editor } }, {}), (e: SealantError) => e.exitCode === 111);
+    assert.equal(existsSync(never.shown), false, 'the editor never opened');
+    assert.equal(existsSync(file), false);
+  });
+
+  test('through the CLI, for the recipients of the environment that owns the file', async () => {
+    const repo = mkdtempSync(join(root, 'repo-'));
+    writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["secrets/**"]\n    age: [${bob.recipient}]\n`);
+    const { editor, shown } = editorScript('cli', 'token: t0ken-new\n');
+    const noDir = await runCli(['edit', 'secrets/app.yaml'], { cwd: repo, env: { EDITOR: editor } });
+    assert.equal(noDir.code, 3);
+    assert.match(oneLine(noDir.stderr), /secrets\/app\.yaml: cannot create the file: its directory does not exist/);
+    assert.equal(existsSync(shown), false, 'refused before the editor opened');
+    mkdirSync(join(repo, 'secrets'));
+    const r = await runCli(['edit', 'secrets/app.yaml'], { cwd: repo, env: { EDITOR: editor } });
+    assert.equal(r.code, 0, r.stderr);
+    const dec = await runCli(['decrypt', 'secrets/app.yaml'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: bob.file } });
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stdout, 'token: t0ken-new\n');
   });
 });
