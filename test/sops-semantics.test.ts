@@ -143,6 +143,7 @@ describe('age: every identity is tried on every stanza, as in sops', () => {
     assert.notEqual(relabelled, file);
     const r = await decryptText(relabelled, 'app.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) });
     assert.equal(r.text, PLAIN);
+    assert.deepEqual(r.unwrappedBy, [`age:${alice.recipient}`], 'reports the identity that opened it, not the label');
   });
 
   test('labels swapped between two stanzas: each identity still finds its own stanza', async () => {

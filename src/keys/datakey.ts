@@ -53,7 +53,8 @@ export interface UnwrapResult {
 async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: string[]): Promise<{ key: Uint8Array; by: string } | null> {
   if (group.age.length > 0) {
     const r = await sources.age.unwrapFirst(group.age);
-    if (r !== null) return { key: r.key, by: `age:${r.stanza.recipient}` };
+    // The identity, not the label: a hand-edited label may name someone else.
+    if (r !== null) return { key: r.key, by: `age:${r.identity.recipient}` };
     for (const stanza of group.age) failures.push(`age ${stanza.recipient}: no identity opens it`);
   }
   if (group.pgp.length > 0 && sources.pgp !== undefined) {
