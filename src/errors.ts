@@ -26,6 +26,7 @@ export const ExitCode = {
   fileNotModified: 200,
   noEditor: 201,
   fileAlreadyEncrypted: 203,
+  needAtLeastOneDocument: 204,
 } as const;
 
 /** Where in a file an error points. */
@@ -147,6 +148,16 @@ export class AlreadyEncryptedError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {
     super('ALREADY_ENCRYPTED', ExitCode.fileAlreadyEncrypted, 'file is already encrypted (it has a "sops" metadata block)', {
       hint: 'use `sealant set`/`sealant edit` to change values, or `sealant rotate` for a new data key',
+      ...options,
+    });
+  }
+}
+
+/** `encrypt` was given a file with no document at all (SOPS: NeedAtLeastOneDocument). */
+export class EmptyFileError extends SealantError {
+  constructor(options: SealantErrorOptions = {}) {
+    super('EMPTY_FILE', ExitCode.needAtLeastOneDocument, 'file cannot be completely empty, it must contain at least one document', {
+      hint: 'an encrypted file needs content: add at least one key (an empty map `{}` will do)',
       ...options,
     });
   }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +38,18 @@ describe('sealant keygen', () => {
     assert.ok(m, 'key file format');
     assert.equal(r.stderr, `Public key: ${m[2]}\n`);
     assert.equal(await identityToRecipient(m[3] ?? ''), m[2]);
+  });
+
+  it('--output into a directory that does not exist yet creates it (0700), as for ~/.config/sops/age/keys.txt', async () => {
+    const home = join(dir, 'fresh-home');
+    await mkdir(home);
+    const out = join(home, '.config/sops/age/keys.txt');
+    const r = await runCli(['keygen', '--output', out], { env: { HOME: home } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await stat(out)).mode & 0o777, 0o600);
+    for (const d of ['.config', '.config/sops', '.config/sops/age']) assert.equal((await stat(join(home, d))).mode & 0o777, 0o700, d);
+    assert.equal((await stat(home)).mode & 0o777, 0o755, 'an existing directory keeps its mode');
+    assert.ok(KEY_FILE_RE.test(await readFile(out, 'utf8')));
   });
 
   it('the age CLI encrypts to the printed recipient and decrypts with the file', async () => {

@@ -173,6 +173,9 @@ describe('.sealant.yaml', () => {
     const t = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 3\n`));
     assert.equal(t.line, 5);
     assert.match(t.message, /only 2 key groups/);
+    const one = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`));
+    assert.equal(one.line, 5);
+    assert.match(one.toOneLine(), /environments\.dev\.shamir_threshold: is 1 but must be at least 2 with 2 key groups/);
   });
 
   test('environments need recipients, globs stay inside the root, names are simple', () => {
@@ -333,6 +336,7 @@ describe('.sops.yaml (SOPS semantics)', () => {
     assert.match(configError(() => sops(`creation_rules:\n  - age: [1]\n`)).message, /expected a string in the list/);
     assert.match(configError(() => sops(`creation_rules:\n  - mac_only_encrypted: "yes"\n`)).message, /true or false/);
     assert.match(configError(() => sops(`creation_rules:\n  - key_groups: [{age: [${a}]}]\n    shamir_threshold: 2\n`)).message, /only 1 key groups/);
+    assert.match(configError(() => sops(`creation_rules:\n  - key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`)).toOneLine(), /^\.sops\.yaml:3:5: creation_rules\[0\]\.shamir_threshold: is 1 but must be at least 2 with 2 key groups/);
     assert.match(configError(() => sops('creation_rules: {a: 1}\n')).message, /must be a list/);
   });
 

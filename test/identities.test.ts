@@ -204,3 +204,25 @@ describe('loadAgeIdentities', () => {
     await assert.rejects(loadAgeIdentities({ ...opts(), runCommand: undefined, env: { SOPS_AGE_KEY_CMD: 'exit 3' } }), ReadError);
   });
 });
+
+describe('loadAgeIdentities with sourceError (as decrypting commands call it)', () => {
+  it('an unreadable SOPS_AGE_KEY_FILE, a failing SOPS_AGE_KEY_CMD and a malformed SOPS_AGE_KEY are reported and skipped', async () => {
+    const missing = join(home, 'missing-env.txt');
+    const errors: SealantError[] = [];
+    const ids = await loadAgeIdentities(
+      opts({
+        identityFiles: [FILES.flux],
+        env: { SOPS_AGE_KEY: 'AGE-SECRET-KEY-1NOTAKEY', SOPS_AGE_KEY_FILE: missing, SOPS_AGE_KEY_CMD: 'x' },
+        runCommand: () => Promise.reject(new Error('exit status 1')),
+        sourceError: (e) => errors.push(e),
+      }),
+    );
+    assert.deepEqual(ids.map((i) => i.recipient), [R.flux]);
+    assert.deepEqual(errors.map((e) => e.toOneLine()), ['SOPS_AGE_KEY: line 1: malformed age identity', `${missing}: cannot read age identity file (SOPS_AGE_KEY_FILE): no such file`, 'SOPS_AGE_KEY_CMD failed']);
+    for (const e of errors) noSecret(e);
+  });
+
+  it('an --identity file the user named still fails the command', async () => {
+    await assert.rejects(loadAgeIdentities(opts({ identityFiles: [join(home, 'missing-flag.txt')], sourceError: () => assert.fail('not reported') })), ReadError);
+  });
+});

@@ -75,6 +75,27 @@ describe('AWS KMS through the CLI', () => {
     assert.equal(server.counts.Decrypt, 1);
   });
 
+  test('an unreadable SOPS_AGE_KEY_FILE is recorded and KMS still opens the file; with KMS down: 128 naming both', async () => {
+    const file = join(root, 'age-and-kms.yaml');
+    writeFileSync(file, 'password: hunter2\n');
+    assert.equal((await runCli(['encrypt', '--in-place', '--age', ageRecipient, '--kms', ARN, file], { env: awsEnv() })).code, 0);
+    for (const unreadable of [join(root, 'no-such-key.txt'), root]) {
+      reset();
+      const r = await runCli(['decrypt', file], { env: awsEnv({ SOPS_AGE_KEY_FILE: unreadable }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'password: hunter2\n');
+      assert.equal(server.counts.Decrypt, 1);
+    }
+    reset();
+    server.injectFailures('*', 100, '500');
+    const down = await runCli(['decrypt', file], { env: awsEnv({ SOPS_AGE_KEY_FILE: join(root, 'no-such-key.txt'), AWS_MAX_ATTEMPTS: '1' }) });
+    server.clearFailures();
+    assert.equal(down.code, 128, down.stderr);
+    assert.ok(down.stderr.includes(ARN), down.stderr);
+    assert.match(down.stderr, /errors while loading age identities: .*no-such-key\.txt: cannot read age identity file \(SOPS_AGE_KEY_FILE\): no such file/);
+    assert.ok(!down.stderr.includes('hunter2'));
+  });
+
   test('throttled three times: decrypt still succeeds after the SDK retries', async () => {
     const file = join(root, 'throttle.yaml');
     writeFileSync(file, 'a: b\n');

@@ -40,6 +40,13 @@ export const identityFlag = () =>
     },
   });
 
+/** `--age` as sops takes it: comma-separated recipients, repeatable. */
+export const ageRecipientsFlag = () =>
+  Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' });
+
+/** `--config` for the commands that choose recipients from the project configuration. */
+export const configFlag = () => Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' });
+
 export const ignoreMacFlag = () =>
   Flags.boolean({ summary: 'Decrypt even if the MAC does not match (unsafe: the file may have been tampered with).', default: false });
 

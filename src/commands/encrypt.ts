@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
+import { ageRecipientsFlag, configFlag, contextFor, identityFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
 import { cryptRuleFrom } from '../format/selectors.js';
@@ -37,12 +37,12 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
   ];
   static override args = { file: stringArg({ description: 'Plaintext file (omitted or -: standard input, with --input-type)' }) };
   static override flags = {
-    age: Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' }),
+    age: ageRecipientsFlag(),
     kms: Flags.string({ summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'arn:aws:kms:…' }),
     pgp: Flags.string({ summary: 'PGP fingerprints, comma-separated (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'FPR' }),
     'encryption-context': Flags.string({ summary: 'KMS encryption context for --kms keys: key:value,key2:value2.' }),
     'aws-profile': Flags.string({ summary: 'AWS profile for --kms keys (stored as aws_profile).' }),
-    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
+    config: configFlag(),
     output: Flags.string({ summary: 'Write to FILE instead of stdout ("-" = stdout).', helpValue: 'FILE', exclusive: ['in-place'] }),
     'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its encrypted version.', default: false }),
     'input-type': inputTypeFlag(),

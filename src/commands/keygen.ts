@@ -1,9 +1,13 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
 import { Flags } from '@oclif/core';
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption';
 
 import { BaseCommand } from '../cli/base.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { isStdoutPath } from '../cli/stdio.js';
+import { WriteError } from '../errors.js';
 
 /** `sealant keygen --json` result (public API). */
 export interface KeygenResult {
@@ -28,7 +32,7 @@ export default class Keygen extends BaseCommand<KeygenResult> {
 
   static override description = [
     "Writes a new age identity in age-keygen's format: a \"# created\" line, a \"# public key\" line and the AGE-SECRET-KEY line. The public key (the recipient to put in .sops.yaml) is also printed to stderr.",
-    'With --output the file is created with mode 0600 and an existing file is never overwritten. The identity works with sops (SOPS_AGE_KEY_FILE) and with the age CLI (age -d -i FILE).',
+    'With --output the file is created with mode 0600 (missing directories are created 0700) and an existing file is never overwritten. The identity works with sops (SOPS_AGE_KEY_FILE) and with the age CLI (age -d -i FILE).',
   ].join('\n\n');
 
   static override examples = [
@@ -57,6 +61,13 @@ export default class Keygen extends BaseCommand<KeygenResult> {
     const text = `# created: ${rfc3339Local(new Date())}\n# public key: ${recipient}\n${identity}\n`;
 
     if (flags.output !== undefined && !isStdoutPath(flags.output)) {
+      // `keygen -o ~/.config/sops/age/keys.txt` on a new machine: create the key's directories,
+      // private to the user as a key directory should be (existing ones are left as they are).
+      try {
+        await mkdir(dirname(flags.output), { recursive: true, mode: 0o700 });
+      } catch (e) {
+        throw new WriteError(`cannot create the directory for the key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file: flags.output });
+      }
       await writeOutputFile(flags.output, text, { plaintext: true, exclusive: true });
       if (!this.jsonEnabled()) process.stderr.write(`Public key: ${recipient}\n`);
       return { recipient, output: flags.output };

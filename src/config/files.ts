@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { Minimatch } from 'minimatch';
 import { TEMP_PREFIX } from '../fsx/atomic.js';
 import type { EnvironmentConfig } from './model.js';
+import type { GoRegex } from '../format/selectors.js';
 import { compilePathRegex } from './regex.js';
 
 /** Directories never walked: not where secrets live, and huge. */
@@ -18,7 +19,7 @@ const MM_OPTIONS = { dot: true, nocomment: true, nonegate: true } as const;
 interface CompiledFiles {
   include: Minimatch[];
   exclude: Minimatch[];
-  regex?: RegExp;
+  regex?: GoRegex;
 }
 
 const cache = new WeakMap<EnvironmentConfig, CompiledFiles>();

@@ -1,17 +1,16 @@
 /**
- * `path_regex` and the regex rule fields are Go RE2 patterns. JavaScript reads most of them
- * the same way; the spellings that differ and are common in `.sops.yaml` files are rewritten.
+ * `path_regex` and the regex rule fields are Go RE2 patterns, compiled by the one Go-compatible
+ * engine the selectors use.
  */
-import { compileGoRegex } from '../format/selectors.js';
+import { compileGoRegex, type GoRegex } from '../format/selectors.js';
 import { errorAt, type ConfigYaml } from './yaml-doc.js';
 
 /**
  * Compiles a Go RE2 pattern for an unanchored search, as Go's `regexp.MatchString` does.
- * `(?P<name>…)` becomes `(?<name>…)`, `\A` and `\z` become `^` and `$` (no multiline mode here).
  * @throws UsageError naming the (non-secret) pattern when it does not compile.
  */
-export function compilePathRegex(pattern: string): RegExp {
-  return compileGoRegex(pattern.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$'));
+export function compilePathRegex(pattern: string): GoRegex {
+  return compileGoRegex(pattern);
 }
 
 /**

@@ -83,6 +83,8 @@ function groups(y: ConfigYaml, path: Path, raw: RawEnvironment): GroupRecipients
   const out = raw.key_groups.map((g, i) => group(y, [...path, 'key_groups', i], g));
   const t = raw.shamir_threshold;
   if (t !== undefined && t > out.length) throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but there are only ${out.length} key groups`);
+  // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
+  if (t !== undefined && out.length > 1 && t < 2) throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but must be at least 2 with ${out.length} key groups`);
   return out;
 }
 

@@ -202,7 +202,10 @@ function shamirThreshold(y: ConfigYaml, path: Path, m: YAMLMap, groups: number):
   if (v === undefined) return undefined;
   if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0) throw errorAt(y, [...path, 'shamir_threshold'], 'must be a whole number');
   if (v.value > groups) throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but there are only ${groups} key groups`);
-  return v.value === 0 || groups < 2 ? undefined : v.value;
+  if (v.value === 0 || groups < 2) return undefined;
+  // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
+  if (v.value < 2) throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but must be at least 2 with ${groups} key groups`);
+  return v.value;
 }
 
 function macOnlyEncrypted(y: ConfigYaml, path: Path, m: YAMLMap): boolean {

@@ -107,8 +107,12 @@ export interface DecryptOptions {
 export interface DecryptResult {
   /** Whether the recomputed MAC equals the stored one (false only with `ignoreMac`). */
   macValid: boolean;
-  /** Comments that looked encrypted but did not decrypt and were kept as written (SOPS does the same). */
-  undecryptableComments: number;
+  /**
+   * Where comments sit that the rule selects but that did not decrypt (a ciphertext that fails
+   * authentication, or clear text added by hand): the path of the mapping or list holding each.
+   * They are kept as written, as sops keeps them (and warns).
+   */
+  undecryptableComments: TreePath[];
 }
 
 function withPath(e: unknown, path: TreePath): never {
@@ -126,12 +130,13 @@ function withPath(e: unknown, path: TreePath): never {
  */
 export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: DecryptOptions): DecryptResult {
   const mac = new MacBuilder(opts.macOnlyEncrypted);
-  let undecryptableComments = 0;
+  const undecryptableComments: TreePath[] = [];
   for (const v of visitDocuments(documents)) {
     const encrypted = opts.selector.shouldEncrypt(v.keys, v.stack, v.node.kind === 'comment');
     const aad = aadOf(v.keys);
     if (v.node.kind === 'comment') {
-      if (!encrypted || !isEncValue(v.node.text)) continue;
+      // An empty comment is never encrypted (SOPS's cipher leaves "" as it is).
+      if (!encrypted || v.node.text === '') continue;
       try {
         const r = decryptEnc(key, v.node.text, aad);
         const text = utf8Text(r.bytes);
@@ -140,7 +145,7 @@ export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: De
         opts.stash?.remember(aad, 'comment', r.bytes, r.iv);
         if (!opts.verifyOnly) v.node.text = text;
       } catch {
-        undecryptableComments += 1;
+        undecryptableComments.push(v.path);
       }
       continue;
     }

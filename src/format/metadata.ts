@@ -6,7 +6,7 @@
  * New blocks are laid out as SOPS 3.13 writes them: keys sorted alphabetically at every level.
  */
 import { MetadataError } from '../errors.js';
-import { CRYPT_RULE_FIELDS, cryptRuleFrom, type CryptRule } from './selectors.js';
+import { compileGoRegex, CRYPT_RULE_FIELDS, cryptRuleFrom, type CryptRule } from './selectors.js';
 import { get, getEntry, map, scalar, scalarText, str, type MapNode, type Node } from './tree.js';
 
 /** The SOPS release whose on-disk layout we write (must be semver: sops compares it). */
@@ -100,7 +100,7 @@ function parseKms(m: MapNode, field: string): KmsStanza {
   const stanza: KmsStanza = {
     arn,
     enc,
-    createdAt: scalarString(get(m, 'created_at'), `${field}.created_at`) ?? '',
+    createdAt: createdAt(m, field),
     awsProfile: scalarString(get(m, 'aws_profile'), `${field}.aws_profile`) ?? '',
   };
   const role = scalarString(get(m, 'role'), `${field}.role`);
@@ -117,7 +117,14 @@ function parsePgp(m: MapNode, field: string): PgpStanza {
   const fp = scalarString(get(m, 'fp'), `${field}.fp`);
   const enc = scalarString(get(m, 'enc'), `${field}.enc`);
   if (fp === undefined || enc === undefined) throw new MetadataError(`sops.${field} entry needs fp and enc`);
-  return { fp, enc, createdAt: scalarString(get(m, 'created_at'), `${field}.created_at`) ?? '' };
+  return { fp, enc, createdAt: createdAt(m, field) };
+}
+
+/** sops parses every `created_at` with Go's RFC 3339 parser and refuses the file otherwise. */
+function createdAt(m: MapNode, field: string): string {
+  const text = scalarString(get(m, 'created_at'), `${field}.created_at`) ?? '';
+  if (goRfc3339(text) === undefined) throw new MetadataError(`sops.${field}.created_at is not an RFC 3339 timestamp`);
+  return text;
 }
 
 function parseGroup(m: MapNode, prefix: string): KeyGroup {
@@ -152,7 +159,6 @@ export function parseMetadata(node: MapNode): SopsMetadata {
     keyGroups = listOfMaps(groupsNode, 'key_groups').map((g, i) => parseGroup(g, `key_groups[${i}].`));
     usesKeyGroups = true;
   }
-  const threshold = scalarString(get(node, 'shamir_threshold'), 'shamir_threshold');
   const fields: Partial<Record<string, string>> = {};
   for (const f of CRYPT_RULE_FIELDS) fields[f] = scalarString(get(node, f), f);
   let rule: CryptRule | undefined;
@@ -162,16 +168,72 @@ export function parseMetadata(node: MapNode): SopsMetadata {
     throw new MetadataError('the sops block sets more than one encryption rule (suffix/regex fields)');
   }
   const macOnly = get(node, 'mac_only_encrypted');
+  const lastmodified = scalarString(get(node, 'lastmodified'), 'lastmodified') ?? '';
+  if (goRfc3339(lastmodified) === undefined) throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp', { hint: 'sops writes it as "2006-01-02T15:04:05Z"' });
+  const version = scalarString(get(node, 'version'), 'version') ?? '';
+  if (!isSopsVersion(version)) throw new MetadataError('sops.version is not a semantic version (MAJOR.MINOR.PATCH)', { hint: 'sops compares it with its own version and refuses the file otherwise' });
   return {
     keyGroups,
     usesKeyGroups,
-    shamirThreshold: threshold === undefined ? undefined : Number(threshold),
-    lastmodified: scalarString(get(node, 'lastmodified'), 'lastmodified') ?? '',
+    shamirThreshold: shamirThreshold(get(node, 'shamir_threshold'), keyGroups.length),
+    lastmodified,
     mac: scalarString(get(node, 'mac'), 'mac') ?? '',
     rule,
     macOnlyEncrypted: macOnly?.kind === 'scalar' && macOnly.value.type === 'bool' && macOnly.value.value,
-    version: scalarString(get(node, 'version'), 'version') ?? '',
+    version,
   };
+}
+
+/**
+ * `shamir_threshold` as sops reads it: an integer (YAML/JSON number, or digits in the flat
+ * stores), 0 meaning unset. With several groups it must lie in 2..groups — sops cannot split
+ * with less than 2 and cannot recover with more groups than there are; with one group sops
+ * ignores it.
+ */
+function shamirThreshold(node: Node | undefined, groups: number): number | undefined {
+  if (node === undefined || (node.kind === 'scalar' && node.value.type === 'null')) return undefined;
+  let value: bigint | undefined;
+  if (node.kind === 'scalar' && node.value.type === 'int') value = node.value.value;
+  else if (node.kind === 'scalar' && node.value.type === 'str' && /^[+-]?\d{1,18}$/.test(node.value.value)) value = BigInt(node.value.value);
+  if (value === undefined) throw new MetadataError('sops.shamir_threshold must be a whole number');
+  if (value === 0n || groups < 2) return undefined;
+  if (value < 2n) throw new MetadataError(`sops.shamir_threshold is ${value} but must be at least 2 with ${groups} key groups`);
+  if (value > BigInt(groups)) throw new MetadataError(`sops.shamir_threshold is ${value} but the file has only ${groups} key groups`);
+  return Number(value);
+}
+
+/**
+ * sops's version check (`version.AIsNewerThanB`): `1.…` is taken as is (sops 1 predates
+ * semver); otherwise, after one optional `v`, a strict semantic version.
+ */
+function isSopsVersion(version: string): boolean {
+  return version.startsWith('1.') || SEMVER.test(version);
+}
+
+const SEMVER_ID = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
+// The version text comes from the file: match it in linear time too.
+const SEMVER = compileGoRegex(`^v?(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-${SEMVER_ID}(?:\\.${SEMVER_ID})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`);
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Go's `time.Parse(time.RFC3339, text)`, which sops applies to `lastmodified` and `created_at`:
+ * returns the text Go's `Format(time.RFC3339)` gives back for it (fractions dropped, a one-digit
+ * hour padded, a zero offset written `Z`), or undefined when Go refuses it.
+ */
+export function goRfc3339(text: string): string | undefined {
+  const m = RFC3339.exec(text);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, sec, sign, oh, om] = m as unknown as [string, string, string, string, string, string, string, string?, string?, string?];
+  const year = Number(y);
+  const month = Number(mo);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (days === undefined || Number(d) < 1 || Number(d) > days || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  // Go accepts offsets up to 24:60 ("some people do write offsets of 24 hours").
+  if (sign !== undefined && (Number(oh) > 24 || Number(om) > 60)) return undefined;
+  const zero = sign === undefined || (Number(oh) === 0 && Number(om) === 0);
+  return `${y}-${mo}-${d}T${h.padStart(2, '0')}:${mi}:${sec}${zero ? 'Z' : `${sign}${oh}:${om}`}`;
 }
 
 /** All recipients/ARNs named in the metadata, for messages and `status`. */
@@ -321,12 +383,12 @@ export function formatLastModified(date: Date): string {
 
 /**
  * SOPS re-formats `lastmodified` with Go's RFC3339 before using it as the MAC's AAD, so a file
- * whose timestamp carries fractions or an offset authenticates against the normalised form.
+ * whose timestamp carries fractions, a one-digit hour or a `+00:00` offset authenticates
+ * against the normalised form.
+ * @throws MetadataError when Go would not parse the timestamp.
  */
 export function macAad(lastmodified: string): string {
-  const d = new Date(lastmodified);
-  if (Number.isNaN(d.getTime())) throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp');
-  // Keep the original when it is already in canonical form (also keeps non-UTC offsets as written).
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/.test(lastmodified)) return lastmodified;
-  return formatLastModified(d);
+  const canonical = goRfc3339(lastmodified);
+  if (canonical === undefined) throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp');
+  return canonical;
 }

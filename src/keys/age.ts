@@ -42,9 +42,12 @@ export interface AgeIdentity {
 /** The age identities available to this run. */
 export class AgeIdentities {
   readonly identities: readonly AgeIdentity[];
+  /** Why sources of identities were skipped (one line each, no key material), for "no key" messages. */
+  readonly loadErrors: readonly string[];
 
-  constructor(identities: readonly AgeIdentity[]) {
+  constructor(identities: readonly AgeIdentity[], loadErrors: readonly string[] = []) {
     this.identities = identities;
+    this.loadErrors = loadErrors;
   }
 
   /** Public keys of the identities (for "no key could decrypt" messages). */
@@ -53,27 +56,34 @@ export class AgeIdentities {
   }
 
   /**
-   * Unwraps one stanza. The identity whose recipient matches the stanza's is tried first, so a
-   * file with many stanzas costs one X25519 operation; others are tried only if none matches
-   * by name (e.g. a stanza written for an SSH key).
-   * @returns the unwrapped key and the identity that did it, or null when none can.
+   * Unwraps the first of `stanzas` that one of the identities opens. As in sops, every
+   * identity is tried on every stanza: the `recipient` label is not authenticated and can be
+   * edited by hand. Identities whose public key equals a stanza's label are tried on it first,
+   * so a file with many stanzas usually costs one X25519 operation.
+   * @returns the unwrapped key, the stanza and the identity that opened it, or null when none can.
    */
-  async unwrap(stanza: AgeStanza): Promise<{ key: Uint8Array; identity: AgeIdentity } | null> {
-    const matching = this.identities.filter((i) => i.recipient === stanza.recipient);
-    const candidates = matching.length > 0 ? matching : [];
-    let file: Uint8Array;
-    try {
-      file = armor.decode(stanza.enc);
-    } catch {
-      return null;
-    }
-    for (const identity of candidates) {
-      const d = new Decrypter();
-      d.addIdentity(identity.identity);
+  async unwrapFirst(stanzas: readonly AgeStanza[]): Promise<{ key: Uint8Array; stanza: AgeStanza; identity: AgeIdentity } | null> {
+    const files = stanzas.map((stanza) => {
       try {
-        return { key: await d.decrypt(file), identity };
+        return armor.decode(stanza.enc);
       } catch {
-        // wrong key for this stanza: try the next identity
+        return undefined;
+      }
+    });
+    for (const labelled of [true, false]) {
+      for (const [i, stanza] of stanzas.entries()) {
+        const file = files[i];
+        if (file === undefined) continue;
+        for (const identity of this.identities) {
+          if ((identity.recipient === stanza.recipient) !== labelled) continue;
+          const d = new Decrypter();
+          d.addIdentity(identity.identity);
+          try {
+            return { key: await d.decrypt(file), stanza, identity };
+          } catch {
+            // not this identity's stanza: try the next pair
+          }
+        }
       }
     }
     return null;

@@ -51,10 +51,11 @@ export interface UnwrapResult {
 }
 
 async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: string[]): Promise<{ key: Uint8Array; by: string } | null> {
-  for (const stanza of group.age) {
-    const r = await sources.age.unwrap(stanza);
-    if (r !== null) return { key: r.key, by: `age:${stanza.recipient}` };
-    failures.push(`age ${stanza.recipient}: no matching identity`);
+  if (group.age.length > 0) {
+    const r = await sources.age.unwrapFirst(group.age);
+    // The identity, not the label: a hand-edited label may name someone else.
+    if (r !== null) return { key: r.key, by: `age:${r.identity.recipient}` };
+    for (const stanza of group.age) failures.push(`age ${stanza.recipient}: no identity opens it`);
   }
   if (group.pgp.length > 0 && sources.pgp !== undefined) {
     const pgp = await sources.pgp();
@@ -111,13 +112,22 @@ export async function unwrapDataKey(meta: SopsMetadata, sources: KeySources): Pr
   if (shares.length < threshold) {
     throw noKey([`only ${shares.length} of the ${threshold} key groups needed could be opened`, ...failures], sources);
   }
-  return { dataKey: combine(shares), unwrappedBy: by };
+  let dataKey: Uint8Array;
+  try {
+    dataKey = combine(shares);
+  } catch (e) {
+    // Shares of different lengths or a repeated x coordinate: a stanza was swapped or edited.
+    throw noKey([`the key groups' shares do not combine (${e instanceof Error ? e.message : String(e)})`, ...failures], sources);
+  }
+  return { dataKey, unwrappedBy: by };
 }
 
 function noKey(failures: string[], sources: KeySources): NoKeyError {
   const tried = sources.age.recipients();
   const triedText = tried.length === 0 ? 'no age identities were found' : `identities tried: ${tried.join(', ')}`;
-  return new NoKeyError(`no key could decrypt the data key (${failures.join('; ')}; ${triedText})`);
+  const ageStanzas = failures.some((f) => f.startsWith('age '));
+  const loadErrors = !ageStanzas || sources.age.loadErrors.length === 0 ? '' : `; errors while loading age identities: ${sources.age.loadErrors.join('; ')}`;
+  return new NoKeyError(`no key could decrypt the data key (${failures.join('; ')}; ${triedText}${loadErrors})`);
 }
 
 /** The recipients of one key group, as configured (before wrapping). */

@@ -35,6 +35,7 @@ export interface KeyOptions {
  */
 export async function keySources(ctx: OpsContext, opts: KeyOptions): Promise<KeySources> {
   if (opts.sources !== undefined) return opts.sources;
+  const loadErrors: string[] = [];
   const identities = await loadAgeIdentities({
     env: ctx.env,
     identityFiles: opts.identityFiles ?? [],
@@ -42,8 +43,9 @@ export async function keySources(ctx: OpsContext, opts: KeyOptions): Promise<Key
     platform: process.platform,
     readFile: (p) => readFile(p, 'utf8'),
     warn: ctx.warn,
+    sourceError: (e) => loadErrors.push(e.toOneLine()),
   });
-  return { age: new AgeIdentities(identities), ...networkKeySources(ctx) };
+  return { age: new AgeIdentities(identities, loadErrors), ...networkKeySources(ctx) };
 }
 
 /** Memoises an async factory so a bulk operation creates one client for all its files. */

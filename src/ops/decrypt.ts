@@ -9,7 +9,7 @@ import { cloneNode, notText, toPlain, type MapNode, type Node } from '../format/
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readBytes, refuseBinaryContent } from './document.js';
+import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readBytes, refuseBinaryContent, warnUndecryptableComments } from './document.js';
 import { utf8Text } from '../util/utf8.js';
 
 export interface DecryptOptions extends KeyOptions {
@@ -52,6 +52,7 @@ export async function decryptText(input: string | Uint8Array, file: string, ctx:
   const sources = await keySources(ctx, opts);
   const opened = await openDocument(enc, sources, { ignoreMac: opts.ignoreMac ?? false });
   if (!opened.macValid) ctx.warn('MAC NOT VERIFIED (--ignore-mac): the content may have been tampered with');
+  warnUndecryptableComments(opened, file, ctx.warn);
   const outputType = opts.outputType ?? inputType;
   const { doc } = opened;
   let out: string | Buffer;

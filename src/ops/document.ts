@@ -2,9 +2,10 @@
  * Reading files into stores, and the typed view of an encrypted document.
  */
 import { readFile } from 'node:fs/promises';
-import { NotSopsFileError, ReadError, SealantError } from '../errors.js';
+import { formatPath, NotSopsFileError, ReadError, SealantError } from '../errors.js';
 import { IvStash, decryptDocuments } from '../format/cipher.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
+import type { TreePath } from '../format/tree.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
@@ -86,6 +87,8 @@ export interface OpenedDocument extends EncryptedDocument {
   unwrappedBy: string[];
   macValid: boolean;
   stash: IvStash;
+  /** Where selected comments did not decrypt (kept as written); see {@link warnUndecryptableComments}. */
+  undecryptableComments: TreePath[];
 }
 
 /**
@@ -104,5 +107,17 @@ export async function openDocument(enc: EncryptedDocument, sources: KeySources, 
     stash,
     binary: enc.doc.format === 'binary',
   });
-  return { ...enc, dataKey, unwrappedBy, macValid: r.macValid, stash };
+  return { ...enc, dataKey, unwrappedBy, macValid: r.macValid, stash, undecryptableComments: r.undecryptableComments };
+}
+
+/**
+ * sops warns about each comment it could not decrypt and prints it as written; so do we. The
+ * MAC does not cover comments, so such a comment may have been put there by anyone: the warning
+ * names where it is, never its text.
+ */
+export function warnUndecryptableComments(opened: OpenedDocument, file: string, warn: (message: string) => void): void {
+  for (const path of opened.undecryptableComments) {
+    const where = path.length === 0 ? 'at the top level' : `under ${formatPath(path)}`;
+    warn(`${file}: a comment ${where} did not decrypt and is kept as written (added by hand, by an old sops, or tampered with: the MAC does not cover comments)`);
+  }
 }

@@ -1,21 +1,24 @@
 /**
  * `edit`: decrypt into a 0600 file inside a private temporary directory, run the user's editor,
  * and write the changes back with every unchanged value keeping its ciphertext. The directory
- * is removed on success, on editor failure and on SIGINT/SIGTERM.
+ * is removed on success, on editor failure and on SIGINT/SIGTERM. A file that does not exist
+ * is created from an example document, as sops does.
  */
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { ExitCode, SealantError } from '../errors.js';
+import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ExitCode, SealantError, WriteError } from '../errors.js';
 import { decryptDocuments } from '../format/cipher.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
-import { formatFromPath } from '../stores/index.js';
-import type { FileFormat } from '../stores/store.js';
+import { map, scalar, seq, str, type MapNode } from '../format/tree.js';
+import { formatFromPath, storeFor } from '../stores/index.js';
+import type { FileFormat, StoreDocument } from '../stores/store.js';
 import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readText, warnUndecryptableComments } from './document.js';
+import { encryptSettings, encryptText } from './encrypt.js';
 import { sealDocument } from './seal.js';
 
 export interface EditOptions extends KeyOptions {
@@ -24,6 +27,8 @@ export interface EditOptions extends KeyOptions {
   retryOnInvalid?: boolean;
   /** The editor command; default `$SOPS_EDITOR`, `$EDITOR`, then `vi`. */
   editor?: string;
+  /** For a file that does not exist yet: recipients (`--age`) and config, as `encrypt` takes them. */
+  newFile?: { age: string[]; configPath?: string };
 }
 
 export interface EditResult {
@@ -46,13 +51,17 @@ function runEditor(editor: string, file: string, env: Readonly<Record<string, st
 }
 
 /**
- * Edits the encrypted file at `path` interactively.
+ * Edits the encrypted file at `path` interactively. When `path` does not exist, the editor
+ * opens on an example document (as in sops) and what is saved is encrypted for the recipients
+ * `encrypt` would use: `opts.newFile.age`, `SOPS_AGE_RECIPIENTS`, or the file's environment.
  * @throws SealantError NOT_MODIFIED (exit 200, as SOPS) when the file was saved unchanged;
  * EDITOR_FAILED when the editor exits non-zero; ParseError when the edited text is invalid;
  * WeakenedMetadataError (53) when the config owns the file and its `sops` block is weaker
- * (the original file is left untouched in every failure case).
+ * (the original file is left untouched in every failure case); NoRecipientsError (111), before
+ * the editor opens, for a new file nothing says whom to encrypt for.
  */
 export async function editFile(path: string, ctx: OpsContext, opts: EditOptions = {}): Promise<EditResult> {
+  if (await isMissing(path)) return inFile(path, () => editNewFile(path, ctx, opts));
   const text = await readText(path);
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
@@ -60,35 +69,99 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
     // Before the editor opens: a refusal after the user typed their change would lose it.
     await checkWrite(path, encrypted.meta, await owningEnvironment(path, ctx), ctx, { stanzas: 'kept', format });
     const opened = await openDocument(encrypted, await keySources(ctx, opts));
+    warnUndecryptableComments(opened, path, ctx.warn);
     const plainDoc = loadDocument(text, path, format);
     const enc = asEncrypted(plainDoc);
     decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified, binary: format === 'binary' });
     plainDoc.metadata = undefined;
     const plaintext = documentBytes(plainDoc);
 
-    const edited = await withPrivateTempDir(async (dir) => {
-      const tmp = join(dir, basename(path));
-      await writeFile(tmp, plaintext, { mode: 0o600 });
-      for (;;) {
-        const code = await runEditor(opts.editor ?? editorCommand(ctx.env), tmp, ctx.env);
-        if (code !== 0) throw new SealantError('EDITOR_FAILED', ExitCode.generic, `editor exited with code ${code}; the file was not changed`);
-        const after = await readFile(tmp);
-        if (after.equals(plaintext)) return undefined;
-        try {
-          return loadDocument(after, path, format);
-        } catch (e) {
-          if (!(opts.retryOnInvalid ?? false) || !(e instanceof SealantError)) throw e;
-          ctx.warn(`${e.toOneLine()} — reopening the editor (your changes are kept)`);
-        }
-      }
-    });
+    const edited = await editPlaintext(plaintext, path, format, ctx, opts);
     if (edited === undefined) throw notModified();
-    reconcileDocuments(opened.doc.documents, edited.documents);
+    reconcileDocuments(opened.doc.documents, edited.doc.documents);
     const out = sealDocument(opened, text, ctx.now());
     if (out === undefined) throw notModified();
     await writeFileAtomic(path, out);
     return { file: path, changed: true };
   });
+}
+
+async function isMissing(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** sops's `edit` of a file that does not exist: start from an example, encrypt what is saved. */
+async function editNewFile(path: string, ctx: OpsContext, opts: EditOptions): Promise<EditResult> {
+  const format = opts.inputType ?? formatFromPath(path);
+  // Whom to encrypt for is settled before the editor opens, so no typing is lost to a missing recipient.
+  const settings = await encryptSettings(path, ctx, { age: opts.newFile?.age ?? [], kms: [], pgp: [], ...(opts.newFile?.configPath === undefined ? {} : { configPath: opts.newFile.configPath }) });
+  // What is typed in the editor would be lost if the file could not be created afterwards.
+  if (!(await isDirectory(dirname(path)))) throw new WriteError('cannot create the file: its directory does not exist', { file: path });
+  const edited = await editPlaintext(exampleText(format), path, format, ctx, opts);
+  if (edited === undefined) throw notModified();
+  const r = await encryptText(edited.bytes, path, ctx, { ...settings, inputType: format });
+  await writeFileAtomic(path, r.text, { exclusive: true });
+  return { file: path, changed: true };
+}
+
+/**
+ * Runs the editor on `plaintext` in a 0600 file inside a private temporary directory (removed
+ * whatever happens) until it saves something that parses.
+ * @returns the saved bytes and document, or undefined when it was saved unchanged.
+ */
+async function editPlaintext(plaintext: string | Uint8Array, path: string, format: FileFormat, ctx: OpsContext, opts: EditOptions): Promise<{ bytes: Buffer; doc: StoreDocument } | undefined> {
+  const original = Buffer.from(plaintext);
+  return withPrivateTempDir(async (dir) => {
+    const tmp = join(dir, basename(path));
+    await writeFile(tmp, plaintext, { mode: 0o600 });
+    for (;;) {
+      const code = await runEditor(opts.editor ?? editorCommand(ctx.env), tmp, ctx.env);
+      if (code !== 0) throw new SealantError('EDITOR_FAILED', ExitCode.generic, `editor exited with code ${code}; the file was not changed`);
+      const after = await readFile(tmp);
+      if (after.equals(original)) return undefined;
+      try {
+        return { bytes: after, doc: loadDocument(after, path, format) };
+      } catch (e) {
+        if (!(opts.retryOnInvalid ?? false) || !(e instanceof SealantError)) throw e;
+        ctx.warn(`${e.toOneLine()} — reopening the editor (your changes are kept)`);
+      }
+    }
+  });
+}
+
+/** The example a new file starts from, as sops offers one, laid out by the format's own store. */
+function exampleText(format: FileFormat): string {
+  const welcome = 'Welcome to SOPS! Edit this file as you please!';
+  const flat = (): MapNode => map([['hello', str(welcome)], ['example_key', str('example_value')]]);
+  let doc: MapNode;
+  if (format === 'yaml' || format === 'json') {
+    doc = flat();
+    doc.items.push(
+      { kind: 'entry', key: 'example_array', value: seq([str('example_value1'), str('example_value2')]) },
+      { kind: 'entry', key: 'example_number', value: scalar({ type: 'float', value: 1234.56789 }) },
+      { kind: 'entry', key: 'example_booleans', value: seq([scalar({ type: 'bool', value: true }), scalar({ type: 'bool', value: false })]) },
+    );
+  } else if (format === 'ini') {
+    doc = map([['Welcome!', flat()]]);
+  } else if (format === 'binary') {
+    doc = map([['data', str(`${welcome}\n`)]]);
+  } else {
+    doc = flat();
+  }
+  return storeFor(format).create([doc]).serialize();
 }
 
 function notModified(): SealantError {

@@ -2,7 +2,7 @@
  * `encrypt`: a plaintext file to a new SOPS file (new data key, every selected value encrypted,
  * metadata block appended in the file's own layout).
  */
-import { AlreadyEncryptedError, NoRecipientsError } from '../errors.js';
+import { AlreadyEncryptedError, EmptyFileError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
@@ -129,7 +129,8 @@ export function refuseUnsupportedKeys(env: EnvironmentConfig): void {
 
 /**
  * Encrypts the plaintext file at `path`.
- * @throws ReadError, ParseError, AlreadyEncryptedError (203), NoRecipientsError (111), KeyFormatError.
+ * @throws ReadError, ParseError, AlreadyEncryptedError (203), EmptyFileError (204),
+ * NoRecipientsError (111), KeyFormatError.
  */
 export async function encryptFile(path: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
   const input = await readBytes(path);
@@ -143,6 +144,8 @@ export async function encryptText(input: string | Uint8Array, file: string, ctx:
   if (opts.groups.length === 0 || opts.groups.every((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
   const loaded = loadDocument(input, file, inputType);
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  // An empty YAML file has no document: sops refuses it rather than write a file of 0 bytes.
+  if (loaded.documents.length === 0) throw new EmptyFileError();
   // Checked before anything is encrypted: once it is, no text store notices it could not decrypt it back.
   if (outputType !== 'binary') refuseBinaryContent(loaded.documents);
   const doc = outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
@@ -175,6 +178,7 @@ export async function encryptText(input: string | Uint8Array, file: string, ctx:
 export async function encryptOver(input: string | Uint8Array, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat; configPath?: string }): Promise<EncryptResult | undefined> {
   const loaded = loadDocument(input, file, opts.inputType ?? formatFromPath(file));
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
+  if (loaded.documents.length === 0) throw new EmptyFileError();
   const format = formatFromPath(previousFile);
   if (format !== 'binary') refuseBinaryContent(loaded.documents);
   const previous = asEncrypted(loadDocument(previousText, previousFile, format));

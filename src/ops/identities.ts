@@ -35,6 +35,13 @@ export interface LoadAgeIdentitiesOptions {
   runCommand?: RunCommand;
   /** Receives notes about identities that were skipped (e.g. age plugin identities). */
   warn?: (message: string) => void;
+  /**
+   * When given, a source sops reads on its own (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
+   * `SOPS_AGE_KEY_CMD`, the default key file) that cannot be read or parsed is reported here
+   * and skipped, as sops records the error and goes on with the other master keys (a KMS key
+   * may still open the file). `--identity` files always throw: the user named them.
+   */
+  sourceError?: (error: ReadError | KeyFormatError) => void;
 }
 
 /** The relative location of the default key file inside the user config directory. */
@@ -75,9 +82,10 @@ export function defaultAgeKeyFile(env: Readonly<Record<string, string | undefine
  *
  * @returns possibly empty; the caller decides whether no identity is an error.
  * @throws {ReadError} if an `--identity` file or `SOPS_AGE_KEY_FILE` cannot be read, or
- *   `SOPS_AGE_KEY_CMD` fails. Names the file or variable, never key material.
+ *   `SOPS_AGE_KEY_CMD` fails. Names the file or variable, never key material. With
+ *   `sourceError`, only for `--identity` files.
  * @throws {KeyFormatError} if a source holds a malformed line (names the source and the line
- *   number), or is a passphrase-encrypted age file.
+ *   number), or is a passphrase-encrypted age file. With `sourceError`, only for `--identity`.
  */
 export async function loadAgeIdentities(opts: LoadAgeIdentitiesOptions): Promise<AgeIdentity[]> {
   const { env } = opts;
@@ -95,38 +103,52 @@ export async function loadAgeIdentities(opts: LoadAgeIdentitiesOptions): Promise
     await add(await readExplicit(opts.readFile, file, '--identity'), `--identity=${file}`, file);
   }
 
+  /** Runs one environment source, handing its error to `sourceError` when the caller wants that. */
+  const fromEnvironment = async (load: () => Promise<void>): Promise<void> => {
+    try {
+      await load();
+    } catch (err) {
+      if (opts.sourceError === undefined || !(err instanceof ReadError || err instanceof KeyFormatError)) throw err;
+      opts.sourceError(err);
+    }
+  };
+
   const key = env.SOPS_AGE_KEY;
-  if (key !== undefined && key !== '') await add(key, 'SOPS_AGE_KEY');
+  if (key !== undefined && key !== '') await fromEnvironment(() => add(key, 'SOPS_AGE_KEY'));
 
   const keyFile = env.SOPS_AGE_KEY_FILE;
   if (keyFile !== undefined && keyFile !== '') {
-    await add(await readExplicit(opts.readFile, keyFile, 'SOPS_AGE_KEY_FILE'), `SOPS_AGE_KEY_FILE=${keyFile}`, keyFile);
+    await fromEnvironment(async () => add(await readExplicit(opts.readFile, keyFile, 'SOPS_AGE_KEY_FILE'), `SOPS_AGE_KEY_FILE=${keyFile}`, keyFile));
   }
 
   const keyCmd = env.SOPS_AGE_KEY_CMD;
   if (keyCmd !== undefined && keyCmd !== '') {
-    let stdout: string;
-    try {
-      stdout = await (opts.runCommand ?? runShellCommand)(keyCmd, env);
-    } catch (err) {
-      throw new ReadError('SOPS_AGE_KEY_CMD failed', {
-        cause: err,
-        hint: 'run the command by hand; it must print age identities (AGE-SECRET-KEY-1…) on stdout',
-      });
-    }
-    await add(stdout, 'SOPS_AGE_KEY_CMD');
+    await fromEnvironment(async () => {
+      let stdout: string;
+      try {
+        stdout = await (opts.runCommand ?? runShellCommand)(keyCmd, env);
+      } catch (err) {
+        throw new ReadError('SOPS_AGE_KEY_CMD failed', {
+          cause: err,
+          hint: 'run the command by hand; it must print age identities (AGE-SECRET-KEY-1…) on stdout',
+        });
+      }
+      await add(stdout, 'SOPS_AGE_KEY_CMD');
+    });
   }
 
   const def = defaultAgeKeyFile(env, opts.homeDir, opts.platform);
   if (def !== undefined) {
-    let text: string | undefined;
-    try {
-      text = await opts.readFile(def);
-    } catch (err) {
-      // Absent is the normal case for users who configure keys through the environment.
-      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw readError(def, err, 'default key file');
-    }
-    if (text !== undefined) await add(text, `default=${def}`, def);
+    await fromEnvironment(async () => {
+      let text: string | undefined;
+      try {
+        text = await opts.readFile(def);
+      } catch (err) {
+        // Absent is the normal case for users who configure keys through the environment.
+        if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw readError(def, err, 'default key file');
+      }
+      if (text !== undefined) await add(text, `default=${def}`, def);
+    });
   }
   return out;
 }
