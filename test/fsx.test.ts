@@ -185,7 +185,7 @@ describe('writeFileAtomic', () => {
     await writeFile(join(other, 'prod.env'), 'SECRET=3');
     assert.equal(stagingPath(p), join(d, `${TEMP_PREFIX}${process.pid}-XXXXXX`, 'dev.env'));
     await writeFileAtomic(p, 'SECRET=x\n', { mode: 0o600 });
-    assert.deepEqual((await temps(d)).sort(), [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`]);
+    assert.deepEqual((await temps(d)).sort(), [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`].sort());
     assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
   });
 

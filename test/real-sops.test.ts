@@ -591,11 +591,11 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       const dir = newDir('rotate');
       mkdirSync(join(dir, 'dev'));
       const owned = await encrypted('app.json', JSON_TEXT, { dir: join(dir, 'dev'), rule: { field: 'encrypted_regex', value: '^db$' } });
-      // The environment encrypts more than the file does: rotating adopts its rule.
+      // The environment encrypts more than the file does: rotating with --adopt-rule adopts its rule.
       writeFileSync(join(dir, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, "    encrypted_regex: '^(db|unicode)$'", ''].join('\n'));
       const ctx = ctxIn(dir);
       const { targets } = await resolveTargets(ctx, { files: [owned.file] });
-      await rotateFile(targets[0]!, ctx, { sources: await sources(alice) });
+      await rotateFile(targets[0]!, ctx, { sources: await sources(alice), adoptRule: true });
       const rotated = readFileSync(owned.file);
       assert.ok(!rotated.includes('héllo ✓ 🔐'), 'the environment\'s rule was adopted');
       await assertDecryptsTo(rotated, 'json', JSON.parse(JSON_TEXT) as unknown, { age: [bob] });
