@@ -253,10 +253,10 @@ function commitAll(repo: string, message: string, daysAgo: number): void {
   git(repo, ['commit', '-q', '-m', message], daysAgo);
 }
 
-// Strings only: what `apply` does to a value's type is another test's subject. No value in
-// clear either: the planner predicts an offboarding re-encrypts it, so apply refuses with
-// PLAN_MISMATCH (reported separately).
-const PLAN_YAML = 'db:\n    password: hunter2\n    user: app\napi:\n    token: t0ken\n';
+// Strings only: what `apply` does to a value's type is another test's subject. One value in
+// clear: a new data key re-encrypts every encrypted value but leaves it as it was, and apply
+// must predict exactly that.
+const PLAN_YAML = 'db:\n    password: hunter2\n    user: app\napi:\n    token: t0ken\npublic_unencrypted: visible\n';
 const PLAN_SCHEMA = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } } } } });
 
 function planConfig(recipients: Key[], extra: string[] = []): string {

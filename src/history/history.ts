@@ -29,6 +29,8 @@ export type { FileHistoryEntry } from './log.js';
 export interface ValueAge {
   /** Dotted key path, as `sealant diff` prints it. */
   path: string;
+  /** Encrypted at HEAD (a value left in clear keeps its bytes when the data key rotates). */
+  encrypted: boolean;
   /** The commit where the value was last set (absent when no revision tells). */
   lastChanged?: { commit: string; date: Date };
   /**
@@ -131,9 +133,9 @@ export async function fileHistory(repoDir: string, file: string, opts: FileHisto
   }
 
   const head = revisions[revisions.length - 1];
-  const values: ValueAge[] = head === undefined ? [] : [...head.side.leaves.keys()].map((path) => {
+  const values: ValueAge[] = head === undefined ? [] : [...head.side.leaves].map(([path, leaf]) => {
     const age = ages.get(path);
-    return age === undefined ? { path, certain: false } : { path, lastChanged: { commit: age.commit, date: age.date }, certain: age.certain };
+    return age === undefined ? { path, encrypted: leaf.encrypted, certain: false } : { path, encrypted: leaf.encrypted, lastChanged: { commit: age.commit, date: age.date }, certain: age.certain };
   });
   return {
     file,

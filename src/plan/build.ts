@@ -137,7 +137,7 @@ function planFile(f: FileFacts, input: BuildPlanInput, exposed: Exposure[]): Pla
   }
   if (actions.length === 0) return undefined;
   const out: PlanFile = { file: f.file, environment: f.environment.name, digest: f.digest, actions, reasons, addRecipients: f.keyDiff.added, removeRecipients: f.keyDiff.removed, values };
-  out.expectedDiff = expectedDiff(out, f.recipients, f.wanted, f.history.values.map((v) => v.path));
+  out.expectedDiff = expectedDiff(out, f.recipients, f.wanted, f.history.values);
   return out;
 }
 

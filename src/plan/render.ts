@@ -16,13 +16,15 @@ export function valueLine(v: PlanValue): string {
  * Unified diff of the `sops` recipients and of the redacted values (`<redacted>` before,
  * `<new: …>` after) that applying `f` should produce.
  */
-export function expectedDiff(f: Pick<PlanFile, 'file' | 'actions' | 'values'>, recipients: readonly string[], wanted: readonly string[], allPaths: readonly string[]): string {
+export function expectedDiff(f: Pick<PlanFile, 'file' | 'actions' | 'values'>, recipients: readonly string[], wanted: readonly string[], allPaths: readonly { path: string; encrypted: boolean }[]): string {
   const rotating = new Set(f.values.map((v) => v.path));
   const newKey = f.actions.includes('rotate-data-key');
-  return redactedDiff(f.file, allPaths, recipients, {
+  // A new data key re-encrypts every encrypted value; a value left in clear keeps its bytes.
+  const encrypted = new Set(allPaths.filter((p) => p.encrypted).map((p) => p.path));
+  return redactedDiff(f.file, allPaths.map((p) => p.path), recipients, {
     recipients: f.actions.includes('rewrap') ? wanted : recipients,
     newKey,
-    mark: (p) => (rotating.has(p) ? '<new value>' : newKey ? '<redacted, re-encrypted>' : '<redacted>'),
+    mark: (p) => (rotating.has(p) ? '<new value>' : newKey && encrypted.has(p) ? '<redacted, re-encrypted>' : '<redacted>'),
   });
 }
 
