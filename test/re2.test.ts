@@ -15,6 +15,8 @@ import { compilePathRegex } from '../src/config/regex.js';
 import { UsageError } from '../src/errors.js';
 import { compileGoRegex, Selector } from '../src/format/selectors.js';
 import { encryptText } from '../src/ops/encrypt.js';
+import { createAjv } from '../src/schema/ajv.js';
+import { generatorFor } from '../src/schema/generate.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, testContext } from './helpers/keys.js';
 
@@ -107,5 +109,81 @@ describe('a catastrophic encrypted_regex in the file cannot hang a reader', () =
     const r = await run(['guard']);
     assert.equal(r.signal, null, 'killed: guard hung');
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('JSON Schema patterns are Go RE2 too', () => {
+  test('Go syntax compiles (\\pL, (?i) mid-pattern), JS-only lookahead is refused at compile time', () => {
+    const v = createAjv().compile({ type: 'object', properties: { name: { type: 'string', pattern: '^\\pL+$' }, code: { type: 'string', pattern: '^x(?i)Y$' } } });
+    assert.equal(v({ name: 'clé', code: 'xy' }), true);
+    assert.equal(v({ name: 'a1', code: 'xy' }), false);
+    assert.equal(v({ name: 'a', code: 'Xy' }), false);
+    assert.throws(() => createAjv().compile({ pattern: '^(?=a)' }), UsageError);
+  });
+
+  test('patternProperties read by rotation use the same engine', () => {
+    const schema = { type: 'object', patternProperties: { '^\\pL+_key$': { type: 'string', 'x-sealant-generate': { length: 8 } } } };
+    assert.deepEqual(generatorFor(schema, ['clé_key']), { length: 8, alphabet: 'alphanumeric' });
+    assert.equal(generatorFor({ patternProperties: { '^(?=a)': {} } }, ['a']), undefined);
+  });
+
+  describe('a catastrophic pattern in a schema cannot hang validate', () => {
+    // Fails after 40 `a`s: ~2^40 backtracking steps in JS, one pass in RE2.
+    const EVIL_VALUE = `${'a'.repeat(40)}!`;
+    const repo = join(root, 'schema-repo');
+    const run = (args: string[]) => runCli(args, { cwd: repo, env: { SOPS_AGE_KEY_FILE: key.file }, timeoutMs: 20_000 });
+
+    before(async () => {
+      execFileSync('git', ['init', '-q', repo]);
+      writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["dev/**"]\n    schema: schema.json\n    age: [${key.recipient}]\n`);
+      const evil = { type: 'string', pattern: '^(a+)+$' };
+      writeFileSync(join(repo, 'schema.json'), JSON.stringify({ type: 'object', properties: { token: evil, label_unencrypted: evil } }));
+      const ctx = testContext();
+      const enc = await encryptText(`token: ${EVIL_VALUE}\nlabel_unencrypted: ${EVIL_VALUE}\n`, 'dev/app.yaml', ctx, { groups: [{ age: [key.recipient], kms: [] }] });
+      execFileSync('mkdir', ['-p', join(repo, 'dev')]);
+      writeFileSync(join(repo, 'dev/app.yaml'), enc.text);
+    });
+
+    for (const args of [['validate', '--json'], ['validate', '--decrypt', '--json']]) {
+      test(args.join(' '), async () => {
+        const r = await run(args);
+        assert.equal(r.signal, null, `killed: ${args.join(' ')} hung`);
+        assert.equal(r.code, 1, r.stderr);
+        const out = JSON.parse(r.stdout) as { result: { results: { path: string; keyword: string; severity: string }[] } };
+        const pattern = out.result.results.filter((f) => f.keyword === 'pattern');
+        const expected = args.includes('--decrypt') ? [['token', 'error'], ['label_unencrypted', 'error']] : [['token', 'note'], ['label_unencrypted', 'error']];
+        assert.deepEqual(pattern.map((f) => [f.path, f.severity]).sort(), expected.sort());
+        assert.ok(!r.stdout.includes(EVIL_VALUE));
+      });
+    }
+  });
+});
+
+describe('a render keys glob cannot hang render', () => {
+  const repo = join(root, 'render-repo');
+  // `*a*a…*b` backtracks exponentially on a long key of `a`s; a run of `**` tries every split of a deep path.
+  const STARS = `${'*a'.repeat(24)}*b`;
+  const DEEP = `${'**.'.repeat(24)}z`;
+
+  before(async () => {
+    execFileSync('git', ['init', '-q', repo]);
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      `environments:\n  dev:\n    files: ["dev/**"]\n    age: [${key.recipient}]\n    render:\n      secrets:\n        - name: stars\n          keys: ["${STARS}"]\n        - name: deep\n          keys: ["${DEEP}"]\n`,
+    );
+    let nested = 'v';
+    for (let i = 12; i >= 1; i -= 1) nested = `{n${i}: ${nested}}`;
+    const plain = `${'a'.repeat(60)}: x\n${'a'.repeat(30)}b: y\nnest: ${nested}\nz: w\n`;
+    const enc = await encryptText(plain, 'dev/app.yaml', testContext(), { groups: [{ age: [key.recipient], kms: [] }] });
+    execFileSync('mkdir', ['-p', join(repo, 'dev')]);
+    writeFileSync(join(repo, 'dev/app.yaml'), enc.text);
+  });
+
+  test('render --format k8s', async () => {
+    const r = await runCli(['render', '--env', 'dev', '--format', 'k8s'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: key.file }, timeoutMs: 20_000 });
+    assert.equal(r.signal, null, 'killed: render hung');
+    assert.equal(r.code, 0, r.stderr);
+    const docs = r.stdout.split('---\n').map((d) => d.match(/^data:\n((?: {2}.+\n)+)/m)?.[1]?.trim().split('\n').map((l) => l.split(':')[0]!.trim()));
+    assert.deepEqual(docs, [[`${'a'.repeat(30)}b`], ['z']]);
   });
 });

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatPath, UsageError } from '../errors.js';
+import { compileGoRegex, type GoRegex } from '../format/selectors.js';
 import type { MapNode, TreePath } from '../format/tree.js';
 import { plainToYaml } from './json.js';
 import type { SecretSpec } from './settings.js';
@@ -126,9 +127,13 @@ interface Leaf {
   value: string;
 }
 
-/** One segment of a `keys` pattern: `*` is any text (dots included: a key may hold them). */
-function segmentRegExp(segment: string): RegExp {
-  return new RegExp(`^${segment.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('[\\s\\S]*')}$`);
+/**
+ * One segment of a `keys` pattern: `*` is any text (dots included: a key may hold them). The
+ * pattern comes from a config anyone can edit in a pull request, and `*a*a*…*b` takes a
+ * backtracking engine exponential time on a long key: RE2 matches it in one pass.
+ */
+function segmentRegExp(segment: string): GoRegex {
+  return compileGoRegex(`^${segment.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('(?s:.*)')}$`);
 }
 
 /**
@@ -141,18 +146,28 @@ function segmentRegExp(segment: string): RegExp {
  */
 function keyPattern(pattern: string): (leaf: Leaf) => boolean {
   const segments = pattern.split('.').map((s) => (s === '**' ? undefined : segmentRegExp(s)));
-  const match = (i: number, path: readonly string[], j: number): boolean => {
-    if (i === segments.length) return j === path.length;
-    const seg = segments[i];
-    if (seg === undefined) {
-      const min = i === segments.length - 1 ? 1 : 0;
-      for (let k = j + min; k <= path.length; k += 1) if (match(i + 1, path, k)) return true;
-      return false;
-    }
-    return j < path.length && seg.test(path[j] ?? '') && match(i + 1, path, j + 1);
+  const matchPath = (path: readonly string[]): boolean => {
+    // Memoised on (segment, position): a run of `**` segments would otherwise try every split.
+    const memo = new Map<number, boolean>();
+    const match = (i: number, j: number): boolean => {
+      if (i === segments.length) return j === path.length;
+      const at = i * (path.length + 1) + j;
+      let hit = memo.get(at);
+      if (hit !== undefined) return hit;
+      const seg = segments[i];
+      if (seg === undefined) {
+        hit = false;
+        for (let k = j + (i === segments.length - 1 ? 1 : 0); k <= path.length && !hit; k += 1) hit = match(i + 1, k);
+      } else {
+        hit = j < path.length && seg.test(path[j] ?? '') && match(i + 1, j + 1);
+      }
+      memo.set(at, hit);
+      return hit;
+    };
+    return match(0, 0);
   };
   const literal = !pattern.includes('*');
-  return (leaf) => match(0, leaf.path.map(String), 0) || (literal && leaf.key === pattern);
+  return (leaf) => matchPath(leaf.path.map(String)) || (literal && leaf.key === pattern);
 }
 
 /** The leaves a spec selects, in document order. @throws RenderError RENDER_NO_MATCH. */

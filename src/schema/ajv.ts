@@ -9,12 +9,15 @@
  * - `x-sealant-generate: {length, alphabet}` — how a new value is generated (rotation reads it);
  *   only its shape is checked here, at compile time.
  *
- * Schemas are compiled once per run and cached by absolute path.
+ * Schemas are compiled once per run and cached by absolute path. Their regular expressions are
+ * Go RE2, as the selectors' are (see {@link RE2_ENGINE}).
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
 import { ExitCode, SealantError, type SealantErrorOptions } from '../errors.js';
+import { compileGoRegex } from '../format/selectors.js';
 
 /** Whether each leaf of an instance was encrypted in the file, by JSON pointer (`/db/password`). */
 export type LeafIndex = ReadonlyMap<string, 'encrypted' | 'clear' | 'empty'>;
@@ -73,11 +76,19 @@ const validateSecret: SecretValidate = (schema, _data, _parent, cxt) => {
   return clear.length === 0;
 };
 
+/**
+ * `pattern` and `patternProperties` are compiled by the selectors' RE2 engine, not JS `RegExp`:
+ * a schema is as editable in a pull request as a file's `sops` block, and a backtracking
+ * `^(a+)+$` would hang validate, guard, plan and apply on the first long value. `code` names
+ * the engine in ajv's standalone output, which sealant does not use.
+ */
+const RE2_ENGINE: RegExpEngine = Object.assign((pattern: string) => compileGoRegex(pattern), { code: 're2js.RE2JS.compile' });
+
 /** A fresh ajv configured as described in the module comment. */
 export function createAjv(): Ajv2020 {
   // strict off: real-world schemas carry annotations (`examples`, `x-*`) ajv's strict mode rejects.
   // verbose off: errors then never carry the instance value (`data`).
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: false });
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: false, code: { regExp: RE2_ENGINE } });
   const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   ajv.addKeyword({ keyword: 'x-sealant-secret', schemaType: 'boolean', errors: true, validate: validateSecret as never });

@@ -4,6 +4,7 @@
  * `additionalProperties`, `items`/`prefixItems`, local `$ref`s and the branches of
  * `allOf`/`anyOf`/`oneOf` (first hit wins).
  */
+import { compileGoRegex } from '../format/selectors.js';
 import type { TreePath } from '../format/tree.js';
 
 /** A generator as the schema states it. */
@@ -24,6 +25,15 @@ function deref(root: Schema, s: Schema, depth: number): Schema {
   return isSchema(cur) ? deref(root, cur, depth + 1) : s;
 }
 
+/** A `patternProperties` key as validation reads it (RE2, see `ajv.ts`); one that does not compile names nothing. */
+function patternMatches(pattern: string, key: string): boolean {
+  try {
+    return compileGoRegex(pattern).test(key);
+  } catch {
+    return false;
+  }
+}
+
 function children(s: Schema, key: string | number): unknown[] {
   const out: unknown[] = [];
   if (typeof key === 'number') {
@@ -33,7 +43,7 @@ function children(s: Schema, key: string | number): unknown[] {
     return out;
   }
   if (isSchema(s.properties) && Object.hasOwn(s.properties, key)) out.push(s.properties[key]);
-  if (isSchema(s.patternProperties)) for (const [re, sub] of Object.entries(s.patternProperties)) if (new RegExp(re, 'u').test(key)) out.push(sub);
+  if (isSchema(s.patternProperties)) for (const [re, sub] of Object.entries(s.patternProperties)) if (patternMatches(re, key)) out.push(sub);
   // As in JSON Schema: additionalProperties is only for keys the two above do not name.
   if (out.length === 0) out.push(s.additionalProperties);
   return out;
