@@ -16,6 +16,8 @@ import { decryptText } from '../src/ops/decrypt.js';
 import { diffRevisions } from '../src/ops/diff.js';
 import { encryptText } from '../src/ops/encrypt.js';
 import { execInEnvironment } from '../src/ops/exec.js';
+import { parseGenerator, parseResourceList } from '../src/krm/resource-list.js';
+import { runGenerator, runResourceList } from '../src/ops/krm.js';
 import { renderEnvironment } from '../src/ops/render-output.js';
 import { validate } from '../src/ops/validate.js';
 import { newAgeKey, sourcesFromFiles } from './helpers/keys.js';
@@ -123,6 +125,59 @@ describe('render and exec name them in a warning, and refuse them with --strict'
     } finally {
       restore();
     }
+  });
+});
+
+describe('the KRM function and the kustomize plugin name them too', () => {
+  const generator = (strict: string) =>
+    `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: app\n    annotations:\n      config.kubernetes.io/path: gen.yaml\n  environment: dev\n${strict}`;
+
+  test('krm: a warning result about the generator, with the key paths; the Secret is still generated', async () => {
+    tamper();
+    try {
+      const { output, runs } = await runResourceList(context(), parseResourceList(generator('')), { sources: await sourcesFromFiles(key.file) });
+      assert.equal(output.errors, 0);
+      assert.equal(runs[0]!.manifests.length, 1);
+      assert.deepEqual(
+        output.results.map((r) => [r.severity, r.resourceRef?.name, r.file?.path]),
+        [['warning', 'app', 'gen.yaml']],
+      );
+      assert.match(output.results[0]!.message, /^env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy: not covered by the MAC/);
+      assert.doesNotMatch(output.text, /hunter2/);
+    } finally {
+      restore();
+    }
+  });
+
+  test('krm with strict: true: an error result (MAC_UNCOVERED) and no Secret', async () => {
+    tamper();
+    try {
+      const { output, runs } = await runResourceList(context(), parseResourceList(generator('  strict: true\n')), { sources: await sourcesFromFiles(key.file) });
+      assert.equal(output.errors, 1);
+      assert.deepEqual(runs, []);
+      assert.match(output.results[0]!.message, /values the MAC does not cover would be output: env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy/);
+      assert.doesNotMatch(output.text, /kind: Secret$/m);
+    } finally {
+      restore();
+    }
+  });
+
+  test('kustomize generate (the legacy plugin): a warning on ctx.warn; strict refuses', async () => {
+    tamper();
+    try {
+      const gen = { apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', metadata: { name: 'app' }, environment: 'dev' };
+      const ctx = context();
+      const run = await runGenerator(ctx, parseGenerator(gen), { sources: await sourcesFromFiles(key.file) });
+      assert.equal(run.manifests.length, 1);
+      assert.equal(ctx.warnings.length, 1);
+      assert.match(ctx.warnings[0]!, /path, git_ssl_no_verify, proxy: not covered by the MAC/);
+      await assert.rejects(runGenerator(context(), parseGenerator({ ...gen, strict: true }), { sources: await sourcesFromFiles(key.file) }), (e: SealantError) => e.code === 'MAC_UNCOVERED');
+    } finally {
+      restore();
+    }
+    const clean = context();
+    await runGenerator(clean, parseGenerator({ apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', metadata: { name: 'app' }, environment: 'dev', strict: true }), { sources: await sourcesFromFiles(key.file) });
+    assert.deepEqual(clean.warnings, []);
   });
 });
 

@@ -74,6 +74,8 @@ export interface SecretGeneratorConfig {
   type?: string;
   /** Overrides the encoding of every generated Secret. */
   encoding?: 'data' | 'stringData';
+  /** As `render --strict`: keys set differently by two files, or values the MAC does not cover, fail the generator. */
+  strict?: boolean;
   origin: GeneratorOrigin;
 }
 
@@ -168,7 +170,7 @@ export function generatorRef(obj: KrmObject): ResourceRef {
   return { apiVersion: GENERATOR_API_VERSION, kind: GENERATOR_KIND, name: nameOf(obj) ?? '(unnamed)' };
 }
 
-const GENERATOR_KEYS = ['apiVersion', 'kind', 'metadata', 'environment', 'files', 'config', 'secrets', 'namespace', 'type', 'encoding'];
+const GENERATOR_KEYS = ['apiVersion', 'kind', 'metadata', 'environment', 'files', 'config', 'secrets', 'namespace', 'type', 'encoding', 'strict'];
 const SPEC_KEYS = ['name', 'namespace', 'type', 'keys', 'strip_prefix', 'labels', 'annotations', 'immutable', 'encoding'];
 // The patterns of schemas/config.schema.json (`$defs.secretSpec`), so a spec valid in one place is valid in the other.
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -268,6 +270,8 @@ export function parseGenerator(obj: KrmObject, file?: string): SecretGeneratorCo
   if (type !== undefined) gen.type = type;
   const encoding = r.encoding(obj.encoding, ['encoding']);
   if (encoding !== undefined) gen.encoding = encoding;
+  if (obj.strict !== undefined && typeof obj.strict !== 'boolean') r.fail(['strict'], 'must be true or false');
+  if (obj.strict !== undefined) gen.strict = obj.strict;
   return gen;
 }
 
@@ -304,11 +308,16 @@ export function failureMessage(err: unknown): string {
   return `internal error (${err instanceof Error ? err.name : typeof err}); set DEBUG=sealant for the stack`;
 }
 
-/** An error result about a generator. */
-export function errorResult(ref: ResourceRef, origin: GeneratorOrigin, err: unknown): KrmResult {
-  const result: KrmResult = { message: failureMessage(err), severity: 'error', resourceRef: ref };
+/** A result about a generator: kpt shows it next to the generator's resource and file. */
+export function generatorResult(ref: ResourceRef, origin: GeneratorOrigin, message: string, severity: KrmResult['severity']): KrmResult {
+  const result: KrmResult = { message, severity, resourceRef: ref };
   if (origin.path !== undefined) result.file = origin.index === undefined ? { path: origin.path } : { path: origin.path, index: origin.index };
   return result;
+}
+
+/** An error result about a generator. */
+export function errorResult(ref: ResourceRef, origin: GeneratorOrigin, err: unknown): KrmResult {
+  return generatorResult(ref, origin, failureMessage(err), 'error');
 }
 
 /** What one generator produced: its Secrets, or the failure. */

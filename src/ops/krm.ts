@@ -16,13 +16,13 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigNotFoundError, environmentByName, filesOf, findConfig, loadProjectConfig } from '../config/index.js';
 import { ConfigError, WriteError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
-import { GeneratorError, findGenerators, buildResourceList, type GeneratorOutcome, type KrmResult, type ParsedResourceList, type ResourceListOutput, type SecretGeneratorConfig } from '../krm/resource-list.js';
+import { GeneratorError, findGenerators, buildResourceList, generatorResult, type GeneratorOutcome, type KrmResult, type ParsedResourceList, type ResourceListOutput, type SecretGeneratorConfig } from '../krm/resource-list.js';
 import { kustomizePluginPath, kustomizePluginScript } from '../krm/kustomize-plugin.js';
 import type { KeySources } from '../keys/datakey.js';
 import { renderSecrets, type SecretManifest, type SecretOverrides } from '../render/k8s.js';
 import { buildAuditEvent, readAuditSources, writeAuditEvent, type AuditSink } from './audit.js';
 import { keySources, type OpsContext } from './context.js';
-import { loadEnvironment, type LoadedFile } from './render.js';
+import { checkUncovered, loadEnvironment, type LoadedFile } from './render.js';
 
 /** What one generator produced. Holds secrets: never log `manifests`. */
 export interface GeneratorRun {
@@ -126,15 +126,20 @@ function overridesOf(gen: SecretGeneratorConfig): SecretOverrides {
 
 /**
  * Decrypts the generator's environment and renders its Secrets: the generator's `secrets`, else
- * the environment's `render.secrets`, else one Secret named after the generator.
+ * the environment's `render.secrets`, else one Secret named after the generator. Values the MAC
+ * does not cover and keys set by several files are warnings through `ctx.warn`, as in `render`.
  * @throws ConfigError/ConfigNotFoundError (config, environment), GeneratorError (`files`),
- * NoKeyError, MacMismatchError… (decryption), RenderError (names, keys, typed Secrets).
+ * NoKeyError, MacMismatchError… (decryption), RenderError (names, keys, typed Secrets);
+ * under the generator's `strict`, MergeConflictError and MacUncoveredError.
  */
 export async function runGenerator(ctx: OpsContext, gen: SecretGeneratorConfig, opts: GeneratorOptions): Promise<GeneratorRun> {
   const configPath = await generatorConfigPath(ctx, gen);
   const files = await selectedFiles(ctx, configPath, gen);
   const sources = opts.sources ?? (await keySources({ ...ctx, env: await keyFileEnv(ctx, dirname(configPath)) }, {}));
-  const loaded = await loadEnvironment(ctx, { env: gen.environment, sources, configPath, ...(files === undefined ? {} : { files }) });
+  const strict = gen.strict ?? false;
+  const loaded = await loadEnvironment(ctx, { env: gen.environment, sources, configPath, strict, ...(files === undefined ? {} : { files }) });
+  // A Secret key `PATH` with an empty value becomes `PATH=` in a pod's env as surely as in `exec`.
+  checkUncovered(loaded, ctx, strict);
   const specs = gen.secrets ?? loaded.environment.render?.secrets ?? [{ name: gen.name }];
   const manifests = renderSecrets(loaded.tree, { environment: loaded.environment.name, specs, overrides: overridesOf(gen) });
   return { generator: gen, environment: loaded.environment.name, manifests, files: loaded.files };
@@ -148,17 +153,12 @@ export interface ResourceListRun {
 
 /**
  * Runs every generator of `list` one after the other and builds the answer. A failing generator becomes an error result; the others still run, so
- * one kpt invocation shows every problem. Warnings (keys set by several files…) become
- * `warning` results instead of going to `ctx.warn`: kpt shows results next to the function.
+ * one kpt invocation shows every problem. Warnings (keys set by several files, values the MAC
+ * does not cover…) become `warning` results about their generator instead of going to
+ * `ctx.warn`: kpt shows results next to the function.
  */
 export async function runResourceList(outer: OpsContext, list: ParsedResourceList, opts: GeneratorOptions): Promise<ResourceListRun> {
-  const warnings: string[] = [];
-  const ctx: OpsContext = {
-    ...outer,
-    warn: (m) => {
-      warnings.push(m);
-    },
-  };
+  const extra: KrmResult[] = [];
   const outcomes: GeneratorOutcome[] = [];
   const runs: GeneratorRun[] = [];
   const found = findGenerators(list);
@@ -167,6 +167,12 @@ export async function runResourceList(outer: OpsContext, list: ParsedResourceLis
       outcomes.push({ ok: false, ref: f.ref, origin: f.origin, error: f.error });
       continue;
     }
+    const ctx: OpsContext = {
+      ...outer,
+      warn: (m) => {
+        extra.push(generatorResult(f.ref, f.generator.origin, m, 'warning'));
+      },
+    };
     try {
       const run = await runGenerator(ctx, f.generator, opts);
       runs.push(run);
@@ -175,7 +181,6 @@ export async function runResourceList(outer: OpsContext, list: ParsedResourceLis
       outcomes.push({ ok: false, ref: f.ref, origin: f.generator.origin, error });
     }
   }
-  const extra: KrmResult[] = warnings.map((message) => ({ message, severity: 'warning' }));
   if (found.length === 0) extra.push({ message: 'no sealant.dev/v1 SecretGenerator in the input: nothing generated', severity: 'info' });
   return { output: buildResourceList(list, outcomes, extra), runs };
 }
