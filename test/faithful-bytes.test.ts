@@ -48,7 +48,7 @@ async function encrypt(plaintext: string, file: string): Promise<string> {
   return (await encryptText(plaintext, file, testContext(), { groups: [{ age: [key.recipient], kms: [] }] })).text;
 }
 
-async function decrypt(text: string, file: string, outputType?: 'ini'): Promise<string> {
+async function decrypt(text: string, file: string, outputType?: 'ini' | 'dotenv'): Promise<string> {
   return (await decryptText(text, file, testContext(), { sources: await sourcesFromFiles(key.file), ...(outputType === undefined ? {} : { outputType }) })).text;
 }
 
@@ -92,6 +92,16 @@ describe('INI output of floats (decrypt --output-type ini)', () => {
   test('real sops reads the same floats from the encrypted YAML', withRealSops, async () => {
     const values = await realSopsValues(await encrypt(yaml, 'f.yaml'), 'yaml');
     assert.deepEqual(values, { 'n.a': 1.23, 'n.b': 1.2345678, 'n.c': 1e20, 'n.d': 3, 'n.e': 0.0001, 'n.f': 1e-7, 'n.g': 1234567.5, 'n.h': -0.5 });
+  });
+});
+
+describe('dotenv output of floats (decrypt --output-type dotenv)', () => {
+  // sops's dotenv store writes non-string values with the same stores.ValToString as INI.
+  const json = '{"a": 1.23, "b": 1.2345678, "c": 1e20, "d": 3.0, "e": 0.0001, "f": 1e-7, "g": 1234567.5, "h": -0.5, "i": 7, "j": true}';
+
+  test("floats are written as sops 3.11+'s dotenv store writes them; ints and booleans as before", async () => {
+    const env = await decrypt(await encrypt(json, 'f.json'), 'f.json', 'dotenv');
+    assert.equal(env, 'a=1.23\nb=1.2345678\nc=1E+20\nd=3.0\ne=0.0001\nf=1E-07\ng=1.2345675E+06\nh=-0.5\ni=7\nj=true\n');
   });
 });
 

@@ -4,6 +4,7 @@
  * for error messages.
  */
 import { UnsupportedDocumentError } from '../errors.js';
+import { formatGoFloatG } from '../format/gofloat.js';
 import { sameScalar, scalarText, type CommentNode, type MapNode, type Node, type ScalarValue } from '../format/tree.js';
 
 export { sameScalar };
@@ -49,9 +50,17 @@ export function singleDocument(documents: readonly MapNode[], format: string): M
   return doc;
 }
 
-/** A scalar as text for the flat formats (dotenv, INI), which have no types on disk. */
+/**
+ * A scalar as text for the flat formats (dotenv, INI), which have no types on disk: sops's
+ * `stores.ValToString` (3.11+, used by both stores). Floats are the shortest `'G'` form, with
+ * `.0` added when that would read as an integer (`3.0`, `1E+20`, `0.5`), so a float converted
+ * from YAML or JSON stays recognisably a float; everything else as {@link scalarText} writes it.
+ */
 export function scalarAsText(v: ScalarValue): string {
-  return scalarText(v) ?? '';
+  if (v.type !== 'float') return scalarText(v) ?? '';
+  const g = formatGoFloatG(v.value);
+  if (g.includes('.') || g.includes('E') || !Number.isFinite(v.value)) return g;
+  return `${g}.0`;
 }
 
 /** Pieces of line-based output; a piece whose source had no final newline gets one if anything follows. */

@@ -17,7 +17,6 @@
  * keys and sections are written the way go-ini writes them (keys aligned, ` = `).
  */
 import { ParseError, UnsupportedDocumentError } from '../errors.js';
-import { formatGoFloatG } from '../format/gofloat.js';
 import type { CommentNode, MapEntry, MapNode, ScalarValue } from '../format/tree.js';
 import { cloneNode, str } from '../format/tree.js';
 import { sameNode, sameScalar, scalarAsText, singleDocument } from './common.js';
@@ -379,17 +378,6 @@ function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-/**
- * sops' `stores.ValToString` (3.11+, which replaced the INI store's six-decimal `'f', 6`):
- * floats in the shortest `'G'` form, with `.0` added when that would read as an integer.
- */
-function valueText(v: ScalarValue): string {
-  if (v.type !== 'float') return scalarAsText(v);
-  const g = formatGoFloatG(v.value);
-  if (g.includes('.') || g.includes('E') || !Number.isFinite(v.value)) return g;
-  return `${g}.0`;
-}
-
 /** go-ini's comment lines: `; text`, or the comment's own `#`/`;` with one space. */
 function renderComment(text: string, trimPlain: boolean): string {
   return text
@@ -448,7 +436,7 @@ function staysInline(comment: string | undefined, src: KeySource, value: string)
 
 function renderKnownKey(item: KeyItem, src: KeySource): string {
   const valueSame = sameScalar(item.value, { type: 'str', value: src.value });
-  const value = valueSame ? src.valueRaw : encodeValue(valueText(item.value));
+  const value = valueSame ? src.valueRaw : encodeValue(scalarAsText(item.value));
   if (item.comment === src.comment) return src.lead.text + src.head + value + src.mid + src.inline + src.eol;
   if (staysInline(item.comment, src, value)) return src.lead.blank + src.head + value + src.mid + `${src.inline[0] ?? ';'} ${item.comment ?? ''}` + src.eol;
   // Otherwise the comment goes on its own line(s) before the key, as go-ini writes it.
@@ -557,7 +545,7 @@ class IniDocument implements StoreDocument {
         used.add(known);
         writer.push(renderKnownKey(item, known));
       } else {
-        writer.push((item.comment === undefined ? '' : renderComment(item.comment, true)) + renderKeyLine(item.key, valueText(item.value), width));
+        writer.push((item.comment === undefined ? '' : renderComment(item.comment, true)) + renderKeyLine(item.key, scalarAsText(item.value), width));
       }
     }
   }
