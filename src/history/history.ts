@@ -13,6 +13,7 @@
  * Only committed revisions count: uncommitted changes in the working tree are ignored, so
  * `values` describe the file at HEAD.
  */
+import { isUtf8 } from 'node:buffer';
 import { SealantError } from '../errors.js';
 import { mustGit } from '../git/run.js';
 import type { SopsMetadata } from '../format/metadata.js';
@@ -63,6 +64,11 @@ export interface FileHistory {
   values: ValueAge[];
   /** Data-key eras, oldest first; the last is the current data key. */
   eras: DataKeyEra[];
+  /**
+   * Revisions left out because they do not read as their format (a broken commit, or text that
+   * is not UTF-8): what they held is counted nowhere, so callers should say so.
+   */
+  skipped: { commit: string; reason: string }[];
 }
 
 /** Options of {@link fileHistory}. */
@@ -74,7 +80,8 @@ export interface FileHistoryOptions {
 /** One readable revision. */
 interface Revision {
   entry: FileHistoryEntry;
-  text: string;
+  /** As git stored it: decoded strictly, never with U+FFFD for bytes that are not UTF-8. */
+  text: Buffer;
   side: Side;
   opened?: Side | null;
 }
@@ -89,19 +96,24 @@ interface Age {
 /**
  * Reads the history of `file` (its path at HEAD, relative to `repoDir` or absolute).
  *
- * Revisions that do not parse (a broken commit) are skipped; revisions without a `sops` block
- * count for value ages but belong to no era.
+ * Revisions that do not parse (a broken commit, text that is not UTF-8) are skipped and listed
+ * in `skipped`; revisions without a `sops` block count for value ages but belong to no era.
  * @throws GitError when `repoDir` is not a git work tree or git fails to read a revision.
  */
 export async function fileHistory(repoDir: string, file: string, opts: FileHistoryOptions = {}): Promise<FileHistory> {
   const entries = await fileLog(repoDir, file);
   const revisions: Revision[] = [];
+  const skipped: FileHistory['skipped'] = [];
   for (const entry of entries) {
-    const text = (await mustGit(['show', `${entry.commit}:${entry.path}`], { cwd: repoDir, what: 'cannot read a revision' })).toString('utf8');
+    const text = await mustGit(['show', `${entry.commit}:${entry.path}`], { cwd: repoDir, what: 'cannot read a revision' });
+    const format = formatFromPath(entry.path);
     try {
-      revisions.push({ entry, text, side: readSide(text, entry.path, formatFromPath(entry.path)) });
+      revisions.push({ entry, text, side: readSide(text, entry.path, format) });
     } catch (e) {
       if (!(e instanceof SealantError)) throw e;
+      // A parser's message may quote the line (a plaintext commit's value); the UTF-8 one never does.
+      const reason = format !== 'binary' && !isUtf8(text) ? e.message : `not readable as ${format}${e.line === undefined ? '' : ` at line ${e.line}`}`;
+      skipped.push({ commit: entry.commit, reason });
     }
   }
 
@@ -142,6 +154,7 @@ export async function fileHistory(repoDir: string, file: string, opts: FileHisto
     entries,
     values,
     eras: eras.map((e) => ({ since: { commit: e.since.commit, date: e.since.date }, recipients: [...e.recipients].sort(), keys: [...e.keys].sort() })),
+    skipped,
   };
 }
 

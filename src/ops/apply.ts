@@ -229,7 +229,7 @@ async function replayConfigEdit(edit: PlanConfigEdit, config: ProjectConfig, ctx
   if (config.kind !== 'sealant' || resolve(ctx.cwd, edit.file) !== config.path) throw stale('the plan edits another config file than the one in use');
   const bytes = await readFile(config.path).catch(() => undefined);
   if (bytes === undefined || digestOf(bytes) !== edit.digest) throw stale('config changed since the plan was made');
-  const before = bytes.toString('utf8');
+  const before = decodeUtf8(bytes, edit.file);
   const edited = removeOffboarded(before, config.path, edit.file, edit.removeRecipients);
   if (configDiff(edit.file, before, edited.text) !== edit.expectedDiff) throw new PlanMismatchError(edit.file);
   return { config: edited.config, write: { file: config.path, data: edited.text, before } };

@@ -4,13 +4,15 @@
  * environment ({@link authorityFindings}). For any other file the file's own metadata decides,
  * as in SOPS, and a change of its encryption rule since the last commit is pointed out.
  */
+import { isUtf8 } from 'node:buffer';
 import { relative, resolve } from 'node:path';
 import { authorityFindings, ruleText, sameProtection, weakerProtection, type AuthorityFinding, type Protection } from '../checks/authority.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { WeakenedMetadataError } from '../errors.js';
+import { SealantError, WeakenedMetadataError } from '../errors.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { committedFile } from '../git/staged.js';
+import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
 import { loadDocument } from './document.js';
@@ -68,22 +70,31 @@ function hintFor(f: AuthorityFinding, file: string): string {
   return `run \`sealant updatekeys ${file}\` to wrap the data key only for the configured recipients (then \`sealant rotate\`, as the extra key may hold it), or add the recipient to the config`;
 }
 
-/** The rule and `mac_only_encrypted` of the last committed version of `file`, if it has a `sops` block. */
-async function committedMetadata(abs: string, ctx: OpsContext, format: FileFormat | undefined): Promise<SopsMetadata | undefined> {
+/**
+ * The rule and `mac_only_encrypted` of the last committed version of `file`, if it has a `sops`
+ * block; `{ notUtf8 }` when that version is text that is not UTF-8 (never read with U+FFFD in
+ * place of its bad bytes: that would be another file's rule).
+ */
+async function committedMetadata(abs: string, ctx: OpsContext, format: FileFormat): Promise<SopsMetadata | { notUtf8: string } | undefined> {
   const bytes = await committedFile(abs, ctx.env);
   if (bytes === undefined) return undefined;
   try {
-    const doc = loadDocument(bytes.toString('utf8'), abs, format);
+    const doc = loadDocument(bytes, abs, format);
     return doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
-  } catch {
+  } catch (e) {
+    if (format !== 'binary' && !isUtf8(bytes) && e instanceof SealantError) return { notUtf8: e.message };
     return undefined; // a committed version that does not load says nothing about the rule
   }
 }
 
 async function warnChangedSinceCommit(file: string, meta: SopsMetadata, ctx: OpsContext, format: FileFormat | undefined): Promise<void> {
   const abs = resolve(ctx.cwd, file);
-  const before = await committedMetadata(abs, ctx, format);
+  const before = await committedMetadata(abs, ctx, format ?? formatFromPath(abs));
   if (before === undefined) return;
+  if ('notUtf8' in before) {
+    ctx.warn(`${relative(ctx.cwd, abs) || file}: the last committed version is ${before.notUtf8}: its encryption settings cannot be compared with these`);
+    return;
+  }
   const now = { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted };
   const then = { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted };
   if (sameProtection(now, then)) return;

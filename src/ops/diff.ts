@@ -16,7 +16,8 @@ import type { EnvironmentConfig, ProjectConfig } from '../config/index.js';
 import type { KeySources } from '../keys/datakey.js';
 import { fingerprinter, reviewFileKeyed } from '../review/keyed.js';
 import { reviewFile, type FileInput, type FileReview } from '../review/semantic.js';
-import { formatFromPath, storeFor } from '../stores/index.js';
+import { formatFromPath, loadContent } from '../stores/index.js';
+import { utf8Text } from '../util/utf8.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 
@@ -91,15 +92,19 @@ export function parseNameStatus(out: string): ChangedPath[] {
   return changes;
 }
 
-/** The file at `rev:path`, or undefined when it does not exist there. */
-async function showAt(rev: string, path: string, root: string): Promise<string | undefined> {
-  const r = await gitText(['show', `${rev}:${path}`], root);
+/**
+ * The bytes of `rev:path`, or undefined when it does not exist there. Bytes, not text: the
+ * review decodes them strictly, so two revisions that differ only in bytes that are not UTF-8
+ * cannot look alike.
+ */
+async function showAt(rev: string, path: string, root: string): Promise<Buffer | undefined> {
+  const r = await runGit(['show', `${rev}:${path}`], { cwd: root });
   return r.code === 0 ? r.stdout : undefined;
 }
 
-async function readWorking(root: string, path: string): Promise<string | undefined> {
+async function readWorking(root: string, path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(join(root, path), 'utf8');
+    return await readFile(join(root, path));
   } catch {
     return undefined;
   }
@@ -130,11 +135,16 @@ async function changedPaths(cwd: string, from: string, to: string | undefined, p
   return changes;
 }
 
-/** True when `text` parses with a `sops` block; any parse failure means "not a SOPS file". */
-function hasSopsBlock(text: string | undefined, format: FileFormat): boolean {
-  if (text === undefined || !text.includes('sops')) return false;
+/**
+ * True when `content` parses with a `sops` block; any other parse failure means "not a SOPS
+ * file". Text-format content that is not UTF-8 but mentions `sops` counts: reviewed, its side
+ * is reported as unreadable instead of the file being left out of the report.
+ */
+function hasSopsBlock(content: FileInput['oldText'], format: FileFormat): boolean {
+  if (content === undefined || !Buffer.from(content).includes('sops')) return false;
+  if (format !== 'binary' && typeof content !== 'string' && utf8Text(content) === undefined) return true;
   try {
-    return storeFor(format).load(text).metadata !== undefined;
+    return loadContent(content, format).metadata !== undefined;
   } catch {
     return false;
   }

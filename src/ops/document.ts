@@ -9,7 +9,7 @@ import type { TreePath } from '../format/tree.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
-import { binaryStore, formatFromPath, storeFor } from '../stores/index.js';
+import { formatFromPath, loadContent } from '../stores/index.js';
 import { decodeUtf8 } from '../util/utf8.js';
 import type { FileFormat, StoreDocument } from '../stores/store.js';
 import { notText, walk, type MapNode } from '../format/tree.js';
@@ -48,9 +48,7 @@ export async function inFile<T>(file: string, fn: () => Promise<T> | T): Promise
  * @throws ParseError (with the byte offset) for bytes that are not UTF-8, and as the store does.
  */
 export function loadDocument(input: string | Uint8Array, file: string, format?: FileFormat): StoreDocument {
-  const f = format ?? formatFromPath(file);
-  if (f === 'binary') return binaryStore.load(input, file);
-  return storeFor(f).load(typeof input === 'string' ? input : decodeUtf8(input, file), file);
+  return loadContent(input, format ?? formatFromPath(file), file);
 }
 
 /**

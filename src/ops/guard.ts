@@ -29,6 +29,7 @@ import { buildInstance, escapePointer, pointerToPath, type BuiltInstance } from 
 import { validateKeyless } from '../schema/keyless.js';
 import { Locator } from '../schema/locate.js';
 import type { StoreDocument } from '../stores/store.js';
+import { decodeUtf8, utf8Text } from '../util/utf8.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, loadDocument, readText, type EncryptedDocument } from './document.js';
 import { decryptedName, renderedDotenv, renderedSecrets, renderedTree, type RenderedNames } from './guard-rendered.js';
@@ -133,7 +134,7 @@ function result(file: string, check: GuardCheck, message: string, at: { line?: n
 function sopsMetadataOf(bytes: Buffer, path: string): SopsMetadata | undefined {
   if (!bytes.includes('sops')) return undefined; // most blobs: no parse needed
   try {
-    const doc = loadDocument(bytes.toString('utf8'), path);
+    const doc = loadDocument(bytes, path);
     return doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
   } catch {
     return undefined;
@@ -145,7 +146,7 @@ function keyPaths(bytes: Buffer, path: string): Set<string> {
   const format = formatFromPath(path);
   if (format === 'binary') return new Set();
   try {
-    return new Set(readSide(bytes.toString('utf8'), path, format).leaves.keys());
+    return new Set(readSide(bytes, path, format).leaves.keys());
   } catch {
     return new Set();
   }
@@ -154,7 +155,7 @@ function keyPaths(bytes: Buffer, path: string): Set<string> {
 /** No `sops` block; a file that does not parse counts unless it still holds ENC values (then `sops-metadata` reports it). */
 function inClear(bytes: Buffer, path: string): boolean {
   try {
-    return loadDocument(bytes.toString('utf8'), path).metadata === undefined;
+    return loadDocument(bytes, path).metadata === undefined;
   } catch {
     return !bytes.includes('ENC[AES256_GCM,');
   }
@@ -208,24 +209,56 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
   }
   const decrypted = decryptedInPlace(run, file, bytes);
   if (decrypted !== undefined) return [...out, decrypted];
-  const text = bytes.toString('utf8');
-  out.push(...(env === undefined ? await checkUnowned(run, file, bytes, text, authority) : await checkOwned(run, file, text, env)));
+  const text = utf8Text(bytes);
+  if (text === undefined && formatFromPath(file.path) !== 'binary') {
+    // No SOPS tool reads a text file that is not UTF-8, and a lenient decode would make two
+    // different files look alike: a file that must be (or looks like) a SOPS file is a finding.
+    const problem = notUtf8(file.path, bytes, env);
+    if (problem !== undefined) return [...out, problem];
+  }
+  // The rendered-output heuristics still scan a non-UTF-8 blob: they only look for leaks.
+  const lenient = text ?? bytes.toString('utf8');
+  out.push(...(env === undefined ? await checkUnowned(run, file, bytes, lenient, authority) : await checkOwned(run, file, bytes, lenient, env)));
   return out;
 }
 
-/** Parses a staged text; a parse error becomes a value-free result (parser messages may quote the line). */
-function parse(file: string, text: string): StoreDocument | GuardResult {
+/**
+ * The finding for staged bytes that are not UTF-8 in a text format (`.yaml`, `.json`, `.env`,
+ * `.ini`): the file an environment owns, or any file holding ENC values. Undefined otherwise.
+ */
+function notUtf8(file: string, bytes: Buffer, env: EnvironmentConfig | undefined): GuardResult | undefined {
+  const sopsLike = bytes.includes('ENC[AES256_GCM,');
+  if (env === undefined && !sopsLike) return undefined;
+  let why = 'not valid UTF-8 text';
+  let line: number | undefined;
   try {
-    return loadDocument(text, file);
+    decodeUtf8(bytes, file);
+  } catch (e) {
+    if (!(e instanceof SealantError)) throw e;
+    why = e.message;
+    line = e.line;
+  }
+  const at = line === undefined ? {} : { line };
+  if (sopsLike) return result(file, 'sops-metadata', `${why}: no SOPS tool can read this file`, at);
+  return result(file, 'unencrypted-file', `environment "${env!.name}" owns this file but it is not a SOPS file (${why})`, at);
+}
+
+/**
+ * Parses staged content (bytes: the binary store keeps them, text stores need UTF-8); a parse
+ * error becomes a value-free result (parser messages may quote the line).
+ */
+function parse(file: string, content: string | Buffer): StoreDocument | GuardResult {
+  try {
+    return loadDocument(content, file);
   } catch (e) {
     if (!(e instanceof SealantError)) throw e;
     return result(file, 'sops-metadata', 'file cannot be parsed', e.line === undefined ? {} : { line: e.line });
   }
 }
 
-async function checkOwned(run: Run, staged: StagedFile, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+async function checkOwned(run: Run, staged: StagedFile, bytes: Buffer, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
   const file = staged.path;
-  const doc = parse(file, text);
+  const doc = parse(file, bytes);
   if (!('documents' in doc)) return [doc];
   if (doc.metadata === undefined) return [result(file, 'unencrypted-file', `environment "${env.name}" owns this file but it is not encrypted (no sops metadata)`, { line: 1 })];
   return checkEncrypted(run, staged, text, doc, env, env);
@@ -240,7 +273,7 @@ async function checkUnowned(run: Run, staged: StagedFile, bytes: Buffer, text: s
   if (bytes.length > MAX_INSPECT_BYTES || bytes.subarray(0, 8000).includes(0)) return [];
   const found = renderedSecrets(text).map((h) => result(file, 'rendered-output', h.message, { line: h.line }));
   const structured = file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.json');
-  const doc = structured || file.endsWith('.env') ? parse(file, text) : undefined;
+  const doc = structured || file.endsWith('.env') ? parse(file, bytes) : undefined;
   if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined) return [...found, ...(await checkEncrypted(run, staged, text, doc, undefined, authority))];
   if (found.length > 0) return found;
   // Only a file that could be a rendered form pays for reading the environments' key names.

@@ -24,6 +24,7 @@ import { parseAgeRecipient } from '../keys/age.js';
 import { diffRecipients, groupNames } from './recipients.js';
 import { resolveTargets, type Target } from './targets.js';
 import { compiledSchemaFor } from './validate.js';
+import { decodeUtf8 } from '../util/utf8.js';
 
 export interface PlanOptions {
   env?: string;
@@ -66,6 +67,8 @@ async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: 
   return inFile(t.file, async () => {
     const enc = asEncrypted(loadDocument(bytes, t.file));
     const history = await fileHistory(ctx.cwd, t.file, opts.sources === undefined ? {} : { sources: opts.sources });
+    // A revision left out may have wrapped the data key for someone: the plan cannot vouch for it.
+    for (const r of history.skipped) ctx.warn(`${t.file}: revision ${r.commit.slice(0, 12)} left out of the history (${r.reason}): what it exposed is not counted`);
     return {
       file: t.file,
       digest: digestOf(bytes),
@@ -140,7 +143,7 @@ async function offboardingEdit(ctx: OpsContext, config: ProjectConfig, environme
     throw new ConfigError(`${r.recipient} is offboarded but is still a recipient of "${r.environment}" in ${shown}; sealant edits recipients only in .sealant.yaml`, { file: shown, hint: 'remove it from .sops.yaml (or run `sealant config import`), then plan again' });
   }
   const bytes = await readBytes(config.path);
-  const before = bytes.toString('utf8');
+  const before = decodeUtf8(bytes, shown);
   const edited = removeOffboarded(before, config.path, shown, removals);
   return { edit: { file: shown, digest: digestOf(bytes), removeRecipients: removals, expectedDiff: configDiff(shown, before, edited.text) }, config: edited.config };
 }

@@ -20,7 +20,7 @@ import { scalarBytes } from '../format/codec.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
-import { formatFromPath, storeFor } from '../stores/index.js';
+import { formatFromPath, loadContent } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { readSide, reviewFile, reviewSides, type FileInput, type FileReview, type ReviewOptions, type Side } from './semantic.js';
 
@@ -39,12 +39,13 @@ export function fingerprinter(key: Uint8Array = randomBytes(32)): (type: string,
  * Decrypts one revision into a side whose encrypted leaves carry plaintexts. The MAC is checked
  * but a mismatch does not throw: the review reports it.
  * @throws NoKeyError when no identity opens the data key; DecryptionError when a value does not
- * authenticate; ParseError/MetadataError/EncValueError when the text is malformed.
+ * authenticate; ParseError/MetadataError/EncValueError when the text is malformed (or, for a
+ * text format, not UTF-8).
  */
-export async function openSide(text: string, file: string, format: FileFormat, sources: KeySources): Promise<Side> {
+export async function openSide(text: string | Uint8Array, file: string, format: FileFormat, sources: KeySources): Promise<Side> {
   const side = readSide(text, file, format);
   if (side.meta === undefined) return side;
-  const doc = storeFor(format).load(text, file);
+  const doc = loadContent(text, format, file);
   const { dataKey } = await unwrapDataKey(side.meta, sources);
   const selector = new Selector(side.meta.rule ?? DEFAULT_CRYPT_RULE);
   const r = decryptDocuments(doc.documents, dataKey, { selector, macOnlyEncrypted: side.meta.macOnlyEncrypted, mac: side.meta.mac, lastmodified: side.meta.lastmodified, ignoreMac: true, binary: format === 'binary' });
@@ -88,6 +89,6 @@ export async function reviewFileKeyed(input: FileInput, sources: KeySources, opt
   return review;
 }
 
-async function maybeOpen(text: string | undefined, file: string, format: FileFormat, sources: KeySources): Promise<Side | undefined> {
+async function maybeOpen(text: string | Uint8Array | undefined, file: string, format: FileFormat, sources: KeySources): Promise<Side | undefined> {
   return text === undefined ? undefined : openSide(text, file, format, sources);
 }

@@ -43,13 +43,24 @@ function pair(p: { old?: string; new?: string } | undefined, quote: (s: string) 
   return one === undefined ? undefined : quote(one);
 }
 
+/** The values as shown: bytes that are not UTF-8 as `base64 "…"`, so they never pass for text. */
+function shownValues(c: KeyChange, quote: (s: string) => string): { old?: string; new?: string } | undefined {
+  if (c.value === undefined) return undefined;
+  const out: { old?: string; new?: string } = {};
+  for (const side of ['old', 'new'] as const) {
+    const v = c.value[side];
+    if (v !== undefined) out[side] = c.valueEncoding?.[side] === 'base64' ? `base64 ${quote(v)}` : quote(v);
+  }
+  return out;
+}
+
 /** The detail of one change: `str, 12 → 16 bytes, fp:3fa1c2 → fp:9bd2e0`. */
 export function changeDetail(c: KeyChange, quote: (s: string) => string = (s) => JSON.stringify(s)): string {
   if (c.change === 'unknown') return `${types(c)}, data key rotated: compare with keys`;
   const parts = [types(c), lengths(c)];
   const where = storage(c);
   if (where !== undefined) parts.push(where);
-  const value = pair(c.value, quote);
+  const value = pair(shownValues(c, quote), (s) => s);
   if (value !== undefined) parts.push(value);
   else {
     const fp = pair(c.fingerprint, (s) => s);

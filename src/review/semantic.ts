@@ -22,7 +22,8 @@ import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { MapNode, ScalarValue } from '../format/tree.js';
 import { groupNames } from '../ops/recipients.js';
-import { formatFromPath, storeFor } from '../stores/index.js';
+import { formatFromPath, loadContent } from '../stores/index.js';
+import { utf8Text } from '../util/utf8.js';
 import type { FileFormat } from '../stores/store.js';
 
 /** One leaf of one side, keyed by its rendered path. */
@@ -71,6 +72,8 @@ export interface KeyChange {
   fingerprint?: { old?: string; new?: string };
   /** The values themselves: only with `showValues`. */
   value?: { old?: string; new?: string };
+  /** Set for a side whose value is not UTF-8 text: `value` holds its bytes in base64. */
+  valueEncoding?: { old?: 'base64'; new?: 'base64' };
 }
 
 /** The review of one file. This object is part of `sealant diff --json` (public API). */
@@ -116,22 +119,27 @@ export interface ReviewOptions {
   authority?: EnvironmentConfig;
 }
 
-/** The input for one file: either text may be absent (file added or deleted). */
+/** The input for one file: either side may be absent (file added or deleted). */
 export interface FileInput {
   file: string;
   previousFile?: string;
-  oldText?: string;
-  newText?: string;
+  /**
+   * Each side's content. Bytes (as git or the disk gave them) are decoded strictly: a text
+   * format that is not UTF-8 is a side that cannot be read, and binary-store content stays bytes.
+   */
+  oldText?: string | Uint8Array;
+  newText?: string | Uint8Array;
   format?: FileFormat;
 }
 
 /**
  * Parses one revision of a file into leaves. A file without a `sops` block gives clear leaves.
- * @throws ParseError / UnsupportedDocumentError when the text does not parse in `format`;
- * MetadataError for a malformed `sops` block; EncValueError for a malformed `ENC[...]` value.
+ * @throws ParseError when bytes of a text format are not UTF-8 (with the offset), ParseError /
+ * UnsupportedDocumentError when the text does not parse in `format`; MetadataError for a
+ * malformed `sops` block; EncValueError for a malformed `ENC[...]` value.
  */
-export function readSide(text: string, file: string, format: FileFormat): Side {
-  const doc = storeFor(format).load(text, file);
+export function readSide(content: string | Uint8Array, file: string, format: FileFormat): Side {
+  const doc = loadContent(content, format, file);
   const meta = doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
   const selector = new Selector(meta?.rule ?? DEFAULT_CRYPT_RULE);
   const leaves = leavesOf(doc.documents, meta === undefined ? undefined : selector, meta?.macOnlyEncrypted ?? false);
@@ -168,7 +176,7 @@ function leafOf(value: ScalarValue, ruleEncrypts: boolean, macOnlyEncrypted: boo
 export function reviewFile(input: FileInput, opts: ReviewOptions = {}): FileReview {
   const format = input.format ?? formatFromPath(input.file);
   const notes: string[] = [];
-  const read = (text: string | undefined, which: 'old' | 'new'): Side | undefined => {
+  const read = (text: string | Uint8Array | undefined, which: 'old' | 'new'): Side | undefined => {
     if (text === undefined) return undefined;
     try {
       return readSide(text, input.file, format);
@@ -344,8 +352,13 @@ function describe(path: string, change: ChangeKind, a: Leaf | undefined, b: Leaf
   }
   if (opts.showValues === true && (a?.plain !== undefined || b?.plain !== undefined)) {
     c.value = {};
-    if (a?.plain !== undefined) c.value.old = a.plain.toString('utf8');
-    if (b?.plain !== undefined) c.value.new = b.plain.toString('utf8');
+    for (const [side, leaf] of [['old', a], ['new', b]] as const) {
+      if (leaf?.plain === undefined) continue;
+      // Bytes that are not UTF-8 (binary-store content) would all read as U+FFFD: show them exactly.
+      const text = utf8Text(leaf.plain);
+      c.value[side] = text ?? leaf.plain.toString('base64');
+      if (text === undefined) (c.valueEncoding ??= {})[side] = 'base64';
+    }
   }
   return c;
 }

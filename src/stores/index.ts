@@ -3,12 +3,13 @@
  * (`cmd/sops/formats/formats.go`).
  */
 import { UsageError } from '../errors.js';
+import { decodeUtf8 } from '../util/utf8.js';
 import { binaryStore } from './binary.js';
 import { dotenvStore } from './dotenv.js';
 import { iniStore } from './ini.js';
 import { jsonStore } from './json.js';
 import { FILE_FORMATS } from './store.js';
-import type { FileFormat, Store } from './store.js';
+import type { FileFormat, Store, StoreDocument } from './store.js';
 import { yamlStore } from './yaml.js';
 
 const STORES: Record<FileFormat, Store> = {
@@ -22,6 +23,18 @@ const STORES: Record<FileFormat, Store> = {
 /** The store for `format`. */
 export function storeFor(format: FileFormat): Store {
   return STORES[format];
+}
+
+/**
+ * Loads content with the store for `format`. Bytes stay bytes for the binary store; every other
+ * store needs valid UTF-8, and bytes that are not are refused, never decoded with U+FFFD in
+ * place of the bad bytes (two different files must not read alike).
+ * @param file - named in errors.
+ * @throws ParseError (with the byte offset) for bytes that are not UTF-8, and as the store does.
+ */
+export function loadContent(input: string | Uint8Array, format: FileFormat, file?: string): StoreDocument {
+  if (format === 'binary') return binaryStore.load(input, file);
+  return storeFor(format).load(typeof input === 'string' ? input : decodeUtf8(input, file), file);
 }
 
 /**
