@@ -229,6 +229,12 @@ export function encryptMac(key: Uint8Array, macPlain: string, lastmodified: stri
 
 function encryptWithStash(key: Uint8Array, bytes: Uint8Array, aad: string, type: EncType, stash: IvStash | undefined): string {
   const iv = stash?.lookup(aad, type, bytes);
+  // sops's `bytes` tag decrypts to the same bytes as `str` (and reads back as a string here): a
+  // value left as it was keeps its tag with its ciphertext, as every unchanged value does.
+  if (iv === undefined && type === 'str') {
+    const kept = stash?.lookup(aad, 'bytes', bytes);
+    if (kept !== undefined) return encryptBytes(key, bytes, aad, 'bytes', kept);
+  }
   return iv === undefined ? encryptBytes(key, bytes, aad, type) : encryptBytes(key, bytes, aad, type, iv);
 }
 
