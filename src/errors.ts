@@ -16,6 +16,7 @@ export const ExitCode = {
   configError: 5,
   invalidSetFormat: 7,
   conflictingParameters: 8,
+  errorDecryptingTree: 25,
   macMismatch: 51,
   macNotFound: 52,
   weakenedMetadata: 53, // not in SOPS: next to the MAC codes, as an edited `sops` block is tampering the MAC cannot see
@@ -184,7 +185,7 @@ export class WeakenedMetadataError extends SealantError {
 /** An `ENC[...]` value could not be parsed or has an unknown type. */
 export class EncValueError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('BAD_ENC_VALUE', 25, message, options); // SOPS: ErrorDecryptingTree = 25
+    super('BAD_ENC_VALUE', ExitCode.errorDecryptingTree, message, options);
   }
 }
 

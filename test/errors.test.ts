@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ExitCode } from '../src/errors.js';
 import { encryptText } from '../src/ops/encrypt.js';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { testContext } from './helpers/keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealant-errors-'));
@@ -113,5 +114,14 @@ describe('clear one-line errors', () => {
   test('--verbose shows the stack', async () => {
     const r = await runCli(['decrypt', '--verbose', join(dir, 'nope.yaml')]);
     assert.match(r.stderr, /\n\s+at /);
+  });
+});
+
+describe('the exit-code table of docs/commands.md', () => {
+  test('lists every ExitCode exactly once, and nothing else', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('\n## ', doc.indexOf('## Exit codes') + 1));
+    const rows = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    assert.deepEqual([...rows].sort((a, b) => a - b), [0, ...new Set(Object.values(ExitCode))].sort((a, b) => a - b));
   });
 });

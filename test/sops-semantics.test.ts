@@ -213,6 +213,33 @@ describe('encrypt of an empty file', () => {
   });
 });
 
+describe('edit without an editor', () => {
+  test("no SOPS_EDITOR/EDITOR and none of vim, nano, vi on PATH: exit 201 (sops's NoEditorFound), file untouched", async () => {
+    const file = join(root, 'no-editor.yaml');
+    const text = await encrypted([[alice]]);
+    writeFileSync(file, text);
+    const emptyPath = mkdtempSync(join(root, 'path-'));
+    await assert.rejects(editFile(file, { ...testContext(), env: { PATH: emptyPath } }, { sources: await sourcesFromFiles(alice.file) }), (e: SealantError) => {
+      assert.equal(e.code, 'NO_EDITOR');
+      assert.equal(e.exitCode, 201);
+      return true;
+    });
+    assert.equal(readFileSync(file, 'utf8'), text);
+  });
+
+  test('the first of vim, nano, vi on PATH is the editor', async () => {
+    const file = join(root, 'fallback.yaml');
+    writeFileSync(file, await encrypted([[alice]]));
+    const bin = mkdtempSync(join(root, 'bin-'));
+    // A "nano" that changes the value: vim is absent, so it must be the one run.
+    writeFileSync(join(bin, 'nano'), "#!/bin/sh\nprintf 'db:\\n    password: by-nano\\n' > \"$1\"\n", { mode: 0o755 });
+    writeFileSync(join(bin, 'vi'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+    const r = await editFile(file, { ...testContext(), env: { PATH: bin } }, { sources: await sourcesFromFiles(alice.file) });
+    assert.equal(r.changed, true);
+    assert.equal((await decryptText(readFileSync(file, 'utf8'), file, testContext(), { sources: await sourcesFromFiles(alice.file) })).text, 'db:\n    password: by-nano\n');
+  });
+});
+
 describe('edit of a file that does not exist creates it, as sops does', () => {
   /** An $EDITOR that records the example it was shown and saves `content` (or nothing). */
   function editorScript(name: string, content: string | undefined): { editor: string; shown: string } {

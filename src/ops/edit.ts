@@ -5,8 +5,9 @@
  * is created from an example document, as sops does.
  */
 import { spawn } from 'node:child_process';
-import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { ExitCode, SealantError, WriteError } from '../errors.js';
 import { decryptDocuments } from '../format/cipher.js';
 import { reconcileDocuments } from '../format/reconcile.js';
@@ -25,7 +26,7 @@ export interface EditOptions extends KeyOptions {
   inputType?: FileFormat;
   /** Re-open the editor when the edited text does not parse (interactive use). */
   retryOnInvalid?: boolean;
-  /** The editor command; default `$SOPS_EDITOR`, `$EDITOR`, then `vi`. */
+  /** The editor command; default `$SOPS_EDITOR`, `$EDITOR`, then vim, nano or vi on `PATH`. */
   editor?: string;
   /** For a file that does not exist yet: recipients (`--age`) and config, as `encrypt` takes them. */
   newFile?: { age: string[]; configPath?: string };
@@ -36,9 +37,28 @@ export interface EditResult {
   changed: boolean;
 }
 
-/** The editor command line SOPS would use. */
-export function editorCommand(env: Readonly<Record<string, string | undefined>>): string {
-  return env.SOPS_EDITOR || env.EDITOR || 'vi';
+/** The editors sops looks for on `PATH` when neither `SOPS_EDITOR` nor `EDITOR` is set, in its order. */
+const FALLBACK_EDITORS = ['vim', 'nano', 'vi'];
+
+/**
+ * The editor command line SOPS would use: `$SOPS_EDITOR`, `$EDITOR`, else the first of vim,
+ * nano and vi on `PATH`.
+ * @throws SealantError NO_EDITOR (exit 201, sops's NoEditorFound) when none is set or found.
+ */
+export async function editorCommand(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const set = env.SOPS_EDITOR || env.EDITOR;
+  if (set) return set;
+  for (const name of FALLBACK_EDITORS) {
+    for (const dir of (env.PATH ?? '').split(delimiter)) {
+      if (dir === '') continue;
+      const ok = await access(join(dir, name), constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return name;
+    }
+  }
+  throw new SealantError('NO_EDITOR', ExitCode.noEditor, 'no editor found: SOPS_EDITOR and EDITOR are not set, and none of vim, nano, vi is on PATH', { hint: 'set EDITOR (e.g. EDITOR=nano)' });
 }
 
 function runEditor(editor: string, file: string, env: Readonly<Record<string, string | undefined>>): Promise<number> {
@@ -55,7 +75,8 @@ function runEditor(editor: string, file: string, env: Readonly<Record<string, st
  * opens on an example document (as in sops) and what is saved is encrypted for the recipients
  * `encrypt` would use: `opts.newFile.age`, `SOPS_AGE_RECIPIENTS`, or the file's environment.
  * @throws SealantError NOT_MODIFIED (exit 200, as SOPS) when the file was saved unchanged;
- * EDITOR_FAILED when the editor exits non-zero; ParseError when the edited text is invalid;
+ * NO_EDITOR (201, as SOPS) when no editor is set or found; EDITOR_FAILED when the editor exits
+ * non-zero; ParseError when the edited text is invalid;
  * WeakenedMetadataError (53) when the config owns the file and its `sops` block is weaker
  * (the original file is left untouched in every failure case); NoRecipientsError (111), before
  * the editor opens, for a new file nothing says whom to encrypt for.
@@ -124,11 +145,13 @@ async function editNewFile(path: string, ctx: OpsContext, opts: EditOptions): Pr
  */
 async function editPlaintext(plaintext: string | Uint8Array, path: string, format: FileFormat, ctx: OpsContext, opts: EditOptions): Promise<{ bytes: Buffer; doc: StoreDocument } | undefined> {
   const original = Buffer.from(plaintext);
+  // Found before the plaintext is written anywhere.
+  const editor = opts.editor ?? (await editorCommand(ctx.env));
   return withPrivateTempDir(async (dir) => {
     const tmp = join(dir, basename(path));
     await writeFile(tmp, plaintext, { mode: 0o600 });
     for (;;) {
-      const code = await runEditor(opts.editor ?? editorCommand(ctx.env), tmp, ctx.env);
+      const code = await runEditor(editor, tmp, ctx.env);
       if (code !== 0) throw new SealantError('EDITOR_FAILED', ExitCode.generic, `editor exited with code ${code}; the file was not changed`);
       const after = await readFile(tmp);
       if (after.equals(original)) return undefined;
