@@ -35,9 +35,21 @@ try {
   const repo = join(dir, 'repo');
   mkdirSync(join(repo, 'files'), { recursive: true });
   execFileSync('git', ['-C', repo, 'init', '-q']);
-  writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  bench:\n    files: ["files/**"]\n    schema: schema.json\n    age: [${recipient}]\n`);
+  writeFileSync(
+    join(repo, '.sealant.yaml'),
+    `environments:\n  bench:\n    files: ["files/**"]\n    schema: schema.json\n    age: [${recipient}]\n`,
+  );
   const secret = { type: 'string', 'x-sealant-secret': true };
-  writeFileSync(join(repo, 'schema.json'), JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { password: secret } }, api: { type: 'object', properties: { token: secret } } } }));
+  writeFileSync(
+    join(repo, 'schema.json'),
+    JSON.stringify({
+      type: 'object',
+      properties: {
+        db: { type: 'object', properties: { password: secret } },
+        api: { type: 'object', properties: { token: secret } },
+      },
+    }),
+  );
   const ctx = { env: process.env, cwd: repo, now: () => new Date(), warn: () => {} };
   for (let i = 0; i < FILES; i++) {
     const enc = (await encryptText(plainFile(i), `f${i}.yaml`, ctx, { groups: [{ age: [recipient], kms: [] }] })).text;
@@ -49,11 +61,15 @@ try {
   const guard = await median(async () => {
     found = (await guardStaged(ctx, { repoDir: repo })).results.length;
   });
-  const cli = await median(async () => execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'run.js'), 'guard'], { cwd: repo }));
+  const cli = await median(async () =>
+    execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'run.js'), 'guard'], { cwd: repo }),
+  );
   console.log(`guard: ${FILES} staged encrypted files (schema on each), median of ${RUNS}; ${found} findings`);
   console.log(`  git diff --cached --name-only  ${floor.toFixed(1)} ms`);
   console.log(`  guardStaged (in process)       ${guard.toFixed(1)} ms  (${(guard / floor).toFixed(1)}x)`);
-  console.log(`  sealant guard (CLI, built)     ${cli.toFixed(1)} ms  (${(cli / floor).toFixed(1)}x, node start-up included)`);
+  console.log(
+    `  sealant guard (CLI, built)     ${cli.toFixed(1)} ms  (${(cli / floor).toFixed(1)}x, node start-up included)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

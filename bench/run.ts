@@ -50,7 +50,17 @@ try {
   const plain = Array.from({ length: 1000 }, (_, i) => `key${i}: value-${i}-${'x'.repeat(20)}`).join('\n') + '\n';
   const ctx = { env: {}, cwd: dir, now: () => new Date(), warn: () => {} };
   const enc = (await encryptText(plain, 'bench.yaml', ctx, { groups: [{ age: [recipient], kms: [] }] })).text;
-  const sources = { age: new AgeIdentities(await loadAgeIdentities({ env: {}, identityFiles: [keyFile], homeDir: dir, platform: 'linux', readFile: (p) => Promise.resolve(readFileSync(p, 'utf8')) })) };
+  const sources = {
+    age: new AgeIdentities(
+      await loadAgeIdentities({
+        env: {},
+        identityFiles: [keyFile],
+        homeDir: dir,
+        platform: 'linux',
+        readFile: (p) => Promise.resolve(readFileSync(p, 'utf8')),
+      }),
+    ),
+  };
 
   const baselineYaml = time(() => YAML.stringify(YAML.parse(enc)));
   const storeRoundTrip = time(() => yamlStore.load(enc).serialize());

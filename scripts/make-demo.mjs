@@ -33,7 +33,12 @@ ${extra}public_unencrypted:
 `;
 
 const files = {
-  dev: app('dev', 'localhost', 1, 'tls:\n    cert: |\n        -----BEGIN CERTIFICATE-----\n        MIIBdemoDEVcertificateNOTREAL\n        -----END CERTIFICATE-----\n'),
+  dev: app(
+    'dev',
+    'localhost',
+    1,
+    'tls:\n    cert: |\n        -----BEGIN CERTIFICATE-----\n        MIIBdemoDEVcertificateNOTREAL\n        -----END CERTIFICATE-----\n',
+  ),
   staging: app('staging', 'db.staging.internal', 2),
   prod: app('prod', 'db.prod.internal', 4),
 };
@@ -46,7 +51,11 @@ try {
     mkdirSync(join(root, 'environments', env), { recursive: true });
     const out = join(root, 'environments', env, 'app.yaml');
     rmSync(out, { force: true });
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'encrypt', '--age', recipient, '--output', out, plain], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'run.js'), 'encrypt', '--age', recipient, '--output', out, plain],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     console.log(`wrote ${out}`);
   }

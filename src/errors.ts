@@ -147,20 +147,30 @@ export class NotSopsFileError extends SealantError {
 /** `encrypt` was asked to encrypt a file that already carries SOPS metadata. */
 export class AlreadyEncryptedError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {
-    super('ALREADY_ENCRYPTED', ExitCode.fileAlreadyEncrypted, 'file is already encrypted (it has a "sops" metadata block)', {
-      hint: 'use `sealant set`/`sealant edit` to change values, or `sealant rotate` for a new data key',
-      ...options,
-    });
+    super(
+      'ALREADY_ENCRYPTED',
+      ExitCode.fileAlreadyEncrypted,
+      'file is already encrypted (it has a "sops" metadata block)',
+      {
+        hint: 'use `sealant set`/`sealant edit` to change values, or `sealant rotate` for a new data key',
+        ...options,
+      },
+    );
   }
 }
 
 /** `encrypt` was given a file with no document at all (SOPS: NeedAtLeastOneDocument). */
 export class EmptyFileError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {
-    super('EMPTY_FILE', ExitCode.needAtLeastOneDocument, 'file cannot be completely empty, it must contain at least one document', {
-      hint: 'an encrypted file needs content: add at least one key (an empty map `{}` will do)',
-      ...options,
-    });
+    super(
+      'EMPTY_FILE',
+      ExitCode.needAtLeastOneDocument,
+      'file cannot be completely empty, it must contain at least one document',
+      {
+        hint: 'an encrypted file needs content: add at least one key (an empty map `{}` will do)',
+        ...options,
+      },
+    );
   }
 }
 
@@ -202,10 +212,15 @@ export class DecryptionError extends SealantError {
 /** The recomputed MAC differs from the stored one. */
 export class MacMismatchError extends SealantError {
   constructor(options: SealantErrorOptions = {}) {
-    super('MAC_MISMATCH', ExitCode.macMismatch, 'MAC mismatch: the file was modified outside sealant/sops or is corrupted', {
-      hint: 'inspect `git log -p` for the file; `--ignore-mac` decrypts anyway (unsafe)',
-      ...options,
-    });
+    super(
+      'MAC_MISMATCH',
+      ExitCode.macMismatch,
+      'MAC mismatch: the file was modified outside sealant/sops or is corrupted',
+      {
+        hint: 'inspect `git log -p` for the file; `--ignore-mac` decrypts anyway (unsafe)',
+        ...options,
+      },
+    );
   }
 }
 

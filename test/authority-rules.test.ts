@@ -21,7 +21,17 @@ function group(...age: string[]): KeyGroup {
 }
 
 function meta(over: Partial<SopsMetadata> = {}): SopsMetadata {
-  return { keyGroups: [group(A)], usesKeyGroups: false, shamirThreshold: undefined, lastmodified: 'x', mac: 'x', rule: undefined, macOnlyEncrypted: false, version: '3.13.2', ...over };
+  return {
+    keyGroups: [group(A)],
+    usesKeyGroups: false,
+    shamirThreshold: undefined,
+    lastmodified: 'x',
+    mac: 'x',
+    rule: undefined,
+    macOnlyEncrypted: false,
+    version: '3.13.2',
+    ...over,
+  };
 }
 
 function env(over: Partial<EnvironmentConfig> = {}): EnvironmentConfig {
@@ -41,7 +51,12 @@ describe('ruleCovers', () => {
     [rule('encrypted_regex', '^db$'), rule('unencrypted_suffix', '_unencrypted'), false, ['api', 'token']],
     [rule('encrypted_regex', '^(db|api)$'), rule('encrypted_regex', '^(db|api)$'), true, []],
     [rule('encrypted_regex', '^(api|db)$'), rule('encrypted_regex', '^(db|api)$'), false, []],
-    [rule('unencrypted_suffix', '_unencrypted'), rule('encrypted_suffix', '_secret'), false, ['a_secret', 'b_unencrypted']],
+    [
+      rule('unencrypted_suffix', '_unencrypted'),
+      rule('encrypted_suffix', '_secret'),
+      false,
+      ['a_secret', 'b_unencrypted'],
+    ],
   ];
   for (const [have, want, covers, witness] of cases) {
     test(`${have.field} ${have.value} vs ${want.field} ${want.value}: ${covers ? 'covers' : 'weaker'}`, () => {
@@ -55,9 +70,12 @@ describe('ruleCovers', () => {
 });
 
 describe('weakerProtection and sameProtection', () => {
-  test('undefined means SOPS\'s default on both sides', () => {
+  test("undefined means SOPS's default on both sides", () => {
     assert.deepEqual(weakerProtection({}, { rule: rule('unencrypted_suffix', '_unencrypted') }, 'x'), []);
-    assert.equal(sameProtection({}, { rule: rule('unencrypted_suffix', '_unencrypted'), macOnlyEncrypted: false }), true);
+    assert.equal(
+      sameProtection({}, { rule: rule('unencrypted_suffix', '_unencrypted'), macOnlyEncrypted: false }),
+      true,
+    );
   });
 
   test('mac_only_encrypted on where the reference has it off is weaker; off where it is on is not', () => {
@@ -69,7 +87,10 @@ describe('weakerProtection and sameProtection', () => {
 
   test('the message names the field and both rules', () => {
     const [f] = weakerProtection({ rule: rule('encrypted_regex', '^db$') }, {}, 'environment "prod"');
-    assert.equal(f?.message, 'sops.encrypted_regex "^db$" may leave in clear values that environment "prod" encrypts (it has unencrypted_suffix "_unencrypted" (SOPS\'s default))');
+    assert.equal(
+      f?.message,
+      'sops.encrypted_regex "^db$" may leave in clear values that environment "prod" encrypts (it has unencrypted_suffix "_unencrypted" (SOPS\'s default))',
+    );
   });
 });
 
@@ -81,20 +102,38 @@ describe('authorityFindings', () => {
 
   test('a recipient the environment does not name, and stanza types sealant does not manage', () => {
     const m = meta({ keyGroups: [{ ...group(A, B), other: [{ type: 'gcp_kms', count: 1 }] }] });
-    assert.deepEqual(authorityFindings(m, env()).map((f) => [f.kind, f.field, f.recipient]), [
-      ['added-recipient', 'key_groups', B],
-      ['added-recipient', 'key_groups', 'gcp_kms'],
-    ]);
+    assert.deepEqual(
+      authorityFindings(m, env()).map((f) => [f.kind, f.field, f.recipient]),
+      [
+        ['added-recipient', 'key_groups', B],
+        ['added-recipient', 'key_groups', 'gcp_kms'],
+      ],
+    );
     // A .sops.yaml rule that names gcp_kms keys (sealant cannot use them) expects such stanzas.
-    assert.deepEqual(authorityFindings(m, env({ unsupportedKeys: ['gcp_kms'] })).map((f) => f.recipient), [B]);
+    assert.deepEqual(
+      authorityFindings(m, env({ unsupportedKeys: ['gcp_kms'] })).map((f) => f.recipient),
+      [B],
+    );
   });
 
-  test('fewer key groups needed than the environment\'s threshold', () => {
-    const prod = env({ groups: [{ age: [A], kms: [] }, { age: [B], kms: [] }], shamirThreshold: 2 });
+  test("fewer key groups needed than the environment's threshold", () => {
+    const prod = env({
+      groups: [
+        { age: [A], kms: [] },
+        { age: [B], kms: [] },
+      ],
+      shamirThreshold: 2,
+    });
     const one = meta({ keyGroups: [group(A, B)] });
-    assert.deepEqual(authorityFindings(one, prod).map((f) => [f.kind, f.field]), [['weaker-threshold', 'shamir_threshold']]);
+    assert.deepEqual(
+      authorityFindings(one, prod).map((f) => [f.kind, f.field]),
+      [['weaker-threshold', 'shamir_threshold']],
+    );
     const lowered = meta({ keyGroups: [group(A), group(B)], usesKeyGroups: true, shamirThreshold: 1 });
-    assert.deepEqual(authorityFindings(lowered, prod).map((f) => f.field), ['shamir_threshold']);
+    assert.deepEqual(
+      authorityFindings(lowered, prod).map((f) => f.field),
+      ['shamir_threshold'],
+    );
     assert.deepEqual(authorityFindings(meta({ keyGroups: [group(A), group(B)], usesKeyGroups: true }), prod), []);
   });
 });

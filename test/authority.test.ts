@@ -41,7 +41,14 @@ const mallory = newAgeKey(root, 'mallory');
 /** Must never be written in clear. */
 const TOKEN = 'ghp_CANARYa0th0r1ty';
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: gitEnv });
@@ -68,7 +75,10 @@ async function repoWith(name = 'env/app.yaml', config: string | null = CONFIG, p
   const file = join(repo, name);
   mkdirSync(join(file, '..'), { recursive: true });
   const ctx = { ...testContext(), cwd: repo, env: gitEnv };
-  writeFileSync(file, (await encryptText(plaintext, file, ctx, { groups: [{ age: [alice.recipient], kms: [] }] })).text);
+  writeFileSync(
+    file,
+    (await encryptText(plaintext, file, ctx, { groups: [{ age: [alice.recipient], kms: [] }] })).text,
+  );
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'init');
   return { repo, file, ctx, sources: await sourcesFromFiles(alice.file) };
@@ -89,7 +99,11 @@ const toDbRegex = (file: string) => tamper(file, '    unencrypted_suffix: _unenc
 /** Adds an age stanza for `recipient` by hand (it wraps random bytes: whoever adds it has no key). */
 function addStanza(file: string, recipient: string): string {
   const armored = execFileSync('age', ['-r', recipient, '-a'], { input: Buffer.alloc(32, 7) }).toString('utf8');
-  const stanza = `        - recipient: ${recipient}\n          enc: |\n${armored.trimEnd().split('\n').map((l) => `            ${l}`).join('\n')}\n`;
+  const stanza = `        - recipient: ${recipient}\n          enc: |\n${armored
+    .trimEnd()
+    .split('\n')
+    .map((l) => `            ${l}`)
+    .join('\n')}\n`;
   return tamper(file, '    age:\n', `    age:\n${stanza}`);
 }
 
@@ -108,10 +122,15 @@ async function assertRefused(p: Promise<unknown>, field: string, file: string, b
 }
 
 describe('owned file: a weakened sops block is refused by every write path', () => {
-  test('the issue\'s exploit: unencrypted_suffix _token, then set github_token — refused, never in clear', async () => {
+  test("the issue's exploit: unencrypted_suffix _token, then set github_token — refused, never in clear", async () => {
     const { file, ctx, sources } = await repoWith();
     const bytes = toTokenSuffix(file);
-    await assertRefused(setValue(file, 'github_token', str(TOKEN), ctx, { sources }), 'unencrypted_suffix', file, bytes);
+    await assertRefused(
+      setValue(file, 'github_token', str(TOKEN), ctx, { sources }),
+      'unencrypted_suffix',
+      file,
+      bytes,
+    );
     await assertRefused(unsetValue(file, 'api.token', ctx, { sources }), 'unencrypted_suffix', file, bytes);
   });
 
@@ -127,7 +146,7 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     await assertRefused(setValue(file, 'api.token', str(TOKEN), ctx, { sources }), 'mac_only_encrypted', file, bytes);
   });
 
-  test('rotate does not keep the weakened rule: refused; --adopt-rule re-encrypts under the environment\'s rule', async () => {
+  test("rotate does not keep the weakened rule: refused; --adopt-rule re-encrypts under the environment's rule", async () => {
     const { file, ctx, sources } = await repoWith(undefined, undefined, DB_ONLY);
     const bytes = toDbRegex(file);
     const target = (await resolveTargets(ctx, { files: [file] })).targets[0]!;
@@ -143,7 +162,10 @@ describe('owned file: a weakened sops block is refused by every write path', () 
   });
 
   test('updatekeys refuses a weakened rule (re-wrapping does not repair it)', async () => {
-    const { file, ctx, sources } = await repoWith(undefined, `environments:\n  dev:\n    files: ["env/**"]\n    age: [${alice.recipient}, ${mallory.recipient}]\n`);
+    const { file, ctx, sources } = await repoWith(
+      undefined,
+      `environments:\n  dev:\n    files: ["env/**"]\n    age: [${alice.recipient}, ${mallory.recipient}]\n`,
+    );
     const bytes = toTokenSuffix(file);
     const target = (await resolveTargets(ctx, { files: [file] })).targets[0]!;
     await assertRefused(updateKeysFile(target, ctx, { sources }), 'unencrypted_suffix', file, bytes);
@@ -153,7 +175,12 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     const { repo, file, ctx, sources } = await repoWith();
     const bytes = toTokenSuffix(file);
     const marker = join(repo, 'editor-ran');
-    await assertRefused(editFile(file, ctx, { sources, editor: `touch '${marker}' && true` }), 'unencrypted_suffix', file, bytes);
+    await assertRefused(
+      editFile(file, ctx, { sources, editor: `touch '${marker}' && true` }),
+      'unencrypted_suffix',
+      file,
+      bytes,
+    );
     assert.equal(existsSync(marker), false, 'the editor must not have run');
   });
 
@@ -162,7 +189,12 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     const bytes = toTokenSuffix(file);
     const plain = join(repo, 'plain.yaml');
     writeFileSync(plain, `${APP}github_token: ${TOKEN}\n`);
-    await assertRefused(encryptOver(readFileSync(plain, 'utf8'), plain, bytes, file, ctx, { sources }), 'unencrypted_suffix', file, bytes);
+    await assertRefused(
+      encryptOver(readFileSync(plain, 'utf8'), plain, bytes, file, ctx, { sources }),
+      'unencrypted_suffix',
+      file,
+      bytes,
+    );
   });
 
   test('apply of a plan refuses a file whose rule was weakened', async () => {
@@ -170,14 +202,17 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     const bytes = toDbRegex(file);
     git(repo, 'commit', '-q', '-am', 'weaken');
     // A recipient added in the config makes the plan re-wrap the file.
-    writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["env/**"]\n    age: [${alice.recipient}, ${mallory.recipient}]\n`);
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      `environments:\n  dev:\n    files: ["env/**"]\n    age: [${alice.recipient}, ${mallory.recipient}]\n`,
+    );
     const plan = await planRotation(ctx, { sources });
     assert.equal(plan.files.length, 1);
     assert.ok(plan.files[0]!.actions.includes('rewrap'));
     await assertRefused(applyPlan(plan, ctx, { sources }), 'encrypted_regex', file, bytes);
   });
 
-  test('the merge driver refuses a merge that takes theirs\' weakened sops block; %A stays ours', async () => {
+  test("the merge driver refuses a merge that takes theirs' weakened sops block; %A stays ours", async () => {
     const { repo, file, ctx, sources } = await repoWith();
     const ours = readFileSync(file, 'utf8');
     const theirs = toTokenSuffix(file);
@@ -186,7 +221,12 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     writeFileSync(base!, ours);
     writeFileSync(a!, ours);
     writeFileSync(b!, theirs);
-    await assertRefused(mergeDriver(ctx, { ancestor: base!, current: a!, other: b!, path: 'env/app.yaml' }, { sources }), 'unencrypted_suffix', a!, ours);
+    await assertRefused(
+      mergeDriver(ctx, { ancestor: base!, current: a!, other: b!, path: 'env/app.yaml' }, { sources }),
+      'unencrypted_suffix',
+      a!,
+      ours,
+    );
   });
 
   test('a recipient the environment does not name: set refuses; updatekeys drops it; rotate wraps no new key for it', async () => {
@@ -195,7 +235,10 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     await assertRefused(setValue(file, 'api.token', str(TOKEN), ctx, { sources }), 'key_groups', file, bytes);
     const target = (await resolveTargets(ctx, { files: [file] })).targets[0]!;
     await rotateFile(target, ctx, { sources });
-    assert.ok(!readFileSync(file, 'utf8').includes(mallory.recipient), 'rotate wraps the new data key only for the environment');
+    assert.ok(
+      !readFileSync(file, 'utf8').includes(mallory.recipient),
+      'rotate wraps the new data key only for the environment',
+    );
     addStanza(file, mallory.recipient);
     const up = await updateKeysFile(target, ctx, { sources });
     assert.deepEqual(up.removed, [mallory.recipient]);
@@ -212,7 +255,10 @@ describe('owned file: a weakened sops block is refused by every write path', () 
   test('CLI: exit 53, one line naming the field and a hint; the token is not in the file or the output', async () => {
     const { repo, file } = await repoWith();
     const bytes = toTokenSuffix(file);
-    const r = await runCli(['set', 'env/app.yaml', 'github_token', JSON.stringify(TOKEN)], { cwd: repo, env: { SOPS_AGE_KEY_FILE: alice.file } });
+    const r = await runCli(['set', 'env/app.yaml', 'github_token', JSON.stringify(TOKEN)], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: alice.file },
+    });
     assert.equal(r.code, 53, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 2, r.stderr);
@@ -220,7 +266,10 @@ describe('owned file: a weakened sops block is refused by every write path', () 
     assert.match(lines[1]!, /^hint: .*rotate --adopt-rule/);
     assert.ok(!r.stderr.includes(TOKEN) && !r.stdout.includes(TOKEN));
     assert.equal(readFileSync(file, 'utf8'), bytes);
-    const json = await runCli(['set', '--json', 'env/app.yaml', 'github_token', JSON.stringify(TOKEN)], { cwd: repo, env: { SOPS_AGE_KEY_FILE: alice.file } });
+    const json = await runCli(['set', '--json', 'env/app.yaml', 'github_token', JSON.stringify(TOKEN)], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: alice.file },
+    });
     assert.equal(json.code, 53);
     assert.deepEqual([JSON.parse(json.stdout).code, JSON.parse(json.stdout).exitCode], ['WEAKENED_METADATA', 53]);
   });
@@ -239,7 +288,7 @@ describe('owned file: a weakened sops block is refused by every write path', () 
   });
 });
 
-describe('a file no config owns keeps SOPS\'s behaviour', () => {
+describe("a file no config owns keeps SOPS's behaviour", () => {
   test('its own rule decides, with a warning when the rule changed since the last commit', async () => {
     const { file, ctx, sources } = await repoWith('vendor.yaml', null);
     assert.equal((await setValue(file, 'api.token', str('x'), ctx, { sources })).changed, true);
@@ -248,7 +297,10 @@ describe('a file no config owns keeps SOPS\'s behaviour', () => {
     assert.equal((await setValue(file, 'github_token', str('as-sops-does'), ctx, { sources })).changed, true);
     assert.match(readFileSync(file, 'utf8'), /github_token: as-sops-does/);
     assert.equal(ctx.warnings.length, 1);
-    assert.match(ctx.warnings[0]!, /^vendor\.yaml: the encryption settings in the sops block changed since the last commit \(unencrypted_suffix "_unencrypted" → unencrypted_suffix "_token"\); values may now stay in clear/);
+    assert.match(
+      ctx.warnings[0]!,
+      /^vendor\.yaml: the encryption settings in the sops block changed since the last commit \(unencrypted_suffix "_unencrypted" → unencrypted_suffix "_token"\); values may now stay in clear/,
+    );
   });
 
   test('outside a git repository: no warning', async () => {
@@ -295,18 +347,27 @@ describe('keyless reports: validate, guard, diff', () => {
     toTokenSuffix(file);
     git(repo, 'add', '.');
     let report = await guardStaged(ctx, { repoDir: repo });
-    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['env/app.yaml', 'weakened-metadata', 'error']]);
+    assert.deepEqual(
+      report.results.map((r) => [r.file, r.check, r.severity]),
+      [['env/app.yaml', 'weakened-metadata', 'error']],
+    );
     git(repo, 'checkout', 'HEAD', '--', 'env/app.yaml');
     addStanza(file, mallory.recipient);
     git(repo, 'add', '.');
     report = await guardStaged(ctx, { repoDir: repo });
-    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['env/app.yaml', 'added-recipient', 'error']]);
+    assert.deepEqual(
+      report.results.map((r) => [r.file, r.check, r.severity]),
+      [['env/app.yaml', 'added-recipient', 'error']],
+    );
 
     const unowned = await repoWith('vendor.yaml', null);
     toTokenSuffix(unowned.file);
     git(unowned.repo, 'add', '.');
     report = await guardStaged(unowned.ctx, { repoDir: unowned.repo });
-    assert.deepEqual(report.results.map((r) => [r.file, r.check, r.severity]), [['vendor.yaml', 'weakened-metadata', 'warning']]);
+    assert.deepEqual(
+      report.results.map((r) => [r.file, r.check, r.severity]),
+      [['vendor.yaml', 'weakened-metadata', 'warning']],
+    );
     assert.equal(report.errors, 0);
   });
 
@@ -314,11 +375,17 @@ describe('keyless reports: validate, guard, diff', () => {
     const { file, ctx } = await repoWith();
     toDbRegex(file);
     const [owned] = (await diffRevisions(ctx, { keys: 'no-keys' })).files;
-    assert.deepEqual(owned!.alerts.filter((a) => a.startsWith('SECURITY:')).map((a) => a.split(' ')[1]), ['sops.encrypted_regex']);
+    assert.deepEqual(
+      owned!.alerts.filter((a) => a.startsWith('SECURITY:')).map((a) => a.split(' ')[1]),
+      ['sops.encrypted_regex'],
+    );
 
     const unowned = await repoWith('vendor.yaml', null);
     toTokenSuffix(unowned.file);
     const [f] = (await diffRevisions(unowned.ctx, { keys: 'no-keys' })).files;
-    assert.ok(f!.alerts.some((a) => /^SECURITY: sops\.unencrypted_suffix "_token" .* the old revision/.test(a)), f!.alerts.join('\n'));
+    assert.ok(
+      f!.alerts.some((a) => /^SECURITY: sops\.unencrypted_suffix "_token" .* the old revision/.test(a)),
+      f!.alerts.join('\n'),
+    );
   });
 });

@@ -11,7 +11,8 @@ import { MacMismatchError } from '../src/errors.js';
 import { parseJson, runCli } from './helpers/cli.js';
 
 const FIXTURE = fileURLToPath(new URL('./helpers/base-fixture.ts', import.meta.url));
-const fixture = (args: string[], env?: Record<string, string | undefined>) => runCli(args, { script: FIXTURE, nodeArgs: ['--import', 'tsx'], ...(env ? { env } : {}) });
+const fixture = (args: string[], env?: Record<string, string | undefined>) =>
+  runCli(args, { script: FIXTURE, nodeArgs: ['--import', 'tsx'], ...(env ? { env } : {}) });
 
 describe('BaseCommand through a fixture command', () => {
   it('bigints serialize: numbers when safe, strings otherwise; this.log is silent under --json', async () => {
@@ -19,7 +20,12 @@ describe('BaseCommand through a fixture command', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseJson(r.stdout), {
       status: 'success',
-      result: { small: 42, big: '18446744073709551616', negBig: '-1152921504606846976', nested: { list: [1, '9007199254740993'] } },
+      result: {
+        small: 42,
+        big: '18446744073709551616',
+        negBig: '-1152921504606846976',
+        nested: { list: [1, '9007199254740993'] },
+      },
       warnings: [],
     });
   });
@@ -28,7 +34,11 @@ describe('BaseCommand through a fixture command', () => {
     const j = await fixture(['warns', '--json']);
     assert.equal(j.code, 0, j.stderr);
     assert.equal(j.stderr, '');
-    assert.deepEqual(parseJson(j.stdout), { status: 'success', result: { ok: true }, warnings: ['first warning', 'oclif-style warning'] });
+    assert.deepEqual(parseJson(j.stdout), {
+      status: 'success',
+      result: { ok: true },
+      warnings: ['first warning', 'oclif-style warning'],
+    });
     const h = await fixture(['warns']);
     assert.equal(h.code, 0);
     assert.equal(h.stderr, 'warning: first warning\nwarning: oclif-style warning\n');
@@ -40,7 +50,12 @@ describe('BaseCommand through a fixture command', () => {
     assert.equal(h.stderr, 'sealant: internal error: cannot read properties of undefined\n');
     const j = await fixture(['boom', '--json']);
     assert.equal(j.code, 1);
-    assert.deepEqual(parseJson(j.stdout), { status: 'error', code: 'INTERNAL', message: 'internal error: cannot read properties of undefined', exitCode: 1 });
+    assert.deepEqual(parseJson(j.stdout), {
+      status: 'error',
+      code: 'INTERNAL',
+      message: 'internal error: cannot read properties of undefined',
+      exitCode: 1,
+    });
     const v = await fixture(['boom', '--verbose']);
     assert.match(v.stderr, /^sealant: internal error: .*\nTypeError: cannot read/);
   });
@@ -48,7 +63,10 @@ describe('BaseCommand through a fixture command', () => {
   it('a located SealantError: file:line:col: path: message + hint; JSON carries each field', async () => {
     const h = await fixture(['located']);
     assert.equal(h.code, 91);
-    assert.equal(h.stderr, 'sealant: secrets.yaml:7:3: db.hosts[0].password: key not found\nhint: list keys with `sealant keys`\n');
+    assert.equal(
+      h.stderr,
+      'sealant: secrets.yaml:7:3: db.hosts[0].password: key not found\nhint: list keys with `sealant keys`\n',
+    );
     const j = await fixture(['located', '--json']);
     assert.equal(j.code, 91);
     assert.deepEqual(parseJson(j.stdout), {
@@ -67,7 +85,12 @@ describe('BaseCommand through a fixture command', () => {
   it('a SealantError from a flag parse function keeps its code, with the flag named', async () => {
     const j = await fixture(['flagparse', '--age', 'nope', '--json']);
     assert.equal(j.code, 2);
-    assert.deepEqual(parseJson(j.stdout), { status: 'error', code: 'USAGE', message: '--age: not an age recipient', exitCode: 2 });
+    assert.deepEqual(parseJson(j.stdout), {
+      status: 'error',
+      code: 'USAGE',
+      message: '--age: not an age recipient',
+      exitCode: 2,
+    });
     const h = await fixture(['flagparse', '--age', 'nope']);
     assert.equal(h.stderr, 'sealant: --age: not an age recipient\n');
   });
@@ -102,11 +125,19 @@ describe('helpers', () => {
       exitCode: 51,
       hint: 'inspect `git log -p` for the file; `--ignore-mac` decrypts anyway (unsafe)',
     });
-    assert.deepEqual(toErrorEnvelope('a string'), { status: 'error', code: 'INTERNAL', message: 'internal error: a string', exitCode: 1 });
+    assert.deepEqual(toErrorEnvelope('a string'), {
+      status: 'error',
+      code: 'INTERNAL',
+      message: 'internal error: a string',
+      exitCode: 1,
+    });
   });
 
   it('toJson handles bigint at the edges of the safe range', () => {
-    assert.equal(toJson({ a: 9007199254740991n, b: 9007199254740992n, c: -9007199254740991n }), '{\n  "a": 9007199254740991,\n  "b": "9007199254740992",\n  "c": -9007199254740991\n}');
+    assert.equal(
+      toJson({ a: 9007199254740991n, b: 9007199254740992n, c: -9007199254740991n }),
+      '{\n  "a": 9007199254740991,\n  "b": "9007199254740992",\n  "c": -9007199254740991\n}',
+    );
   });
 
   it('colour only on a TTY, without NO_COLOR, and not under --json', () => {
@@ -121,7 +152,8 @@ describe('helpers', () => {
   });
 
   it('DEBUG patterns', () => {
-    for (const v of ['sealant', 'sealant*', 'sealant:*', '*', 'foo,sealant*']) assert.equal(debugEnabled({ DEBUG: v }), true, v);
+    for (const v of ['sealant', 'sealant*', 'sealant:*', '*', 'foo,sealant*'])
+      assert.equal(debugEnabled({ DEBUG: v }), true, v);
     for (const v of [undefined, '', 'oclif*', 'other']) assert.equal(debugEnabled({ DEBUG: v }), false, String(v));
   });
 });

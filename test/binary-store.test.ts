@@ -9,7 +9,6 @@ import { catchError } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'binary');
 
-
 describe('binaryStore: interop vectors', () => {
   it('has binary vectors', () => assert.ok(vectors.length >= 2));
   for (const v of vectors) {
@@ -21,7 +20,10 @@ describe('binaryStore: interop vectors', () => {
         assert.equal(leaves.length, 1);
         assert.deepEqual(leaves[0]?.keys, ['data']);
         assert.match(String(toPlain(leaves[0]?.node as never)), /^ENC\[AES256_GCM,.*,type:str\]$/);
-        assert.deepEqual(v.leaves.map((l) => l.path), [['data']]);
+        assert.deepEqual(
+          v.leaves.map((l) => l.path),
+          [['data']],
+        );
         const md = doc.metadata;
         assert.ok(md !== undefined);
         assert.equal(toPlain(get(md, 'lastmodified') as never), v.lastmodified);
@@ -75,17 +77,41 @@ describe('binaryStore: plaintext', () => {
     const data = get(doc.documents[0] as MapNode, 'data');
     assert.ok(data?.kind === 'scalar');
     data.value = { type: 'str', value: 'ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]' };
-    doc.metadata = map([['age', seq([map([['enc', str('A\n')], ['recipient', str('age1x')]])])], ['version', str('3.13.2')]]);
-    assert.equal(doc.serialize(), '{\n\t"data": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",\n\t"sops": {\n\t\t"age": [\n\t\t\t{\n\t\t\t\t"enc": "A\\n",\n\t\t\t\t"recipient": "age1x"\n\t\t\t}\n\t\t],\n\t\t"version": "3.13.2"\n\t}\n}\n');
+    doc.metadata = map([
+      [
+        'age',
+        seq([
+          map([
+            ['enc', str('A\n')],
+            ['recipient', str('age1x')],
+          ]),
+        ]),
+      ],
+      ['version', str('3.13.2')],
+    ]);
+    assert.equal(
+      doc.serialize(),
+      '{\n\t"data": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",\n\t"sops": {\n\t\t"age": [\n\t\t\t{\n\t\t\t\t"enc": "A\\n",\n\t\t\t\t"recipient": "age1x"\n\t\t\t}\n\t\t],\n\t\t"version": "3.13.2"\n\t}\n}\n',
+    );
   });
 
   it('create: raw without metadata, envelope with it', () => {
     assert.equal(binaryStore.create([map([['data', str('raw\n')]])]).serialize(), 'raw\n');
-    assert.equal(binaryStore.create([map([['data', str('x')]])], map([['version', str('3.13.2')]])).serialize(), '{\n\t"data": "x",\n\t"sops": {\n\t\t"version": "3.13.2"\n\t}\n}\n');
+    assert.equal(
+      binaryStore.create([map([['data', str('x')]])], map([['version', str('3.13.2')]])).serialize(),
+      '{\n\t"data": "x",\n\t"sops": {\n\t\t"version": "3.13.2"\n\t}\n}\n',
+    );
   });
 
   it('refuses to write raw content that is not exactly {data: <string>}', () => {
-    for (const tree of [map([['data', str('x')], ['other', str('y')]]), map([['x', str('y')]]), map([['data', map()]])]) {
+    for (const tree of [
+      map([
+        ['data', str('x')],
+        ['other', str('y')],
+      ]),
+      map([['x', str('y')]]),
+      map([['data', map()]]),
+    ]) {
       assert.ok(catchError(() => binaryStore.create([tree]).serialize()) instanceof UnsupportedDocumentError);
     }
   });

@@ -38,7 +38,11 @@ const fresh = (name: string) => join(tmp, `${(n += 1)}-${name}`);
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 512 }, (_, i) => (i < 256 ? i : 511 - i)));
 // The start of an X.509 certificate in DER: lengths and INTEGER contents that are not UTF-8.
-const DER = Buffer.from([0x30, 0x82, 0x03, 0x5c, 0x30, 0x82, 0x02, 0x44, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x09, 0x00, 0xc8, 0x1f, 0xde, 0xad, 0xbe, 0xef, 0x80, 0x00, 0xff, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00]);
+const DER = Buffer.from([
+  0x30, 0x82, 0x03, 0x5c, 0x30, 0x82, 0x02, 0x44, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x09, 0x00, 0xc8, 0x1f, 0xde,
+  0xad, 0xbe, 0xef, 0x80, 0x00, 0xff, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+  0x05, 0x00,
+]);
 const RANDOM = randomBytes(4096);
 const BLOBS: [string, Buffer][] = [
   ['4 KiB of random bytes', RANDOM],
@@ -70,12 +74,21 @@ interface RealSopsResult {
 }
 interface RealSops {
   ensureBootstrap(): string;
-  realSopsDecrypt(content: Buffer | string, format: string, opts?: { env?: Record<string, string>; flatten?: boolean }): Promise<RealSopsResult>;
+  realSopsDecrypt(
+    content: Buffer | string,
+    format: string,
+    opts?: { env?: Record<string, string>; flatten?: boolean },
+  ): Promise<RealSopsResult>;
 }
 const here = fileURLToPath(new URL('.', import.meta.url));
-const HARNESS = [resolve(here, '../../shared/tools/real-sops/real-sops.mjs'), resolve(here, '../../../shared/tools/real-sops/real-sops.mjs')].find((p) => existsSync(p));
-const realSops: RealSops | undefined = HARNESS === undefined ? undefined : ((await import(pathToFileURL(HARNESS).href)) as RealSops);
-let noRealSops: string | false = HARNESS === undefined ? 'the real-sops harness (shared/tools/real-sops) is not on this machine' : false;
+const HARNESS = [
+  resolve(here, '../../shared/tools/real-sops/real-sops.mjs'),
+  resolve(here, '../../../shared/tools/real-sops/real-sops.mjs'),
+].find((p) => existsSync(p));
+const realSops: RealSops | undefined =
+  HARNESS === undefined ? undefined : ((await import(pathToFileURL(HARNESS).href)) as RealSops);
+let noRealSops: string | false =
+  HARNESS === undefined ? 'the real-sops harness (shared/tools/real-sops) is not on this machine' : false;
 if (realSops !== undefined) {
   try {
     realSops.ensureBootstrap();
@@ -85,7 +98,11 @@ if (realSops !== undefined) {
 }
 if (noRealSops !== false) console.log(`# real sops checks skipped: ${noRealSops}`);
 
-async function realDecrypt(content: string | Buffer, format: string, opts: { flatten?: boolean } = {}): Promise<RealSopsResult> {
+async function realDecrypt(
+  content: string | Buffer,
+  format: string,
+  opts: { flatten?: boolean } = {},
+): Promise<RealSopsResult> {
   const r = await realSops!.realSopsDecrypt(content, format, { env: { SOPS_AGE_KEY_FILE: alice.file }, ...opts });
   assert.ok(r.ok, `real sops refused the file: ${r.sopsError ?? r.reason}`);
   return r;
@@ -94,18 +111,24 @@ async function realDecrypt(content: string | Buffer, format: string, opts: { fla
 describe('binary files are bytes', () => {
   for (const [what, blob] of BLOBS) {
     describe(what, () => {
-      test('the content is not UTF-8 (so the test means something)', () => assert.equal(Buffer.from(blob.toString('utf8'), 'utf8').equals(blob), false));
+      test('the content is not UTF-8 (so the test means something)', () =>
+        assert.equal(Buffer.from(blob.toString('utf8'), 'utf8').equals(blob), false));
 
       test('encrypt -> decrypt gives back the exact bytes', async () => {
         const file = await encryptedBinary(blob);
-        assert.match(readFileSync(file, 'utf8'), /^\{\n\t"data": "ENC\[AES256_GCM,data:[^"]+,type:str\]",\n\t"sops": \{/);
+        assert.match(
+          readFileSync(file, 'utf8'),
+          /^\{\n\t"data": "ENC\[AES256_GCM,data:[^"]+,type:str\]",\n\t"sops": \{/,
+        );
         assert.deepEqual(await decryptedBytes(file), blob);
       });
 
       test('rotate: a new data key, the same bytes', async () => {
         const file = await encryptedBinary(blob);
         const before = readFileSync(file, 'utf8');
-        await rotateFile({ file, environment: undefined }, testContext(), { sources: await sourcesFromFiles(alice.file) });
+        await rotateFile({ file, environment: undefined }, testContext(), {
+          sources: await sourcesFromFiles(alice.file),
+        });
         assert.notEqual(readFileSync(file, 'utf8'), before);
         assert.deepEqual(await decryptedBytes(file), blob);
       });
@@ -121,7 +144,9 @@ describe('binary files are bytes', () => {
   test('updatekeys re-wraps for a new recipient; the content is untouched', async () => {
     const file = await encryptedBinary(DER);
     const env = { name: 'dev', files: ['**'], groups: [{ age: [alice.recipient, bob.recipient], kms: [] }] };
-    const r = await updateKeysFile({ file, environment: env }, testContext(), { sources: await sourcesFromFiles(alice.file) });
+    const r = await updateKeysFile({ file, environment: env }, testContext(), {
+      sources: await sourcesFromFiles(alice.file),
+    });
     assert.deepEqual(r.added, [bob.recipient]);
     assert.deepEqual(await decryptedBytes(file, bob.file), DER);
   });
@@ -133,7 +158,11 @@ describe('binary files are bytes', () => {
     writeFileSync(editor, `#!/bin/sh\ncmp -s "$1" '${join(tmp, 'expected.bin')}' || exit 3\nprintf '\\377' >> "$1"\n`);
     chmodSync(editor, 0o755);
     writeFileSync(join(tmp, 'expected.bin'), ALL_BYTES);
-    await editFile(file, { ...testContext(), env: { EDITOR: editor } }, { sources: await sourcesFromFiles(alice.file) });
+    await editFile(
+      file,
+      { ...testContext(), env: { EDITOR: editor } },
+      { sources: await sourcesFromFiles(alice.file) },
+    );
     assert.deepEqual(await decryptedBytes(file), Buffer.concat([ALL_BYTES, Buffer.from([0xff])]));
   });
 
@@ -141,7 +170,9 @@ describe('binary files are bytes', () => {
     const file = await encryptedBinary(DER, 'cert.der');
     const previous = readFileSync(file, 'utf8');
     const changed = Buffer.concat([DER, Buffer.from([0xfe, 0x00])]);
-    const r = await encryptOver(changed, 'cert.der', previous, file, testContext(), { sources: await sourcesFromFiles(alice.file) });
+    const r = await encryptOver(changed, 'cert.der', previous, file, testContext(), {
+      sources: await sourcesFromFiles(alice.file),
+    });
     assert.ok(r !== undefined);
     assert.equal(/"enc": "(.*?)"/.exec(r.text)?.[1], /"enc": "(.*?)"/.exec(previous)?.[1], 'same wrapped data key');
     writeFileSync(file, r.text);
@@ -161,8 +192,16 @@ describe('binary files are bytes', () => {
     const file = await encryptedBinary(RANDOM);
     const sources = await sourcesFromFiles(alice.file);
     for (const outputType of ['yaml', 'json', 'dotenv', 'ini'] as const) {
-      await assert.rejects(decryptFile(file, testContext(), { sources, outputType }), (e) => e instanceof UnsupportedDocumentError && /binary/.test(e.message), outputType);
-      await assert.rejects(encryptText(RANDOM, 'blob.bin', testContext(), { groups, outputType }), (e) => e instanceof UnsupportedDocumentError, outputType);
+      await assert.rejects(
+        decryptFile(file, testContext(), { sources, outputType }),
+        (e) => e instanceof UnsupportedDocumentError && /binary/.test(e.message),
+        outputType,
+      );
+      await assert.rejects(
+        encryptText(RANDOM, 'blob.bin', testContext(), { groups, outputType }),
+        (e) => e instanceof UnsupportedDocumentError,
+        outputType,
+      );
     }
   });
 
@@ -190,7 +229,13 @@ describe('text that is not UTF-8 is refused, never changed', () => {
   const bad: [format: string, name: string, bytes: Buffer, line: number, offset: number][] = [
     ['yaml', 'a.yaml', Buffer.concat([Buffer.from('a: 1\nb: caf'), Buffer.from([0xe9]), Buffer.from('\n')]), 2, 11],
     ['json', 'a.json', Buffer.concat([Buffer.from('{\n\t"a": "x'), Buffer.from([0xff]), Buffer.from('"\n}\n')]), 2, 10],
-    ['dotenv', 'a.env', Buffer.concat([Buffer.from('A=1\nB=\u00e9'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]), 2, 8],
+    [
+      'dotenv',
+      'a.env',
+      Buffer.concat([Buffer.from('A=1\nB=\u00e9'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]),
+      2,
+      8,
+    ],
     ['ini', 'a.ini', Buffer.concat([Buffer.from('[s]\nk = v\n; '), Buffer.from([0x80]), Buffer.from('\n')]), 3, 12],
   ];
   for (const [format, name, bytes, line, offset] of bad) {
@@ -208,11 +253,17 @@ describe('text that is not UTF-8 is refused, never changed', () => {
   }
 
   test('an encrypted file with an invalid byte (in a clear value) is refused, not decrypted with U+FFFD', async () => {
-    const enc = Buffer.from((await encryptText('a_unencrypted: cafX\nb: secret\n', 'c.yaml', testContext(), { groups })).text, 'utf8');
+    const enc = Buffer.from(
+      (await encryptText('a_unencrypted: cafX\nb: secret\n', 'c.yaml', testContext(), { groups })).text,
+      'utf8',
+    );
     enc[enc.indexOf('X')] = 0xe9;
     const file = fresh('c.yaml');
     writeFileSync(file, enc);
-    await assert.rejects(decryptFile(file, testContext(), { sources: await sourcesFromFiles(alice.file) }), (e) => e instanceof ParseError && e.file === file && e.line === 1 && /offset 18$/.test(e.message));
+    await assert.rejects(
+      decryptFile(file, testContext(), { sources: await sourcesFromFiles(alice.file) }),
+      (e) => e instanceof ParseError && e.file === file && e.line === 1 && /offset 18$/.test(e.message),
+    );
   });
 
   test('a decrypted value that is not UTF-8 is refused in a text store (and named by path)', async () => {
@@ -227,16 +278,25 @@ describe('text that is not UTF-8 is refused, never changed', () => {
     const mac = new MacBuilder(false);
     mac.add(plain, true);
     setMetadataField(doc.metadata!, 'mac', encryptMac(opened.dataKey, mac.hex(), opened.meta.lastmodified));
-    await assert.rejects(decryptText(doc.serialize(), 'v.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) }), (e) => {
-      assert.ok(e instanceof EncValueError, String(e));
-      assert.deepEqual(e.path, ['a']);
-      assert.match(e.message, /not valid UTF-8 text \(invalid byte at offset 2\)/);
-      return true;
-    });
+    await assert.rejects(
+      decryptText(doc.serialize(), 'v.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) }),
+      (e) => {
+        assert.ok(e instanceof EncValueError, String(e));
+        assert.deepEqual(e.path, ['a']);
+        assert.match(e.message, /not valid UTF-8 text \(invalid byte at offset 2\)/);
+        return true;
+      },
+    );
   });
 
   test('CLI: a KRM ResourceList on stdin that is not UTF-8 is refused (stdin is decoded strictly too)', async () => {
-    const list = Buffer.concat([Buffer.from('apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    a: caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const list = Buffer.concat([
+      Buffer.from(
+        'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    a: caf',
+      ),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
     const r = await runCli(['krm'], { input: list });
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
@@ -263,7 +323,9 @@ describe('a UTF-8 byte-order mark', () => {
     const enc = await encryptText(Buffer.from(plaintext, 'utf8'), 'bom.yaml', testContext(), { groups });
     assert.ok(enc.text.startsWith(`${BOM}a: ENC[`));
     assert.match(enc.text, /\nsops:\n {4}age:/, 'the sops block is not indented by the BOM');
-    const dec = await decryptText(Buffer.from(enc.text, 'utf8'), 'bom.yaml', testContext(), { sources: await sourcesFromFiles(alice.file) });
+    const dec = await decryptText(Buffer.from(enc.text, 'utf8'), 'bom.yaml', testContext(), {
+      sources: await sourcesFromFiles(alice.file),
+    });
     assert.deepEqual(dec.bytes, Buffer.from(plaintext, 'utf8'));
   });
 
@@ -277,7 +339,10 @@ describe('a UTF-8 byte-order mark', () => {
     const file = fresh('bom.json');
     const bytes = Buffer.from(`${BOM}{"a": 1}\n`, 'utf8');
     writeFileSync(file, bytes);
-    await assert.rejects(encryptFile(file, testContext(), { groups }), (e) => e instanceof ParseError && e.file === file && /byte-order mark/.test(e.message));
+    await assert.rejects(
+      encryptFile(file, testContext(), { groups }),
+      (e) => e instanceof ParseError && e.file === file && /byte-order mark/.test(e.message),
+    );
     const r = await runCli(['encrypt', '--age', alice.recipient, '--in-place', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /byte-order mark/);
@@ -314,10 +379,14 @@ describe('a UTF-8 byte-order mark', () => {
 describe("sops's `bytes` ENC type", () => {
   // sops's cipher reads `type:bytes` (as raw bytes) but never writes it. Its AES-GCM and MAC
   // bytes are a string's, so re-tagging one of our values makes exactly such a value.
-  const retag = (text: string, key: string) => text.replace(new RegExp(`("?${key}"?: "?ENC\\[[^\\]]*type:)str\\]`), '$1bytes]');
+  const retag = (text: string, key: string) =>
+    text.replace(new RegExp(`("?${key}"?: "?ENC\\[[^\\]]*type:)str\\]`), '$1bytes]');
   const encOf = (text: string, key: string) => new RegExp(`"?${key}"?: "?(ENC\\[[^\\]]*\\])`).exec(text)?.[1];
 
-  for (const [name, plain] of [['f.yaml', 'blob: hello\nother: x\n'], ['f.json', '{"blob": "hello", "other": "x"}']] as const) {
+  for (const [name, plain] of [
+    ['f.yaml', 'blob: hello\nother: x\n'],
+    ['f.json', '{"blob": "hello", "other": "x"}'],
+  ] as const) {
     test(`${name}: decrypts as a string; set of another key keeps the untouched value's type:bytes and ciphertext`, async () => {
       const file = fresh(name);
       const text = retag((await encryptText(plain, file, testContext(), { groups })).text, 'blob');
@@ -342,11 +411,17 @@ describe("sops's `bytes` ENC type", () => {
     assert.match(encOf(readFileSync(file, 'utf8'), 'blob') ?? '', /type:str\]$/);
   });
 
-  test('the premise: real sops 3.9.2 cannot decrypt a type:bytes value at all (its IV stash panics)', { skip: noRealSops }, async () => {
-    const text = retag((await encryptText('blob: hello\n', 'f.yaml', testContext(), { groups })).text, 'blob');
-    const r = await realSops!.realSopsDecrypt(text, 'yaml', { env: { SOPS_AGE_KEY_FILE: alice.file } });
-    assert.equal(r.ok, false);
-    const control = await realSops!.realSopsDecrypt(text.replace('type:bytes]', 'type:str]'), 'yaml', { env: { SOPS_AGE_KEY_FILE: alice.file } });
-    assert.equal(control.ok, true, control.sopsError ?? control.reason);
-  });
+  test(
+    'the premise: real sops 3.9.2 cannot decrypt a type:bytes value at all (its IV stash panics)',
+    { skip: noRealSops },
+    async () => {
+      const text = retag((await encryptText('blob: hello\n', 'f.yaml', testContext(), { groups })).text, 'blob');
+      const r = await realSops!.realSopsDecrypt(text, 'yaml', { env: { SOPS_AGE_KEY_FILE: alice.file } });
+      assert.equal(r.ok, false);
+      const control = await realSops!.realSopsDecrypt(text.replace('type:bytes]', 'type:str]'), 'yaml', {
+        env: { SOPS_AGE_KEY_FILE: alice.file },
+      });
+      assert.equal(control.ok, true, control.sopsError ?? control.reason);
+    },
+  );
 });

@@ -17,7 +17,8 @@ import { commands } from '../src/commands/index.js';
 import { parseJson, runCli } from './helpers/cli.js';
 
 const AGE = '/usr/bin/age';
-const KEY_FILE_RE = /^# created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\n# public key: (age1[02-9ac-hj-np-z]+)\n(AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]+)\n$/;
+const KEY_FILE_RE =
+  /^# created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\n# public key: (age1[02-9ac-hj-np-z]+)\n(AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]+)\n$/;
 
 let dir: string;
 before(async () => {
@@ -47,7 +48,8 @@ describe('sealant keygen', () => {
     const r = await runCli(['keygen', '--output', out], { env: { HOME: home } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await stat(out)).mode & 0o777, 0o600);
-    for (const d of ['.config', '.config/sops', '.config/sops/age']) assert.equal((await stat(join(home, d))).mode & 0o777, 0o700, d);
+    for (const d of ['.config', '.config/sops', '.config/sops/age'])
+      assert.equal((await stat(join(home, d))).mode & 0o777, 0o700, d);
     assert.equal((await stat(home)).mode & 0o777, 0o755, 'an existing directory keeps its mode');
     assert.ok(KEY_FILE_RE.test(await readFile(out, 'utf8')));
   });
@@ -95,7 +97,10 @@ describe('sealant keygen', () => {
     const r = await runCli(['keygen', '--output', out]);
     assert.equal(r.code, 3);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `sealant: ${out}: refusing to overwrite existing file\nhint: choose another output path or remove the file first\n`);
+    assert.equal(
+      r.stderr,
+      `sealant: ${out}: refusing to overwrite existing file\nhint: choose another output path or remove the file first\n`,
+    );
     assert.equal(await readFile(out, 'utf8'), 'precious\n');
   });
 
@@ -116,9 +121,17 @@ describe('--json envelope (public API)', () => {
     const r = await runCli(['keygen', '--output', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
-    const env = parseJson(r.stdout) as { status: string; result: { recipient: string; output: string }; warnings: string[] };
+    const env = parseJson(r.stdout) as {
+      status: string;
+      result: { recipient: string; output: string };
+      warnings: string[];
+    };
     assert.deepEqual(Object.keys(env), ['status', 'result', 'warnings']);
-    assert.deepEqual(env, { status: 'success', result: { recipient: env.result.recipient, output: out }, warnings: [] });
+    assert.deepEqual(env, {
+      status: 'success',
+      result: { recipient: env.result.recipient, output: out },
+      warnings: [],
+    });
     assert.ok(!r.stdout.includes('AGE-SECRET-KEY'));
     assert.match(await readFile(out, 'utf8'), new RegExp(`# public key: ${env.result.recipient}\n`));
   });
@@ -150,7 +163,13 @@ describe('--json envelope (public API)', () => {
   it('usage failure: code USAGE, exit 2', async () => {
     const r = await runCli(['keygen', '--nope', '--json']);
     assert.equal(r.code, 2);
-    assert.deepEqual(parseJson(r.stdout), { status: 'error', code: 'USAGE', message: 'Nonexistent flag: --nope', exitCode: 2, hint: 'see `sealant keygen --help`' });
+    assert.deepEqual(parseJson(r.stdout), {
+      status: 'error',
+      code: 'USAGE',
+      message: 'Nonexistent flag: --nope',
+      exitCode: 2,
+      hint: 'see `sealant keygen --help`',
+    });
   });
 });
 
@@ -194,11 +213,35 @@ describe('usage and help', () => {
 
 describe('API snapshots', () => {
   it('keygen flags', () => {
-    const describeFlags = (flags: Record<string, { type: string; char?: string; default?: unknown; multiple?: boolean; required?: boolean; helpGroup?: string }>) =>
-      Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, { type: f.type, char: f.char, default: f.default, multiple: f.multiple ?? false, required: f.required ?? false, helpGroup: f.helpGroup }]));
+    const describeFlags = (
+      flags: Record<
+        string,
+        { type: string; char?: string; default?: unknown; multiple?: boolean; required?: boolean; helpGroup?: string }
+      >,
+    ) =>
+      Object.fromEntries(
+        Object.entries(flags).map(([name, f]) => [
+          name,
+          {
+            type: f.type,
+            char: f.char,
+            default: f.default,
+            multiple: f.multiple ?? false,
+            required: f.required ?? false,
+            helpGroup: f.helpGroup,
+          },
+        ]),
+      );
     assert.equal(Keygen.enableJsonFlag, true);
     assert.deepEqual(describeFlags({ ...Keygen.baseFlags, ...Keygen.flags } as never), {
-      verbose: { type: 'boolean', char: undefined, default: undefined, multiple: false, required: false, helpGroup: 'GLOBAL' },
+      verbose: {
+        type: 'boolean',
+        char: undefined,
+        default: undefined,
+        multiple: false,
+        required: false,
+        helpGroup: 'GLOBAL',
+      },
       output: { type: 'option', char: 'o', default: undefined, multiple: false, required: false, helpGroup: undefined },
       pq: { type: 'boolean', char: undefined, default: false, multiple: false, required: false, helpGroup: undefined },
     });

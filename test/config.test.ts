@@ -114,11 +114,20 @@ describe('.sealant.yaml', () => {
     const cfg = sealant(FULL);
     assert.equal(cfg.kind, 'sealant');
     assert.equal(cfg.root, '/repo');
-    assert.deepEqual(cfg.environments.map((e) => [e.name, e.line]), [['dev', 3], ['staging', 7], ['prod', 21]]);
+    assert.deepEqual(
+      cfg.environments.map((e) => [e.name, e.line]),
+      [
+        ['dev', 3],
+        ['staging', 7],
+        ['prod', 21],
+      ],
+    );
     const [dev, staging, prod] = cfg.environments;
     assert.deepEqual(dev?.groups, [{ age: [a, b], kms: [], pgp: [] }]);
     assert.deepEqual(dev?.rule, { field: 'encrypted_regex', value: '^(data|stringData)$' });
-    assert.deepEqual(staging?.groups, [{ age: [a], kms: [{ arn: ARN, role: ROLE, context: { app: 'shop' }, awsProfile: 'prod-admin' }], pgp: [FPR] }]);
+    assert.deepEqual(staging?.groups, [
+      { age: [a], kms: [{ arn: ARN, role: ROLE, context: { app: 'shop' }, awsProfile: 'prod-admin' }], pgp: [FPR] },
+    ]);
     assert.equal(staging?.macOnlyEncrypted, true);
     assert.equal(staging?.schema, 'schemas/app.schema.json');
     assert.equal(prod?.groups.length, 3);
@@ -131,21 +140,31 @@ describe('.sealant.yaml', () => {
     const example = /```yaml\n(# \.sealant\.yaml[\s\S]*?)```/.exec(doc)?.[1];
     assert.ok(example !== undefined, 'example block');
     const cfg = sealant(example);
-    assert.deepEqual(cfg.environments.map((e) => e.name), ['dev', 'staging', 'prod']);
+    assert.deepEqual(
+      cfg.environments.map((e) => e.name),
+      ['dev', 'staging', 'prod'],
+    );
     assert.equal(environmentFor(cfg, 'environments/staging/public/x.yaml', '/repo'), undefined);
     assert.equal(cfg.environments[2]?.shamirThreshold, 2);
   });
 
   test('an unknown key is named with its line, column and the keys allowed there', () => {
-    const e = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    rotate_evry: 30d\n`));
+    const e = configError(() =>
+      sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    rotate_evry: 30d\n`),
+    );
     assert.equal(e.toOneLine(), '.sealant.yaml:5:5: environments.dev.rotate_evry: unknown key "rotate_evry"');
     assert.match(e.hint ?? '', /known keys here: files, path_regex, age, kms/);
     const top = configError(() => sealant(`environment:\n  dev: {}\n`));
-    assert.match(top.toOneLine(), /^\.sealant\.yaml:1:1: (environment: unknown key "environment"|missing required key "environments")/);
+    assert.match(
+      top.toOneLine(),
+      /^\.sealant\.yaml:1:1: (environment: unknown key "environment"|missing required key "environments")/,
+    );
   });
 
   test('a malformed recipient points at its list item', () => {
-    const e = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age:\n      - ${a}\n      - age1notarecipient\n`));
+    const e = configError(() =>
+      sealant(`environments:\n  dev:\n    files: [a]\n    age:\n      - ${a}\n      - age1notarecipient\n`),
+    );
     assert.equal(e.line, 6);
     assert.equal(e.toOneLine(), '.sealant.yaml:6:9: environments.dev.age[1]: is not an age recipient (age1…)');
     // Right alphabet, wrong checksum: caught by the age parser, the (public) recipient named.
@@ -153,38 +172,87 @@ describe('.sealant.yaml', () => {
     const e2 = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${bad}]\n`));
     assert.equal(e2.line, 4);
     assert.match(e2.message, /invalid age recipient/);
-    const e3 = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    kms:\n      - arn: arn:aws:kms:eu-west-1:key\n`));
+    const e3 = configError(() =>
+      sealant(`environments:\n  dev:\n    files: [a]\n    kms:\n      - arn: arn:aws:kms:eu-west-1:key\n`),
+    );
     assert.match(e3.toOneLine(), /^\.sealant\.yaml:5:\d+: environments\.dev\.kms\[0\]\.arn: is not an AWS KMS key ARN/);
     const e4 = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    pgp: [ABCD]\n`));
     assert.match(e4.toOneLine(), /:4:\d+: environments\.dev\.pgp\[0\]: is not a PGP fingerprint/);
   });
 
   test('two encryption rule fields: the second one is reported', () => {
-    const e = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    encrypted_regex: ^data$\n    unencrypted_suffix: _u\n`));
+    const e = configError(() =>
+      sealant(
+        `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    encrypted_regex: ^data$\n    unencrypted_suffix: _u\n`,
+      ),
+    );
     assert.equal(e.line, 6);
     assert.match(e.message, /^only one of .* may be set \(encrypted_regex is set too\)$/);
   });
 
   test('missing files, files with path_regex, and misplaced key group settings', () => {
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    age: [${a}]\n`)).toOneLine(), /^\.sealant\.yaml:2:3: environments\.dev: missing "files"/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    path_regex: x\n    age: [${a}]\n`)).message, /either files or path_regex/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    key_groups: [{age: [${b}]}]\n`)).message, /inside each group/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    shamir_threshold: 1\n`)).message, /shamir_threshold needs key_groups/);
-    const t = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 3\n`));
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    age: [${a}]\n`)).toOneLine(),
+      /^\.sealant\.yaml:2:3: environments\.dev: missing "files"/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    path_regex: x\n    age: [${a}]\n`)).message,
+      /either files or path_regex/,
+    );
+    assert.match(
+      configError(() =>
+        sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    key_groups: [{age: [${b}]}]\n`),
+      ).message,
+      /inside each group/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    shamir_threshold: 1\n`))
+        .message,
+      /shamir_threshold needs key_groups/,
+    );
+    const t = configError(() =>
+      sealant(
+        `environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 3\n`,
+      ),
+    );
     assert.equal(t.line, 5);
     assert.match(t.message, /only 2 key groups/);
-    const one = configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`));
+    const one = configError(() =>
+      sealant(
+        `environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`,
+      ),
+    );
     assert.equal(one.line, 5);
     assert.match(one.toOneLine(), /environments\.dev\.shamir_threshold: is 1 but must be at least 2 with 2 key groups/);
   });
 
   test('environments need recipients, globs stay inside the root, names are simple', () => {
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: []\n`)).message, /no recipients/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {}]\n`)).toOneLine(), /key_groups\[1\]: no recipients/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [../x/**]\n    age: [${a}]\n`)).message, /relative to the config file/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: [/etc/**]\n    age: [${a}]\n`)).message, /no leading '\/'/);
-    assert.match(configError(() => sealant(`environments:\n  dev:\n    files: ["!a/**"]\n    age: [${a}]\n`)).message, /only exclusions/);
-    assert.match(configError(() => sealant(`environments:\n  "my env":\n    files: [a]\n    age: [${a}]\n`)).message, /environment names/);
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: [a]\n    age: []\n`)).message,
+      /no recipients/,
+    );
+    assert.match(
+      configError(() =>
+        sealant(`environments:\n  dev:\n    files: [a]\n    key_groups: [{age: [${a}]}, {}]\n`),
+      ).toOneLine(),
+      /key_groups\[1\]: no recipients/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: [../x/**]\n    age: [${a}]\n`)).message,
+      /relative to the config file/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: [/etc/**]\n    age: [${a}]\n`)).message,
+      /no leading '\/'/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  dev:\n    files: ["!a/**"]\n    age: [${a}]\n`)).message,
+      /only exclusions/,
+    );
+    assert.match(
+      configError(() => sealant(`environments:\n  "my env":\n    files: [a]\n    age: [${a}]\n`)).message,
+      /environment names/,
+    );
     assert.match(configError(() => sealant('environments: {}\n')).message, /must not be empty/);
     assert.match(configError(() => sealant('')).message, /missing required key "environments"/);
   });
@@ -200,7 +268,10 @@ describe('.sealant.yaml', () => {
     const cases = [
       `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    mac_only_encrypted: ${CANARY}\n`,
       `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    encrypted_regex: "(${CANARY}"\n`,
-      `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    ${CANARY}: 1\n`.replace(`${CANARY}: 1`, `x: ${CANARY}`),
+      `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    ${CANARY}: 1\n`.replace(
+        `${CANARY}: 1`,
+        `x: ${CANARY}`,
+      ),
       `environments:\n  dev:\n    files: [a]\n    age: ${CANARY}\n`,
       `environments:\n  dev:\n    files: [a]\n    kms: [{arn: ${ARN}, context: {k: [${CANARY}]}}]\n`,
       `environments:\n  dev:\n    files: [a]\n    age: [${a}]\n    shamir_threshold: ${CANARY}\n`,
@@ -213,11 +284,16 @@ describe('.sealant.yaml', () => {
   });
 
   test('a file matching two environments is an error naming both', () => {
-    const cfg = sealant(`environments:\n  dev:\n    files: ["apps/**"]\n    age: [${a}]\n  prod:\n    files: ["**/*.prod.yaml"]\n    age: [${b}]\n`);
+    const cfg = sealant(
+      `environments:\n  dev:\n    files: ["apps/**"]\n    age: [${a}]\n  prod:\n    files: ["**/*.prod.yaml"]\n    age: [${b}]\n`,
+    );
     assert.equal(environmentFor(cfg, 'apps/x.yaml', '/repo')?.name, 'dev');
     assert.equal(environmentFor(cfg, 'other/x.prod.yaml', '/repo')?.name, 'prod');
     const e = configError(() => environmentFor(cfg, '/repo/apps/x.prod.yaml', '/elsewhere'));
-    assert.equal(e.message, 'matches environments "dev" (line 2) and "prod" (line 5); a file must belong to exactly one');
+    assert.equal(
+      e.message,
+      'matches environments "dev" (line 2) and "prod" (line 5); a file must belong to exactly one',
+    );
     assert.match(e.hint ?? '', /!glob/);
   });
 
@@ -226,7 +302,11 @@ describe('.sealant.yaml', () => {
     assert.equal(environmentFor(cfg, 'app.yaml', '/repo/environments/dev')?.name, 'dev');
     assert.equal(environmentFor(cfg, '../prod/app.yaml', '/repo/environments/dev')?.name, 'prod');
     assert.equal(environmentFor(cfg, 'environments/staging/public/x.yaml', '/repo'), undefined, 'excluded by !glob');
-    assert.equal(environmentFor(cfg, 'environments/staging/x/.hidden.yaml', '/repo')?.name, 'staging', 'dot files match');
+    assert.equal(
+      environmentFor(cfg, 'environments/staging/x/.hidden.yaml', '/repo')?.name,
+      'staging',
+      'dot files match',
+    );
     assert.equal(environmentFor(cfg, '/elsewhere/environments/dev/x.yaml', '/repo'), undefined, 'outside the root');
     assert.equal(environmentFor(cfg, 'README.md', '/repo'), undefined);
   });
@@ -234,7 +314,10 @@ describe('.sealant.yaml', () => {
   test('environmentByName lists the known names', () => {
     const cfg = sealant(FULL);
     assert.equal(environmentByName(cfg, 'prod').name, 'prod');
-    assert.equal(configError(() => environmentByName(cfg, 'qa')).message, 'no environment "qa" (known: dev, staging, prod)');
+    assert.equal(
+      configError(() => environmentByName(cfg, 'qa')).message,
+      'no environment "qa" (known: dev, staging, prod)',
+    );
   });
 
   test('filesOf: existing files, sorted, absolute; .git, node_modules and the config itself skipped', async () => {
@@ -251,7 +334,8 @@ describe('.sealant.yaml', () => {
       'x/y.json': '',
     });
     const cfg = (await loadProjectConfig({ cwd: dir, env: {} }))!;
-    const rel = async (name: string) => (await filesOf(cfg, environmentByName(cfg, name))).map((f) => f.slice(dir.length + 1));
+    const rel = async (name: string) =>
+      (await filesOf(cfg, environmentByName(cfg, name))).map((f) => f.slice(dir.length + 1));
     assert.deepEqual(await rel('dev'), ['envs/dev/.env', 'envs/dev/a/z.yaml', 'envs/dev/b.yaml', 'shared/s.yaml']);
     assert.deepEqual(await rel('all'), ['x/y.json']);
     assert.ok((await filesOf(cfg, environmentByName(cfg, 'dev'))).every((f) => f.startsWith(`${dir}/`)));
@@ -260,16 +344,31 @@ describe('.sealant.yaml', () => {
 
 describe('.sops.yaml (SOPS semantics)', () => {
   test('first matching rule wins; a rule without path_regex matches everything', () => {
-    const cfg = sops(`creation_rules:\n  - path_regex: \\.prod\\.yaml$\n    age: ${a}\n  - path_regex: secrets/\n    age: ${b}\n  - age: ${c}\n`);
-    assert.deepEqual(cfg.environments.map((e) => [e.name, e.pathRegex, e.line]), [['rule-1', '\\.prod\\.yaml$', 2], ['rule-2', 'secrets/', 4], ['rule-3', undefined, 6]]);
-    assert.equal(environmentFor(cfg, 'secrets/app.prod.yaml', '/repo')?.name, 'rule-1', 'earlier rule wins over a later match');
+    const cfg = sops(
+      `creation_rules:\n  - path_regex: \\.prod\\.yaml$\n    age: ${a}\n  - path_regex: secrets/\n    age: ${b}\n  - age: ${c}\n`,
+    );
+    assert.deepEqual(
+      cfg.environments.map((e) => [e.name, e.pathRegex, e.line]),
+      [
+        ['rule-1', '\\.prod\\.yaml$', 2],
+        ['rule-2', 'secrets/', 4],
+        ['rule-3', undefined, 6],
+      ],
+    );
+    assert.equal(
+      environmentFor(cfg, 'secrets/app.prod.yaml', '/repo')?.name,
+      'rule-1',
+      'earlier rule wins over a later match',
+    );
     assert.equal(environmentFor(cfg, 'secrets/app.yaml', '/repo')?.name, 'rule-2');
     assert.equal(environmentFor(cfg, 'x/mysecrets/app.yaml', '/repo')?.name, 'rule-2', 'unanchored search');
     assert.equal(environmentFor(cfg, 'README.md', '/repo')?.name, 'rule-3');
   });
 
   test('path_regex applies to the path relative to the config directory (absolute outside it)', () => {
-    const cfg = sops(`creation_rules:\n  - path_regex: ^envs/dev/\n    age: ${a}\n  - path_regex: ^/outside/\n    age: ${b}\n`);
+    const cfg = sops(
+      `creation_rules:\n  - path_regex: ^envs/dev/\n    age: ${a}\n  - path_regex: ^/outside/\n    age: ${b}\n`,
+    );
     assert.equal(environmentFor(cfg, 'app.yaml', '/repo/envs/dev')?.name, 'rule-1');
     assert.equal(environmentFor(cfg, '/repo/envs/dev/app.yaml', '/tmp')?.name, 'rule-1');
     assert.equal(environmentFor(cfg, 'envs/dev/app.yaml', '/repo/sub'), undefined, 'resolved against cwd first');
@@ -281,7 +380,14 @@ describe('.sops.yaml (SOPS semantics)', () => {
       `creation_rules:\n  - age: ' ${a} , ${b},'\n    pgp: '${FPR.slice(0, 20)} ${FPR.slice(20)}'\n    kms: ${ARN}+${ROLE}, ${ARN2}\n    aws_profile: ops\n  - age:\n      - ${a},${c}\n      - ${b}\n    kms: [${ARN}]\n`,
     );
     assert.deepEqual(cfg.environments[0]?.groups, [
-      { age: [a, b], kms: [{ arn: ARN, role: ROLE, awsProfile: 'ops' }, { arn: ARN2, awsProfile: 'ops' }], pgp: [FPR] },
+      {
+        age: [a, b],
+        kms: [
+          { arn: ARN, role: ROLE, awsProfile: 'ops' },
+          { arn: ARN2, awsProfile: 'ops' },
+        ],
+        pgp: [FPR],
+      },
     ]);
     assert.deepEqual(cfg.environments[1]?.groups, [{ age: [a, c, b], kms: [{ arn: ARN }], pgp: [] }]);
   });
@@ -314,7 +420,9 @@ describe('.sops.yaml (SOPS semantics)', () => {
   });
 
   test('unknown keys are ignored: a path_regexp typo matches every file', () => {
-    const cfg = sops(`creation_rules:\n  - path_regexp: ^prod/\n    age: ${a}\n    colour: red\n  - path_regex: ^prod/\n    age: ${b}\n`);
+    const cfg = sops(
+      `creation_rules:\n  - path_regexp: ^prod/\n    age: ${a}\n    colour: red\n  - path_regex: ^prod/\n    age: ${b}\n`,
+    );
     assert.equal(environmentFor(cfg, 'prod/app.yaml', '/repo')?.name, 'rule-1');
     assert.equal(cfg.environments[0]?.pathRegex, undefined);
   });
@@ -328,21 +436,41 @@ describe('.sops.yaml (SOPS semantics)', () => {
   });
 
   test('rule fields, mac_only_encrypted, and the errors SOPS also reports', () => {
-    const cfg = sops(`creation_rules:\n  - encrypted_regex: ^(data|stringData)$\n    mac_only_encrypted: true\n    age: ${a}\n`);
+    const cfg = sops(
+      `creation_rules:\n  - encrypted_regex: ^(data|stringData)$\n    mac_only_encrypted: true\n    age: ${a}\n`,
+    );
     assert.deepEqual(cfg.environments[0]?.rule, { field: 'encrypted_regex', value: '^(data|stringData)$' });
     assert.equal(cfg.environments[0]?.macOnlyEncrypted, true);
-    assert.match(configError(() => sops(`creation_rules:\n  - age: ${a}\n  - encrypted_regex: a\n    unencrypted_suffix: _u\n`)).toOneLine(), /^\.sops\.yaml:3:5: creation_rules\[1\]: cannot use more than one of/);
+    assert.match(
+      configError(() =>
+        sops(`creation_rules:\n  - age: ${a}\n  - encrypted_regex: a\n    unencrypted_suffix: _u\n`),
+      ).toOneLine(),
+      /^\.sops\.yaml:3:5: creation_rules\[1\]: cannot use more than one of/,
+    );
     assert.equal(configError(() => sops(`creation_rules:\n  - path_regex: '(unclosed'\n`)).line, 2);
     assert.match(configError(() => sops(`creation_rules:\n  - age: [1]\n`)).message, /expected a string in the list/);
     assert.match(configError(() => sops(`creation_rules:\n  - mac_only_encrypted: "yes"\n`)).message, /true or false/);
-    assert.match(configError(() => sops(`creation_rules:\n  - key_groups: [{age: [${a}]}]\n    shamir_threshold: 2\n`)).message, /only 1 key groups/);
-    assert.match(configError(() => sops(`creation_rules:\n  - key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`)).toOneLine(), /^\.sops\.yaml:3:5: creation_rules\[0\]\.shamir_threshold: is 1 but must be at least 2 with 2 key groups/);
+    assert.match(
+      configError(() => sops(`creation_rules:\n  - key_groups: [{age: [${a}]}]\n    shamir_threshold: 2\n`)).message,
+      /only 1 key groups/,
+    );
+    assert.match(
+      configError(() =>
+        sops(`creation_rules:\n  - key_groups: [{age: [${a}]}, {age: [${b}]}]\n    shamir_threshold: 1\n`),
+      ).toOneLine(),
+      /^\.sops\.yaml:3:5: creation_rules\[0\]\.shamir_threshold: is 1 but must be at least 2 with 2 key groups/,
+    );
     assert.match(configError(() => sops('creation_rules: {a: 1}\n')).message, /must be a list/);
   });
 
   test('key types sealant does not support are recorded, not dropped silently', () => {
-    const cfg = sops(`creation_rules:\n  - age: ${a}\n    gcp_kms: projects/p/locations/l/keyRings/r/cryptoKeys/k\n  - key_groups:\n      - age: [${a}]\n        hc_vault: [https://vault/v1/transit/keys/k]\n`);
-    assert.deepEqual(cfg.environments.map((e) => e.unsupportedKeys), [['gcp_kms'], ['hc_vault']]);
+    const cfg = sops(
+      `creation_rules:\n  - age: ${a}\n    gcp_kms: projects/p/locations/l/keyRings/r/cryptoKeys/k\n  - key_groups:\n      - age: [${a}]\n        hc_vault: [https://vault/v1/transit/keys/k]\n`,
+    );
+    assert.deepEqual(
+      cfg.environments.map((e) => e.unsupportedKeys),
+      [['gcp_kms'], ['hc_vault']],
+    );
   });
 
   test('filesOf for a rule lists the files that rule is the first match of', async () => {
@@ -354,7 +482,8 @@ describe('.sops.yaml (SOPS semantics)', () => {
       'c.yaml': '',
     });
     const cfg = (await loadProjectConfig({ cwd: join(dir), env: {} }))!;
-    const rel = async (name: string) => (await filesOf(cfg, environmentByName(cfg, name))).map((f) => f.slice(dir.length + 1));
+    const rel = async (name: string) =>
+      (await filesOf(cfg, environmentByName(cfg, name))).map((f) => f.slice(dir.length + 1));
     assert.deepEqual(await rel('rule-1'), ['apps/a.prod.yaml', 'b.prod.yaml']);
     assert.deepEqual(await rel('rule-2'), ['apps/a.yaml']);
   });
@@ -380,12 +509,21 @@ describe('finding the config', () => {
 
   test('SOPS_CONFIG replaces the .sops.yaml lookup, not .sealant.yaml; --config overrides both', async () => {
     const dir = tree({ 'sub/.sops.yaml': sopsText, 'conf/custom.yaml': sopsText, 'conf/mine.yaml': sealantText });
-    assert.deepEqual(await findConfig(join(dir, 'sub'), { SOPS_CONFIG: '../conf/custom.yaml' }), { path: join(dir, 'conf/custom.yaml'), kind: 'sops' });
+    assert.deepEqual(await findConfig(join(dir, 'sub'), { SOPS_CONFIG: '../conf/custom.yaml' }), {
+      path: join(dir, 'conf/custom.yaml'),
+      kind: 'sops',
+    });
     const withSealant = tree({ '.sealant.yaml': sealantText, 'conf/custom.yaml': sopsText });
     assert.equal((await findConfig(withSealant, { SOPS_CONFIG: 'conf/custom.yaml' }))?.kind, 'sealant');
-    assert.deepEqual(await findConfig(dir, {}, 'conf/mine.yaml'), { path: join(dir, 'conf/mine.yaml'), kind: 'sealant' });
+    assert.deepEqual(await findConfig(dir, {}, 'conf/mine.yaml'), {
+      path: join(dir, 'conf/mine.yaml'),
+      kind: 'sealant',
+    });
     assert.equal((await findConfig(dir, {}, 'conf/custom.yaml'))?.kind, 'sops');
-    await assert.rejects(findConfig(dir, {}, 'missing.yaml'), (e) => e instanceof ConfigNotFoundError && e.exitCode === 61);
+    await assert.rejects(
+      findConfig(dir, {}, 'missing.yaml'),
+      (e) => e instanceof ConfigNotFoundError && e.exitCode === 61,
+    );
     await assert.rejects(findConfig(dir, { SOPS_CONFIG: 'missing.yaml' }), ConfigNotFoundError);
   });
 
@@ -396,7 +534,10 @@ describe('finding the config', () => {
 
   test('errors name the config file relative to the working directory', async () => {
     const dir = tree({ '.sealant.yaml': 'environments:\n  dev:\n    files: [a]\n    age: [x]\n', 'sub/.keep': '' });
-    await assert.rejects(loadProjectConfig({ cwd: join(dir, 'sub'), env: {} }), (e) => e instanceof ConfigError && e.file === '../.sealant.yaml' && e.line === 4);
+    await assert.rejects(
+      loadProjectConfig({ cwd: join(dir, 'sub'), env: {} }),
+      (e) => e instanceof ConfigError && e.file === '../.sealant.yaml' && e.line === 4,
+    );
   });
 });
 
@@ -423,7 +564,21 @@ describe('config import', () => {
   ];
 
   test('globsForRegex selects exactly what the regex matches', () => {
-    const regexes = ['^environments/dev/', 'environments/dev/', '\\.dev\\.yaml$', '.*\\.dev\\.yaml$', '^secrets/.*\\.yaml$', 'secrets/.*\\.yaml$', '^a/[^/]*\\.json$', '^a/[^/]+\\.json$', 'dev', '^dev$', '^secrets/', '.*', 'secrets/.*'];
+    const regexes = [
+      '^environments/dev/',
+      'environments/dev/',
+      '\\.dev\\.yaml$',
+      '.*\\.dev\\.yaml$',
+      '^secrets/.*\\.yaml$',
+      'secrets/.*\\.yaml$',
+      '^a/[^/]*\\.json$',
+      '^a/[^/]+\\.json$',
+      'dev',
+      '^dev$',
+      '^secrets/',
+      '.*',
+      'secrets/.*',
+    ];
     for (const r of regexes) {
       const globs = globsForRegex(r);
       assert.ok(globs !== undefined, r);
@@ -433,11 +588,12 @@ describe('config import', () => {
         assert.equal(byGlob, re.test(p), `${r} vs ${globs.join(',')} on ${p}`);
       }
     }
-    for (const r of ['^(dev|prod)/', '\\d+', 'a.b', '(?i)dev', '^x+$', 'a|b']) assert.equal(globsForRegex(r), undefined, r);
+    for (const r of ['^(dev|prod)/', '\\d+', 'a.b', '(?i)dev', '^x+$', 'a|b'])
+      assert.equal(globsForRegex(r), undefined, r);
   });
 
   const SOPS = [
-    '# the team\'s rules',
+    "# the team's rules",
     'creation_rules:',
     '  - path_regex: ^environments/prod/.*\\.yaml$',
     '    key_groups:',
@@ -458,10 +614,26 @@ describe('config import', () => {
 
   test('round trip: every file gets the same recipients and rules from the imported .sealant.yaml', () => {
     const before = sops(SOPS);
-    const files = ['environments/prod/app.yaml', 'environments/prod/app.json', 'environments/dev/a.yaml', 'environments/dev/x.shared.yaml', 'x.shared.yaml', 'README.md', 'environments/prod/sub/b.yaml'];
+    const files = [
+      'environments/prod/app.yaml',
+      'environments/prod/app.json',
+      'environments/dev/a.yaml',
+      'environments/dev/x.shared.yaml',
+      'x.shared.yaml',
+      'README.md',
+      'environments/prod/sub/b.yaml',
+    ];
     const r = importSopsConfig(before, files);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual(r.environments.map((e) => [e.name, e.rule]), [['prod', 1], ['dev', 2], ['rule-3', 3], ['default', 4]]);
+    assert.deepEqual(
+      r.environments.map((e) => [e.name, e.rule]),
+      [
+        ['prod', 1],
+        ['dev', 2],
+        ['rule-3', 3],
+        ['default', 4],
+      ],
+    );
     const after = sealant(r.text);
     for (const f of files) {
       const want = environmentFor(before, f, '/repo');
@@ -475,22 +647,40 @@ describe('config import', () => {
     assert.match(r.text, /^# Imported from \.sops\.yaml/);
     assert.match(r.text, /files: \["environments\/prod\/\*\*\/\*\.yaml"\]/);
     assert.match(r.text, /encrypted_regex: '\^\(data\|stringData\)\$'/);
-    assert.match(r.text, /files: \["\*\*", "!environments\/prod\/\*\*\/\*\.yaml", "!environments\/dev\/\*\*", "!\*\*\/\*\.shared\.yaml"\]/);
+    assert.match(
+      r.text,
+      /files: \["\*\*", "!environments\/prod\/\*\*\/\*\.yaml", "!environments\/dev\/\*\*", "!\*\*\/\*\.shared\.yaml"\]/,
+    );
   });
 
   test('a regex globs cannot express is kept as path_regex; overlaps it causes are reported', () => {
-    const r = importSopsConfig(sops(`creation_rules:\n  - path_regex: ^(dev|qa)/\n    age: ${a}\n  - age: ${b}\n`), ['dev/a.yaml', 'b.yaml']);
+    const r = importSopsConfig(sops(`creation_rules:\n  - path_regex: ^(dev|qa)/\n    age: ${a}\n  - age: ${b}\n`), [
+      'dev/a.yaml',
+      'b.yaml',
+    ]);
     assert.deepEqual(r.environments[0], { name: 'dev', rule: 1, pathRegex: '^(dev|qa)/' });
-    assert.deepEqual(r.warnings, ['dev/a.yaml matches environments dev and default (.sops.yaml used dev): narrow their files or path_regex']);
+    assert.deepEqual(r.warnings, [
+      'dev/a.yaml matches environments dev and default (.sops.yaml used dev): narrow their files or path_regex',
+    ]);
     const after = sealant(r.text);
-    assert.match(configError(() => environmentFor(after, 'qa/x.yaml', '/repo')).message, /matches environments "dev" .* and "default"/);
+    assert.match(
+      configError(() => environmentFor(after, 'qa/x.yaml', '/repo')).message,
+      /matches environments "dev" .* and "default"/,
+    );
   });
 
   test('rules sealant cannot represent are refused with their line', () => {
-    const e = configError(() => importSopsConfig(sops(`creation_rules:\n  - age: ${a}\n  - gcp_kms: projects/p/locations/l/keyRings/r/cryptoKeys/k\n`)));
+    const e = configError(() =>
+      importSopsConfig(
+        sops(`creation_rules:\n  - age: ${a}\n  - gcp_kms: projects/p/locations/l/keyRings/r/cryptoKeys/k\n`),
+      ),
+    );
     assert.equal(e.line, 3);
     assert.match(e.message, /gcp_kms/);
-    assert.match(configError(() => importSopsConfig(sops('creation_rules:\n  - encrypted_regex: x\n'))).message, /names no age, kms or pgp key/);
+    assert.match(
+      configError(() => importSopsConfig(sops('creation_rules:\n  - encrypted_regex: x\n'))).message,
+      /names no age, kms or pgp key/,
+    );
   });
 });
 
@@ -531,7 +721,7 @@ describe('recipients add/remove', () => {
     return { removed: x.slice(i, x.length - j), added: y.slice(i, y.length - j) };
   }
 
-  test('adding to a block list inserts one line, in the list\'s indentation', () => {
+  test("adding to a block list inserts one line, in the list's indentation", () => {
     const r = addRecipientText(BASE, P, 'dev', parseRecipient(c));
     assert.equal(r.changed, true);
     assert.deepEqual(lineDiff(BASE, r.text), { removed: [], added: [`      - ${c}`] });
@@ -541,7 +731,10 @@ describe('recipients add/remove', () => {
 
   test('adding to a flow list keeps it a flow list', () => {
     const r = addRecipientText(BASE, P, 'prod', parseRecipient(c));
-    assert.deepEqual(lineDiff(BASE, r.text), { removed: [`    age: [${a}]   # flow list`], added: [`    age: [${a}, ${c}]   # flow list`] });
+    assert.deepEqual(lineDiff(BASE, r.text), {
+      removed: [`    age: [${a}]   # flow list`],
+      added: [`    age: [${a}, ${c}]   # flow list`],
+    });
   });
 
   test('a missing list is created after the lists that come before it; KMS with role', () => {
@@ -555,16 +748,24 @@ describe('recipients add/remove', () => {
   });
 
   test('adding an existing recipient is a no-op, byte for byte', () => {
-    for (const [env, rcp] of [['dev', b], ['prod', `${ARN}+${ROLE}`]] as const) {
+    for (const [env, rcp] of [
+      ['dev', b],
+      ['prod', `${ARN}+${ROLE}`],
+    ] as const) {
       const r = addRecipientText(BASE, P, env, parseRecipient(rcp));
       assert.equal(r.changed, false);
       assert.equal(r.text, BASE);
     }
-    const again = addRecipientText(addRecipientText(BASE, P, 'dev', parseRecipient(c)).text, P, 'dev', parseRecipient(c));
+    const again = addRecipientText(
+      addRecipientText(BASE, P, 'dev', parseRecipient(c)).text,
+      P,
+      'dev',
+      parseRecipient(c),
+    );
     assert.equal(again.changed, false);
   });
 
-  test('removing drops only the item\'s own line (and its inline comment)', () => {
+  test("removing drops only the item's own line (and its inline comment)", () => {
     const r = removeRecipientText(BASE, P, 'dev', parseRecipient(a));
     assert.deepEqual(lineDiff(BASE, r.text), { removed: [`      - ${a}   # alice`], added: [] });
     const r2 = removeRecipientText(BASE, P, 'dev', parseRecipient(b));
@@ -574,7 +775,10 @@ describe('recipients add/remove', () => {
 
   test('removing the last entry of a list removes the list; the last recipient is refused', () => {
     const r = removeRecipientText(BASE, P, 'prod', parseRecipient(ARN));
-    assert.deepEqual(lineDiff(BASE, r.text), { removed: ['    kms:', `      - arn: ${ARN}`, `        role: ${ROLE}   # assumed first`], added: [] });
+    assert.deepEqual(lineDiff(BASE, r.text), {
+      removed: ['    kms:', `      - arn: ${ARN}`, `        role: ${ROLE}   # assumed first`],
+      added: [],
+    });
     const e = configError(() => removeRecipientText(r.text, P, 'prod', parseRecipient(a)));
     assert.match(e.message, /is the last recipient of environment "prod"/);
     const none = removeRecipientText(BASE, P, 'dev', parseRecipient(c));
@@ -583,19 +787,37 @@ describe('recipients add/remove', () => {
   });
 
   test('key groups need --group', () => {
-    assert.throws(() => addRecipientText(BASE, P, 'shared', parseRecipient(c)), (e) => e instanceof UsageError && /pass --group 1…2/.test(e.message));
+    assert.throws(
+      () => addRecipientText(BASE, P, 'shared', parseRecipient(c)),
+      (e) => e instanceof UsageError && /pass --group 1…2/.test(e.message),
+    );
     assert.throws(() => addRecipientText(BASE, P, 'shared', parseRecipient(c), 3), UsageError);
     assert.throws(() => addRecipientText(BASE, P, 'dev', parseRecipient(c), 2), UsageError);
     const r = addRecipientText(BASE, P, 'shared', parseRecipient(c), 2);
     assert.equal(r.group, 2);
-    assert.deepEqual(lineDiff(BASE, r.text), { removed: [`      - {age: [${b}]}`], added: [`      - {age: [${b}, ${c}]}`] });
-    assert.match(configError(() => removeRecipientText(BASE, P, 'shared', parseRecipient(a), 1)).message, /last recipient of key group 1/);
+    assert.deepEqual(lineDiff(BASE, r.text), {
+      removed: [`      - {age: [${b}]}`],
+      added: [`      - {age: [${b}, ${c}]}`],
+    });
+    assert.match(
+      configError(() => removeRecipientText(BASE, P, 'shared', parseRecipient(a), 1)).message,
+      /last recipient of key group 1/,
+    );
   });
 
   test('unknown environments and malformed recipients', () => {
-    assert.match(configError(() => addRecipientText(BASE, P, 'qa', parseRecipient(c))).message, /no environment "qa" \(known: dev, prod, shared\)/);
-    assert.throws(() => parseRecipient('ssh-ed25519 AAAA'), (e) => e instanceof SealantError && e.code === 'BAD_KEY');
-    assert.throws(() => parseRecipient('arn:aws:kms:eu-west-1:1:nope'), (e) => e instanceof SealantError && /invalid AWS KMS key ARN/.test(e.message));
+    assert.match(
+      configError(() => addRecipientText(BASE, P, 'qa', parseRecipient(c))).message,
+      /no environment "qa" \(known: dev, prod, shared\)/,
+    );
+    assert.throws(
+      () => parseRecipient('ssh-ed25519 AAAA'),
+      (e) => e instanceof SealantError && e.code === 'BAD_KEY',
+    );
+    assert.throws(
+      () => parseRecipient('arn:aws:kms:eu-west-1:1:nope'),
+      (e) => e instanceof SealantError && /invalid AWS KMS key ARN/.test(e.message),
+    );
   });
 
   test('addRecipient writes the file atomically, and not at all for a no-op', async () => {
@@ -618,7 +840,8 @@ describe('CLI: config import and recipients (built CLI)', () => {
 
   test('the four commands are registered under their topics', () => {
     const ids = Object.keys(commands);
-    for (const id of ['config:import', 'recipients:list', 'recipients:add', 'recipients:remove']) assert.ok(ids.includes(id), id);
+    for (const id of ['config:import', 'recipients:list', 'recipients:add', 'recipients:remove'])
+      assert.ok(ids.includes(id), id);
     const flagNames = (id: keyof typeof commands) => Object.keys(commands[id].flags ?? {}).sort();
     assert.deepEqual(flagNames('recipients:add'), ['config', 'env', 'group']);
     assert.deepEqual(flagNames('recipients:remove'), ['config', 'env', 'group']);
@@ -632,10 +855,20 @@ describe('CLI: config import and recipients (built CLI)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseJson(r.stdout), {
       status: 'success',
-      result: { config: '.sealant.yaml', environment: 'dev', type: 'age', recipient: c, changed: true, next: 'sealant updatekeys --env dev' },
+      result: {
+        config: '.sealant.yaml',
+        environment: 'dev',
+        type: 'age',
+        recipient: c,
+        changed: true,
+        next: 'sealant updatekeys --env dev',
+      },
       warnings: [],
     });
-    assert.equal(readFileSync(join(dir, '.sealant.yaml'), 'utf8'), CONFIG.replace(`age: [${a}]\n  prod`, `age: [${a}, ${c}]\n  prod`));
+    assert.equal(
+      readFileSync(join(dir, '.sealant.yaml'), 'utf8'),
+      CONFIG.replace(`age: [${a}]\n  prod`, `age: [${a}, ${c}]\n  prod`),
+    );
     const again = await runCli(['recipients', 'add', '--env', 'dev', c], { cwd: join(dir) });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /is already a recipient of dev; nothing changed/);
@@ -654,7 +887,20 @@ describe('CLI: config import and recipients (built CLI)', () => {
     const list = await runCli(['recipients', 'list', '--env', 'prod', '--json'], { cwd: dir });
     assert.deepEqual(parseJson(list.stdout), {
       status: 'success',
-      result: { config: '.sealant.yaml', kind: 'sealant', environments: [{ name: 'prod', files: ['prod/**'], groups: [{ age: [a], kms: [], pgp: [] }, { age: [c], kms: [], pgp: [] }] }] },
+      result: {
+        config: '.sealant.yaml',
+        kind: 'sealant',
+        environments: [
+          {
+            name: 'prod',
+            files: ['prod/**'],
+            groups: [
+              { age: [a], kms: [], pgp: [] },
+              { age: [c], kms: [], pgp: [] },
+            ],
+          },
+        ],
+      },
       warnings: [],
     });
   });
@@ -682,7 +928,11 @@ describe('CLI: config import and recipients (built CLI)', () => {
   });
 
   test('config import writes .sealant.yaml next to .sops.yaml, refuses to overwrite without --force', async () => {
-    const dir = tree({ '.sops.yaml': `creation_rules:\n  - path_regex: ^dev/\n    age: ${a}\n  - age: ${b}\n`, 'dev/a.yaml': '', 'sub/.keep': '' });
+    const dir = tree({
+      '.sops.yaml': `creation_rules:\n  - path_regex: ^dev/\n    age: ${a}\n  - age: ${b}\n`,
+      'dev/a.yaml': '',
+      'sub/.keep': '',
+    });
     const r = await runCli(['config', 'import', '--json'], { cwd: join(dir, 'sub') });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseJson(r.stdout), {

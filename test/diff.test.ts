@@ -31,7 +31,13 @@ const bob = newKey('bob');
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
   });
 }
 
@@ -41,7 +47,8 @@ function commit(repo: string, message: string): string {
   return git(repo, 'rev-parse', 'HEAD').trim();
 }
 
-const config = (...recipients: string[]) => ['environments:', '  dev:', '    files: ["secrets/**"]', `    age: [${recipients.join(', ')}]`, ''].join('\n');
+const config = (...recipients: string[]) =>
+  ['environments:', '  dev:', '    files: ["secrets/**"]', `    age: [${recipients.join(', ')}]`, ''].join('\n');
 
 async function sealant(repo: string, args: string[], key?: Key) {
   const r = await runCli(args, { cwd: repo, env: key === undefined ? {} : { SOPS_AGE_KEY_FILE: key.file } });
@@ -53,14 +60,22 @@ async function must(repo: string, args: string[], key?: Key): Promise<void> {
   assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
 }
 
-async function diffJson(repo: string, args: string[], key?: Key): Promise<{ report: { mode: string; files: FileReview[]; alerts: number }; stdout: string; code: number | null }> {
+async function diffJson(
+  repo: string,
+  args: string[],
+  key?: Key,
+): Promise<{ report: { mode: string; files: FileReview[]; alerts: number }; stdout: string; code: number | null }> {
   const r = await sealant(repo, ['diff', '--json', ...args], key);
   const env = JSON.parse(r.stdout) as { status: string; result: { mode: string; files: FileReview[]; alerts: number } };
   assert.equal(env.status, 'success', r.stdout);
   return { report: env.result, stdout: r.stdout, code: r.code };
 }
 
-const paths = (f: FileReview, kind: string) => f.changes.filter((c) => c.change === kind).map((c) => c.path).sort();
+const paths = (f: FileReview, kind: string) =>
+  f.changes
+    .filter((c) => c.change === kind)
+    .map((c) => c.path)
+    .sort();
 
 /** The history every test reads: c1 initial, c2 edits, c3 updatekeys (+bob), c4 rotate. */
 const h = { repo: '', c1: '', c2: '', c3: '', c4: '' };
@@ -70,7 +85,10 @@ before(async () => {
   git(repo, 'init', '-q');
   writeFileSync(join(repo, '.sealant.yaml'), config(alice.recipient));
   execFileSync('mkdir', ['-p', join(repo, 'secrets')]);
-  writeFileSync(join(repo, 'secrets/app.yaml'), `db:\n    password: ${CANARY}\n    port: 5432\nkeep: same-value\nold: going-away\n`);
+  writeFileSync(
+    join(repo, 'secrets/app.yaml'),
+    `db:\n    password: ${CANARY}\n    port: 5432\nkeep: same-value\nold: going-away\n`,
+  );
   await must(repo, ['encrypt', '--in-place', 'secrets/app.yaml']);
   h.c1 = commit(repo, 'c1');
   await must(repo, ['set', 'secrets/app.yaml', 'db.password', JSON.stringify(CANARY2)], alice);
@@ -135,7 +153,10 @@ describe('sealant diff: add, remove, change, retype', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(CANARY) && r.stdout.includes(CANARY2), r.stdout);
     const { report } = await diffJson(h.repo, [h.c1, h.c2, '--show-values'], alice);
-    assert.deepEqual(report.files[0]!.changes.find((c) => c.path === 'db.password')!.value, { old: CANARY, new: CANARY2 });
+    assert.deepEqual(report.files[0]!.changes.find((c) => c.path === 'db.password')!.value, {
+      old: CANARY,
+      new: CANARY2,
+    });
   });
 
   test('--no-keys stays keyless even with an identity at hand', async () => {
@@ -232,7 +253,10 @@ describe('review units', () => {
     const enc = readFileSync(join(h.repo, 'secrets/app.yaml'), 'utf8');
     const tampered = enc.replace(/^keep: .*$/m, `keep: ${CANARY}`);
     const f = reviewFile({ file: 'secrets/app.yaml', oldText: enc, newText: tampered });
-    assert.ok(f.alerts.some((a) => /keep/.test(a) && /clear text/.test(a)), f.alerts.join('\n'));
+    assert.ok(
+      f.alerts.some((a) => /keep/.test(a) && /clear text/.test(a)),
+      f.alerts.join('\n'),
+    );
     assert.ok(!JSON.stringify(f).includes(CANARY));
     assert.ok(!renderMarkdown({ from: 'a', to: 'b', mode: 'keyless', files: [f] }).includes(CANARY));
   });

@@ -11,9 +11,6 @@ import { catchError, scalarAt, changedLines } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'dotenv');
 
-
-
-
 describe('dotenvStore: interop vectors', () => {
   it('has dotenv vectors', () => assert.ok(vectors.length >= 3));
   for (const v of vectors) {
@@ -21,7 +18,17 @@ describe('dotenvStore: interop vectors', () => {
       it('re-saves byte-identically', () => assert.equal(dotenvStore.load(v.text, v.name).serialize(), v.text));
       it('has the expected leaves (path, type, encrypted)', () => {
         const doc = dotenvStore.load(v.text);
-        const got = [...walk(doc.documents[0] as MapNode)].flatMap((x) => (x.kind === 'scalar' ? [{ path: x.keys, encrypted: isEncryptedString(x.node.value), type: /type:(\w+)\]$/.exec(String(toPlain(x.node)))?.[1] ?? null }] : []));
+        const got = [...walk(doc.documents[0] as MapNode)].flatMap((x) =>
+          x.kind === 'scalar'
+            ? [
+                {
+                  path: x.keys,
+                  encrypted: isEncryptedString(x.node.value),
+                  type: /type:(\w+)\]$/.exec(String(toPlain(x.node)))?.[1] ?? null,
+                },
+              ]
+            : [],
+        );
         assert.deepEqual(
           got,
           v.leaves.map((l) => ({ path: l.path, encrypted: l.encrypted, type: l.type })),
@@ -60,7 +67,14 @@ describe('dotenvStore: parsing like sops', () => {
   const d = doc.documents[0] as MapNode;
 
   it('takes keys and values verbatim, splits at the first "=", decodes \\n', () => {
-    assert.deepEqual(toPlain(d), { A: '1', B: ' spaced = value ', C: '"quoted"', D: 'line1\nline2', E: '', F: 'crlf\r' });
+    assert.deepEqual(toPlain(d), {
+      A: '1',
+      B: ' spaced = value ',
+      C: '"quoted"',
+      D: 'line1\nline2',
+      E: '',
+      F: 'crlf\r',
+    });
   });
   it('keeps comments (text after #) as items in place', () => {
     assert.deepEqual(
@@ -123,7 +137,15 @@ describe('dotenvStore: edits', () => {
     const doc = dotenvStore.load('# c\nA=x');
     doc.metadata = map([
       ['version', str('3.13.2')],
-      ['age', seq([map([['recipient', str('age1r')], ['enc', str('-----BEGIN-----\nAB\n-----END-----\n')]])])],
+      [
+        'age',
+        seq([
+          map([
+            ['recipient', str('age1r')],
+            ['enc', str('-----BEGIN-----\nAB\n-----END-----\n')],
+          ]),
+        ]),
+      ],
       ['lastmodified', str('2024-01-01T00:00:00Z')],
       ['mac_only_encrypted', scalar({ type: 'bool', value: true })],
     ]);
@@ -151,7 +173,16 @@ describe('dotenvStore: edits', () => {
 describe('dotenvStore.create', () => {
   it('writes KEY=value lines, #comments, then sops_ keys', () => {
     const doc = dotenvStore.create(
-      [{ kind: 'map', items: [{ kind: 'comment', text: ' note' }, { kind: 'entry', key: 'A', value: str('a\nb') }, { kind: 'entry', key: 'N', value: scalar({ type: 'int', value: 5n }) }] }],
+      [
+        {
+          kind: 'map',
+          items: [
+            { kind: 'comment', text: ' note' },
+            { kind: 'entry', key: 'A', value: str('a\nb') },
+            { kind: 'entry', key: 'N', value: scalar({ type: 'int', value: 5n }) },
+          ],
+        },
+      ],
       map([['version', str('3.13.2')]]),
     );
     assert.equal(doc.serialize(), '# note\nA=a\\nb\nN=5\nsops_version=3.13.2\n');
@@ -173,10 +204,16 @@ describe('dotenvStore: errors', () => {
     assert.deepEqual(e.path, ['obj']);
   });
   it('data keys starting with sops_ → UnsupportedDocumentError', () => {
-    assert.ok(catchError(() => dotenvStore.create([map([['sops_x', str('1')]])]).serialize()) instanceof UnsupportedDocumentError);
+    assert.ok(
+      catchError(() => dotenvStore.create([map([['sops_x', str('1')]])]).serialize()) instanceof
+        UnsupportedDocumentError,
+    );
   });
   it('keys that cannot be read back → UnsupportedDocumentError', () => {
-    for (const key of ['a=b', 'a\nb', '#a']) assert.ok(catchError(() => dotenvStore.create([map([[key, str('1')]])]).serialize()) instanceof UnsupportedDocumentError);
+    for (const key of ['a=b', 'a\nb', '#a'])
+      assert.ok(
+        catchError(() => dotenvStore.create([map([[key, str('1')]])]).serialize()) instanceof UnsupportedDocumentError,
+      );
   });
   it('conflicting sops_ keys → MetadataError with the line', () => {
     const e = catchError(() => dotenvStore.load('A=1\nsops_age=x\nsops_age__list_0__map_enc=y\n'));
@@ -192,8 +229,36 @@ describe('flatten / unflatten (stores/flatten.go)', () => {
     [
       'key_groups',
       seq([
-        map([['age', seq([map([['recipient', str('r0')], ['enc', str('e0')]])])], ['hc_vault', scalar({ type: 'null' })]]),
-        map([['kms', seq([map([['arn', str('arn:a')], ['context', map([['b', str('2')], ['a', str('1')]])], ['aws_profile', str('')]])])]]),
+        map([
+          [
+            'age',
+            seq([
+              map([
+                ['recipient', str('r0')],
+                ['enc', str('e0')],
+              ]),
+            ]),
+          ],
+          ['hc_vault', scalar({ type: 'null' })],
+        ]),
+        map([
+          [
+            'kms',
+            seq([
+              map([
+                ['arn', str('arn:a')],
+                [
+                  'context',
+                  map([
+                    ['b', str('2')],
+                    ['a', str('1')],
+                  ]),
+                ],
+                ['aws_profile', str('')],
+              ]),
+            ]),
+          ],
+        ]),
       ]),
     ],
     ['mac_only_encrypted', scalar({ type: 'bool', value: true })],
@@ -243,11 +308,21 @@ describe('flatten / unflatten (stores/flatten.go)', () => {
       node: fc.oneof(
         { depthSize: 'small', withCrossShrink: true },
         leaf,
-        fc.uniqueArray(fc.tuple(key, tie('node')), { minLength: 1, maxLength: 3, selector: ([k]) => k }).map((es) => map(es)),
+        fc
+          .uniqueArray(fc.tuple(key, tie('node')), { minLength: 1, maxLength: 3, selector: ([k]) => k })
+          .map((es) => map(es)),
         fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((items) => seq(items)),
       ),
     })).node;
-    const root = fc.uniqueArray(fc.tuple(key.filter((k) => k !== 'shamir_threshold' && k !== 'mac_only_encrypted'), node), { maxLength: 4, selector: ([k]) => k }).map((es) => map(es));
+    const root = fc
+      .uniqueArray(
+        fc.tuple(
+          key.filter((k) => k !== 'shamir_threshold' && k !== 'mac_only_encrypted'),
+          node,
+        ),
+        { maxLength: 4, selector: ([k]) => k },
+      )
+      .map((es) => map(es));
     fc.assert(
       fc.property(root, (t) => {
         const flat = flattenMetadata(t);
@@ -258,9 +333,30 @@ describe('flatten / unflatten (stores/flatten.go)', () => {
   });
 
   it('rejects conflicts, bad list indexes and a non-integer threshold', () => {
-    assert.ok(catchError(() => unflattenMetadata([{ key: 'a', value: '1' }, { key: 'a__map_b', value: '2' }])) instanceof MetadataError);
-    assert.ok(catchError(() => unflattenMetadata([{ key: 'a__map_b', value: '1' }, { key: 'a__list_0', value: '2' }])) instanceof MetadataError);
-    assert.ok(catchError(() => unflattenMetadata([{ key: 'a', value: '1' }, { key: 'a', value: '2' }])) instanceof MetadataError);
+    assert.ok(
+      catchError(() =>
+        unflattenMetadata([
+          { key: 'a', value: '1' },
+          { key: 'a__map_b', value: '2' },
+        ]),
+      ) instanceof MetadataError,
+    );
+    assert.ok(
+      catchError(() =>
+        unflattenMetadata([
+          { key: 'a__map_b', value: '1' },
+          { key: 'a__list_0', value: '2' },
+        ]),
+      ) instanceof MetadataError,
+    );
+    assert.ok(
+      catchError(() =>
+        unflattenMetadata([
+          { key: 'a', value: '1' },
+          { key: 'a', value: '2' },
+        ]),
+      ) instanceof MetadataError,
+    );
     assert.ok(catchError(() => unflattenMetadata([{ key: 'a__list_x', value: '1' }])) instanceof MetadataError);
     assert.ok(catchError(() => unflattenMetadata([{ key: 'a__list_99999', value: '1' }])) instanceof MetadataError);
     const e = catchError(() => unflattenMetadata([{ key: 'shamir_threshold', value: 'two', line: 4 }]));

@@ -25,7 +25,13 @@ const dave = newKey('dave');
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
   });
 }
 
@@ -41,7 +47,7 @@ async function sealant(repo: string, args: string[], key?: Key) {
 }
 
 describe('environments', () => {
-  test('encrypt takes the recipients and rule of the file\'s environment', async () => {
+  test("encrypt takes the recipients and rule of the file's environment", async () => {
     const repo = newRepo(
       [
         '# environments of the demo repo',
@@ -72,7 +78,15 @@ describe('environments', () => {
   });
 
   test('recipients remove + updatekeys on a 20-file environment changes only metadata; the removed identity decrypts nothing', async () => {
-    const repo = newRepo(['environments:', '  dev:', '    files: ["dev/*.yaml"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'));
+    const repo = newRepo(
+      [
+        'environments:',
+        '  dev:',
+        '    files: ["dev/*.yaml"]',
+        `    age: [${alice.recipient}, ${bob.recipient}]`,
+        '',
+      ].join('\n'),
+    );
     mkdirSync(join(repo, 'dev'));
     for (let i = 0; i < 20; i++) {
       writeFileSync(join(repo, `dev/s${i}.yaml`), `db:\n    password: pw-${i}\n    port: ${5000 + i}\n`);
@@ -85,9 +99,15 @@ describe('environments', () => {
     assert.equal(removed.code, 0, removed.stderr);
     const up = await sealant(repo, ['updatekeys', '--env', 'dev', '--json'], alice);
     assert.equal(up.code, 0, up.stderr);
-    const result = JSON.parse(up.stdout).result as { files: { ok: boolean; changed: boolean; removed: string[]; added: string[] }[] };
+    const result = JSON.parse(up.stdout).result as {
+      files: { ok: boolean; changed: boolean; removed: string[]; added: string[] }[];
+    };
     assert.equal(result.files.length, 20);
-    assert.ok(result.files.every((f) => f.ok && f.changed && f.removed.length === 1 && f.removed[0] === bob.recipient && f.added.length === 0));
+    assert.ok(
+      result.files.every(
+        (f) => f.ok && f.changed && f.removed.length === 1 && f.removed[0] === bob.recipient && f.added.length === 0,
+      ),
+    );
     // git diff: only lines inside the sops block changed (bob's stanza), no value, mac or lastmodified line.
     const diff = git(repo, 'diff', '--unified=0', '--no-color', '--', 'dev');
     const changed = diff.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---)/.test(l));
@@ -139,11 +159,18 @@ describe('environments', () => {
   });
 
   test('rotate gives a new data key: every value line changes, recipients follow the config', async () => {
-    const repo = newRepo(['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}]`, ''].join('\n'));
+    const repo = newRepo(
+      ['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}]`, ''].join('\n'),
+    );
     writeFileSync(join(repo, 'a.yaml'), 'x: 1\ny: two\n');
     assert.equal((await sealant(repo, ['encrypt', '--in-place', 'a.yaml'])).code, 0);
     const before = readFileSync(join(repo, 'a.yaml'), 'utf8');
-    writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}, ${dave.recipient}]`, ''].join('\n'));
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      ['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}, ${dave.recipient}]`, ''].join(
+        '\n',
+      ),
+    );
     const r = await sealant(repo, ['rotate', 'a.yaml'], alice);
     assert.equal(r.code, 0, r.stderr);
     const after = readFileSync(join(repo, 'a.yaml'), 'utf8');
@@ -174,9 +201,14 @@ describe('environments', () => {
     writeFileSync(join(repo, 'dev/a.yaml'), 'a: 1\n');
     writeFileSync(join(repo, 'prod/b.yaml'), 'b: 2\n');
     writeFileSync(join(repo, 'prod/c.yaml'), 'c: 3\n');
-    for (const f of ['dev/a.yaml', 'prod/b.yaml']) assert.equal((await sealant(repo, ['encrypt', '--in-place', f])).code, 0);
+    for (const f of ['dev/a.yaml', 'prod/b.yaml'])
+      assert.equal((await sealant(repo, ['encrypt', '--in-place', f])).code, 0);
     // c.yaml is encrypted by hand to the wrong people: drift.
-    assert.equal((await sealant(repo, ['encrypt', '--in-place', '--age', `${alice.recipient},${carol.recipient}`, 'prod/c.yaml'])).code, 0);
+    assert.equal(
+      (await sealant(repo, ['encrypt', '--in-place', '--age', `${alice.recipient},${carol.recipient}`, 'prod/c.yaml']))
+        .code,
+      0,
+    );
     const r = await sealant(repo, ['access', '--json']);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout).result as {
@@ -195,7 +227,9 @@ describe('environments', () => {
     assert.deepEqual(row(alice.recipient), ['dev', 'prod']);
     assert.deepEqual(row(bob.recipient), ['dev']);
     assert.equal(row(carol.recipient), undefined);
-    assert.deepEqual(report.drift, [{ file: join('prod', 'c.yaml'), environment: 'prod', missing: [], extra: [carol.recipient] }]);
+    assert.deepEqual(report.drift, [
+      { file: join('prod', 'c.yaml'), environment: 'prod', missing: [], extra: [carol.recipient] },
+    ]);
     // updatekeys fixes the drift.
     assert.equal((await sealant(repo, ['updatekeys', 'prod/c.yaml'], alice)).code, 0);
     const fixed = await sealant(repo, ['access', '--json']);
@@ -207,7 +241,13 @@ describe('environments', () => {
     const repo = mkdtempSync(join(root, 'sops-'));
     writeFileSync(
       join(repo, '.sops.yaml'),
-      ['creation_rules:', '  - path_regex: secret/.*\\.yaml$', `    age: ${bob.recipient},${carol.recipient}`, '  - age: ' + alice.recipient, ''].join('\n'),
+      [
+        'creation_rules:',
+        '  - path_regex: secret/.*\\.yaml$',
+        `    age: ${bob.recipient},${carol.recipient}`,
+        '  - age: ' + alice.recipient,
+        '',
+      ].join('\n'),
     );
     mkdirSync(join(repo, 'secret'));
     writeFileSync(join(repo, 'secret/x.yaml'), 'k: v\n');

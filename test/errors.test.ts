@@ -26,7 +26,10 @@ function write(name: string, text: string): string {
 }
 
 function assertOneLine(stderr: string): void {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('hint:'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('hint:'));
   assert.equal(lines.length, 1, stderr);
   assert.ok(!stderr.includes('    at '), 'no stack trace');
 }
@@ -59,7 +62,9 @@ describe('clear one-line errors', () => {
   });
 
   test('no identity can unwrap: exit 128, lists recipients and the identities tried', async () => {
-    const enc = await encryptText(`a: ${CANARY}\n`, 'x.yaml', testContext(), { groups: [{ age: [recipient], kms: [] }] });
+    const enc = await encryptText(`a: ${CANARY}\n`, 'x.yaml', testContext(), {
+      groups: [{ age: [recipient], kms: [] }],
+    });
     const f = write('nokey.yaml', enc.text);
     const other = join(dir, 'other.txt');
     execFileSync('age-keygen', ['-o', other], { stdio: 'ignore' });
@@ -73,7 +78,9 @@ describe('clear one-line errors', () => {
   });
 
   test('unknown ENC type', async () => {
-    const enc = await encryptText(`a: ${CANARY}\n`, 'x.yaml', testContext(), { groups: [{ age: [recipient], kms: [] }] });
+    const enc = await encryptText(`a: ${CANARY}\n`, 'x.yaml', testContext(), {
+      groups: [{ age: [recipient], kms: [] }],
+    });
     const f = write('type.yaml', enc.text.replace(/type:str\]/, 'type:weird]'));
     const r = await runCli(['decrypt', f], { env: { SOPS_AGE_KEY_FILE: keyFile } });
     assert.notEqual(r.code, 0);
@@ -82,7 +89,15 @@ describe('clear one-line errors', () => {
   });
 
   test('a YAML alias bomb is refused', async () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]', 'f: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]', ''].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+      'f: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+      '',
+    ].join('\n');
     const f = write('bomb.yaml', bomb);
     const r = await runCli(['encrypt', '--age', recipient, f]);
     assert.notEqual(r.code, 0);
@@ -122,6 +137,9 @@ describe('the exit-code table of docs/commands.md', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8');
     const table = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('\n## ', doc.indexOf('## Exit codes') + 1));
     const rows = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
-    assert.deepEqual([...rows].sort((a, b) => a - b), [0, ...new Set(Object.values(ExitCode))].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...rows].sort((a, b) => a - b),
+      [0, ...new Set(Object.values(ExitCode))].sort((a, b) => a - b),
+    );
   });
 });

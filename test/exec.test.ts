@@ -7,7 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +41,13 @@ const keyFile = join(root, 'key.txt');
 let recipient = '';
 let repo = '';
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+};
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: gitEnv });
 }
@@ -44,7 +61,18 @@ before(async () => {
   git(repo, 'init', '-q');
   writeFileSync(
     join(repo, '.sealant.yaml'),
-    ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${recipient}]`, '  app:', '    files: ["env/app/*.yaml"]', `    age: [${recipient}]`, '    render:', '      dotenv: { prefix: APP_ }', ''].join('\n'),
+    [
+      'environments:',
+      '  dev:',
+      '    files: ["env/dev/*.yaml"]',
+      `    age: [${recipient}]`,
+      '  app:',
+      '    files: ["env/app/*.yaml"]',
+      `    age: [${recipient}]`,
+      '    render:',
+      '      dotenv: { prefix: APP_ }',
+      '',
+    ].join('\n'),
   );
   writeFileSync(join(repo, 'env/dev/a.yaml'), `db:\n    password: ${CANARY}\n    port: 5432\n`);
   writeFileSync(join(repo, 'env/dev/b.yaml'), 'api:\n    token: tok-b\n');
@@ -91,13 +119,40 @@ afterEach(() => {
   assert.deepEqual(filesHolding(repo, CANARY), [], 'the secret reached a file in the repository');
 });
 
-function sealant(args: string[], opts: { input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
-  return runCli(args, { cwd: repo, env: { SOPS_AGE_KEY_FILE: keyFile, ...opts.env }, ...(opts.input === undefined ? {} : { input: opts.input }) });
+function sealant(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+  return runCli(args, {
+    cwd: repo,
+    env: { SOPS_AGE_KEY_FILE: keyFile, ...opts.env },
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+  });
 }
 
 /** `sealant exec --env dev … -- node -e SCRIPT ARGS`, audit to a throwaway log so stderr stays the child's. */
-function execNode(script: string, args: string[] = [], flags: string[] = [], opts: { input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
-  return sealant(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), ...flags, '--', NODE, '-e', script, ...args], opts);
+function execNode(
+  script: string,
+  args: string[] = [],
+  flags: string[] = [],
+  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+  return sealant(
+    [
+      'exec',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      ...flags,
+      '--',
+      NODE,
+      '-e',
+      script,
+      ...args,
+    ],
+    opts,
+  );
 }
 
 /** The audit lines of a log, parsed. */
@@ -109,29 +164,52 @@ function auditLines(path: string): AuditEvent[] {
 }
 
 describe('exec: variables', () => {
-  test('the command gets the variables, named by the environment\'s settings, on top of the base environment', async () => {
-    const script = 'const e = process.env; process.stdout.write(JSON.stringify({ pw: e.DB_PASSWORD, port: e.DB_PORT, token: e.API_TOKEN, base: e.BASE_VAR, app: e.APP_DB_PASSWORD }))';
+  test("the command gets the variables, named by the environment's settings, on top of the base environment", async () => {
+    const script =
+      'const e = process.env; process.stdout.write(JSON.stringify({ pw: e.DB_PASSWORD, port: e.DB_PORT, token: e.API_TOKEN, base: e.BASE_VAR, app: e.APP_DB_PASSWORD }))';
     const r = await execNode(script, [], [], { env: { BASE_VAR: 'from-parent', DB_PORT: 'overridden' } });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { pw: CANARY, port: '5432', token: 'tok-b', base: 'from-parent' });
     assert.equal(r.stderr, '');
-    const prefixed = await sealant(['exec', '-e', 'app', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', 'process.stdout.write(JSON.stringify([process.env.APP_API_TOKEN, process.env.API_TOKEN ?? null]))']);
+    const prefixed = await sealant([
+      'exec',
+      '-e',
+      'app',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      '--',
+      NODE,
+      '-e',
+      'process.stdout.write(JSON.stringify([process.env.APP_API_TOKEN, process.env.API_TOKEN ?? null]))',
+    ]);
     assert.equal(prefixed.code, 0, prefixed.stderr);
     assert.deepEqual(JSON.parse(prefixed.stdout), ['tok-app', null]);
   });
 
   test('arguments reach the command verbatim: order, duplicates, dashes, and values that equal flag values', async () => {
-    const r = await execNode('process.stdout.write(JSON.stringify(process.argv.slice(1)))', ['dev', '--env', 'dev', '-e', 'a b', '{}', '--json']);
+    const r = await execNode('process.stdout.write(JSON.stringify(process.argv.slice(1)))', [
+      'dev',
+      '--env',
+      'dev',
+      '-e',
+      'a b',
+      '{}',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), ['dev', '--env', 'dev', '-e', 'a b', '{}', '--json']);
   });
 
   test('while the command runs, no file holds the value (and the scan does find one that does)', async () => {
-    const script = 'process.stdout.write("ready\\n"); process.stdin.resume(); process.stdin.on("end", () => process.stdout.write(String(process.env.DB_PASSWORD.length)))';
-    const r = await spawnWhileRunning(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', script], () => {
-      assert.deepEqual(filesHolding(tmpdir(), CANARY), []);
-      assert.deepEqual(filesHolding(repo, CANARY), []);
-    });
+    const script =
+      'process.stdout.write("ready\\n"); process.stdin.resume(); process.stdin.on("end", () => process.stdout.write(String(process.env.DB_PASSWORD.length)))';
+    const r = await spawnWhileRunning(
+      ['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', script],
+      () => {
+        assert.deepEqual(filesHolding(tmpdir(), CANARY), []);
+        assert.deepEqual(filesHolding(repo, CANARY), []);
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `ready\n${CANARY.length}`);
     const planted = join(root, 'planted.txt');
@@ -151,7 +229,12 @@ describe('exec: variables', () => {
   });
 
   test('stdin and stdout pass through', async () => {
-    const r = await execNode('let s = ""; process.stdin.on("data", (c) => (s += c)); process.stdin.on("end", () => process.stdout.write(s.toUpperCase()))', [], [], { input: 'hello\nworld\n' });
+    const r = await execNode(
+      'let s = ""; process.stdin.on("data", (c) => (s += c)); process.stdin.on("end", () => process.stdout.write(s.toUpperCase()))',
+      [],
+      [],
+      { input: 'hello\nworld\n' },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'HELLO\nWORLD\n');
   });
@@ -167,37 +250,92 @@ describe('exec: variables', () => {
       assert.equal(r.code, null);
       assert.equal(r.signal, signal);
       // What a calling shell sees: `$?` is 128 + n only when sealant itself died of the signal.
-      const out = execFileSync('/bin/sh', ['-c', `"$0" "$@"; echo "status=$?"`, NODE, BIN, 'exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', script], {
-        cwd: repo,
-        env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'], // the shell's "Terminated" notice
-      });
+      const out = execFileSync(
+        '/bin/sh',
+        [
+          '-c',
+          `"$0" "$@"; echo "status=$?"`,
+          NODE,
+          BIN,
+          'exec',
+          '--env',
+          'dev',
+          '--audit-log',
+          join(root, 'scratch-audit.jsonl'),
+          '--',
+          NODE,
+          '-e',
+          script,
+        ],
+        {
+          cwd: repo,
+          env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'], // the shell's "Terminated" notice
+        },
+      );
       assert.match(out, new RegExp(`status=${128 + number}\\n$`));
     });
   }
 
   test('a command that dumps core (SIGABRT): sealant exits 134 without dumping core itself', async () => {
     // `ulimit -c 0`: the command's own core file would hold the secret (it has it in its environment).
-    const r = await sealant(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', '/bin/sh', '-c', 'ulimit -c 0; exec "$0" -e "process.abort()"', NODE]);
+    const r = await sealant([
+      'exec',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      '--',
+      '/bin/sh',
+      '-c',
+      'ulimit -c 0; exec "$0" -e "process.abort()"',
+      NODE,
+    ]);
     assert.equal(r.signal, null);
     assert.equal(r.code, 134);
   });
 
   test('SIGTERM sent to sealant reaches the command, and sealant exits as the command does', async () => {
-    const script = 'process.on("SIGTERM", () => { process.stdout.write("got SIGTERM"); process.exit(7); }); process.stdout.write("ready\\n"); setInterval(() => {}, 1000)';
-    const r = await spawnAndSignal(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', script], 'SIGTERM');
+    const script =
+      'process.on("SIGTERM", () => { process.stdout.write("got SIGTERM"); process.exit(7); }); process.stdout.write("ready\\n"); setInterval(() => {}, 1000)';
+    const r = await spawnAndSignal(
+      ['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', script],
+      'SIGTERM',
+    );
     assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stdout, 'ready\ngot SIGTERM');
   });
 
   test('a command that cannot be found: exit 127 and one line; --json gives the envelope', async () => {
-    const r = await sealant(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', 'no-such-command-sealant']);
+    const r = await sealant([
+      'exec',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      '--',
+      'no-such-command-sealant',
+    ]);
     assert.equal(r.code, 127);
     assert.match(r.stderr, /^sealant: command not found: no-such-command-sealant\n/);
-    const j = await sealant(['exec', '--json', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', 'no-such-command-sealant']);
+    const j = await sealant([
+      'exec',
+      '--json',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      '--',
+      'no-such-command-sealant',
+    ]);
     assert.equal(j.code, 127);
-    assert.deepEqual(JSON.parse(j.stdout), { status: 'error', code: 'EXEC', message: 'command not found: no-such-command-sealant', exitCode: 127 });
+    assert.deepEqual(JSON.parse(j.stdout), {
+      status: 'error',
+      code: 'EXEC',
+      message: 'command not found: no-such-command-sealant',
+      exitCode: 127,
+    });
   });
 
   test('a command that is not executable: exit 126', async () => {
@@ -208,8 +346,19 @@ describe('exec: variables', () => {
     assert.match(r.stderr, /command is not executable/);
   });
 
-  test('--json prints no success envelope: stdout is the command\'s', async () => {
-    const r = await sealant(['exec', '--json', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--', NODE, '-e', 'process.stdout.write("only me")']);
+  test("--json prints no success envelope: stdout is the command's", async () => {
+    const r = await sealant([
+      'exec',
+      '--json',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'scratch-audit.jsonl'),
+      '--',
+      NODE,
+      '-e',
+      'process.stdout.write("only me")',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'only me');
   });
@@ -225,7 +374,10 @@ describe('exec: variables', () => {
 
   test('no key: exit 128 and the command never runs', async () => {
     const marker = join(root, 'ran-without-key');
-    const r = await runCli(['exec', '--env', 'dev', '--', NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`], { cwd: repo });
+    const r = await runCli(
+      ['exec', '--env', 'dev', '--', NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`],
+      { cwd: repo },
+    );
     assert.equal(r.code, 128);
     assert.equal(existsSync(marker), false);
   });
@@ -279,7 +431,10 @@ describe('exec --file', () => {
   test('JSON and YAML, by extension or --format', async () => {
     const json = await execNode(reader, [], ['--file', 'creds.json']);
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse((JSON.parse(json.stdout) as Seen).content), { db: { password: CANARY, port: 5432 }, api: { token: 'tok-b' } });
+    assert.deepEqual(JSON.parse((JSON.parse(json.stdout) as Seen).content), {
+      db: { password: CANARY, port: 5432 },
+      api: { token: 'tok-b' },
+    });
     const yaml = await execNode(reader, [], ['--file', 'creds', '--format', 'yaml']);
     assert.equal(yaml.code, 0, yaml.stderr);
     assert.match((JSON.parse(yaml.stdout) as Seen).content, new RegExp(`password: ${CANARY}`));
@@ -297,26 +452,69 @@ describe('exec --file', () => {
   });
 
   test('FIFO: a command that never opens it, or reads only part of it, does not hang sealant', async () => {
-    const ignore = await execNode('process.stdout.write(process.argv[1]); process.exit(4)', [], ['--file', 'secrets.env', '--fifo']);
+    const ignore = await execNode(
+      'process.stdout.write(process.argv[1]); process.exit(4)',
+      [],
+      ['--file', 'secrets.env', '--fifo'],
+    );
     assert.equal(ignore.code, 4, ignore.stderr);
     assert.equal(existsSync(ignore.stdout), false);
-    const partial = await execNode('const fs = require("fs"); const fd = fs.openSync(process.argv[1], "r"); fs.readSync(fd, Buffer.alloc(3)); process.exit(0)', [], ['--file', 'secrets.env', '--fifo']);
+    const partial = await execNode(
+      'const fs = require("fs"); const fd = fs.openSync(process.argv[1], "r"); fs.readSync(fd, Buffer.alloc(3)); process.exit(0)',
+      [],
+      ['--file', 'secrets.env', '--fifo'],
+    );
     assert.equal(partial.code, 0, partial.stderr);
   });
 
   test('SIGTERM to sealant: the command gets it, the file is removed, sealant exits 143', async () => {
-    const script = 'const p = process.argv[1]; process.on("SIGTERM", () => { process.stdout.write("got SIGTERM " + require("fs").existsSync(p)); process.exit(0); }); process.stdout.write("ready " + p + "\\n"); setInterval(() => 0, 1000)';
-    const r = await spawnAndSignal(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--file', 's.env', '--', NODE, '-e', script], 'SIGTERM');
+    const script =
+      'const p = process.argv[1]; process.on("SIGTERM", () => { process.stdout.write("got SIGTERM " + require("fs").existsSync(p)); process.exit(0); }); process.stdout.write("ready " + p + "\\n"); setInterval(() => 0, 1000)';
+    const r = await spawnAndSignal(
+      [
+        'exec',
+        '--env',
+        'dev',
+        '--audit-log',
+        join(root, 'scratch-audit.jsonl'),
+        '--file',
+        's.env',
+        '--',
+        NODE,
+        '-e',
+        script,
+      ],
+      'SIGTERM',
+    );
     assert.equal(r.code, 143, r.stderr);
     const path = /^ready (.*)\n/.exec(r.stdout)![1]!;
     assert.match(r.stdout, /got SIGTERM/);
     assert.equal(existsSync(path), false);
   });
 
-  for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, status] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     test(`FIFO: ${signal} to sealant before the command opened it: exit ${status} at once, the FIFO and its directory gone`, async () => {
       const script = 'process.stdout.write("ready " + process.argv[1] + "\\n"); setInterval(() => 0, 1000)';
-      const r = await spawnAndSignal(['exec', '--env', 'dev', '--audit-log', join(root, 'scratch-audit.jsonl'), '--file', 's.env', '--fifo', '--', NODE, '-e', script], signal);
+      const r = await spawnAndSignal(
+        [
+          'exec',
+          '--env',
+          'dev',
+          '--audit-log',
+          join(root, 'scratch-audit.jsonl'),
+          '--file',
+          's.env',
+          '--fifo',
+          '--',
+          NODE,
+          '-e',
+          script,
+        ],
+        signal,
+      );
       assert.equal(r.code, status, `sealant did not exit (signal ${String(r.signal)}): ${r.stderr}`);
       const path = /^ready (.*)\n/.exec(r.stdout)![1]!;
       assert.equal(existsSync(path), false);
@@ -325,7 +523,11 @@ describe('exec --file', () => {
   }
 
   test('a command killed by a signal: sealant removes the file, then dies of the same signal', async () => {
-    const r = await execNode('process.stdout.write(process.argv[1]); process.kill(process.pid, "SIGTERM"); setTimeout(() => 0, 5000)', [], ['--file', 's.env']);
+    const r = await execNode(
+      'process.stdout.write(process.argv[1]); process.kill(process.pid, "SIGTERM"); setTimeout(() => 0, 5000)',
+      [],
+      ['--file', 's.env'],
+    );
     assert.equal(r.signal, 'SIGTERM');
     assert.ok(r.stdout.endsWith('/s.env'));
     assert.equal(existsSync(r.stdout), false);
@@ -342,7 +544,15 @@ describe('audit', () => {
   test('one JSON line per exec, with blob ids equal to git hash-object, CI identity, user; never a value; appended 0600', async () => {
     const log = join(root, 'audit', 'exec.jsonl');
     mkdirSync(join(root, 'audit'));
-    const env = { GITHUB_ACTOR: 'octocat', GITHUB_RUN_ID: '42', GITHUB_WORKFLOW: 'deploy', GITHUB_REPOSITORY: 'o/r', CI_JOB_ID: '7', USER: 'runner', SOME_SECRET: CANARY };
+    const env = {
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_RUN_ID: '42',
+      GITHUB_WORKFLOW: 'deploy',
+      GITHUB_REPOSITORY: 'o/r',
+      CI_JOB_ID: '7',
+      USER: 'runner',
+      SOME_SECRET: CANARY,
+    };
     const r = await sealant(['exec', '--env', 'dev', '--audit-log', log, '--', NODE, '-e', '0'], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
@@ -361,7 +571,13 @@ describe('audit', () => {
       assert.deepEqual(f.unwrappedBy, [`age:${recipient}`]);
     }
     assert.deepEqual([...event.keys].sort(), ['API_TOKEN', 'DB_PASSWORD', 'DB_PORT']);
-    assert.deepEqual(event.ci, { GITHUB_ACTOR: 'octocat', GITHUB_RUN_ID: '42', GITHUB_WORKFLOW: 'deploy', GITHUB_REPOSITORY: 'o/r', CI_JOB_ID: '7' });
+    assert.deepEqual(event.ci, {
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_RUN_ID: '42',
+      GITHUB_WORKFLOW: 'deploy',
+      GITHUB_REPOSITORY: 'o/r',
+      CI_JOB_ID: '7',
+    });
     assert.equal(event.user, 'runner');
     assert.equal(event.command, 'node');
     // A second run appends.
@@ -386,7 +602,17 @@ describe('audit', () => {
 
   test('an audit log that cannot be written: exit 3 and the command never runs', async () => {
     const marker = join(root, 'ran-without-audit');
-    const r = await sealant(['exec', '--env', 'dev', '--audit-log', join(root, 'no-dir', 'a.jsonl'), '--', NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`]);
+    const r = await sealant([
+      'exec',
+      '--env',
+      'dev',
+      '--audit-log',
+      join(root, 'no-dir', 'a.jsonl'),
+      '--',
+      NODE,
+      '-e',
+      `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`,
+    ]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /cannot append to the audit log: ENOENT/);
     assert.equal(existsSync(marker), false);
@@ -430,14 +656,41 @@ describe('audit', () => {
 
 describe('exec API snapshot', () => {
   test('flags and command map', () => {
-    type FlagLike = { type: string; char?: string; default?: unknown; multiple?: boolean; required?: boolean; dependsOn?: string[]; env?: string; options?: readonly string[] };
+    type FlagLike = {
+      type: string;
+      char?: string;
+      default?: unknown;
+      multiple?: boolean;
+      required?: boolean;
+      dependsOn?: string[];
+      env?: string;
+      options?: readonly string[];
+    };
     const flags = Object.fromEntries(
       Object.entries({ ...Exec.baseFlags, ...Exec.flags } as Record<string, FlagLike>).map(([name, f]) => [
         name,
-        { type: f.type, char: f.char, default: f.default, multiple: f.multiple ?? false, required: f.required ?? false, dependsOn: f.dependsOn, env: f.env, options: f.options },
+        {
+          type: f.type,
+          char: f.char,
+          default: f.default,
+          multiple: f.multiple ?? false,
+          required: f.required ?? false,
+          dependsOn: f.dependsOn,
+          env: f.env,
+          options: f.options,
+        },
       ]),
     );
-    const plain = { type: 'option', char: undefined, default: undefined, multiple: false, required: false, dependsOn: undefined, env: undefined, options: undefined };
+    const plain = {
+      type: 'option',
+      char: undefined,
+      default: undefined,
+      multiple: false,
+      required: false,
+      dependsOn: undefined,
+      env: undefined,
+      options: undefined,
+    };
     assert.deepEqual(flags, {
       verbose: { ...plain, type: 'boolean' },
       env: { ...plain, char: 'e', required: true },
@@ -471,7 +724,11 @@ describe('exec helpers', () => {
 /** Runs the CLI, waits for the command to print a line, sends `signal` to sealant, collects the rest. */
 function spawnAndSignal(args: string[], signal: NodeJS.Signals): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: repo, env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [BIN, ...args], {
+      cwd: repo,
+      env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -495,7 +752,11 @@ function spawnAndSignal(args: string[], signal: NodeJS.Signals): Promise<CliResu
 /** Runs the CLI with stdin open, calls `check` once the command printed a line, then closes stdin. */
 function spawnWhileRunning(args: string[], check: () => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: repo, env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [BIN, ...args], {
+      cwd: repo,
+      env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, HOME: '/nonexistent-sealant-test-home' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let checked = false;

@@ -30,7 +30,11 @@ interface RealSopsResult {
 }
 interface RealSops {
   ensureBootstrap(): string;
-  realSopsDecrypt(content: string | Buffer, format: string, opts?: { env?: Record<string, string> }): Promise<RealSopsResult>;
+  realSopsDecrypt(
+    content: string | Buffer,
+    format: string,
+    opts?: { env?: Record<string, string> },
+  ): Promise<RealSopsResult>;
 }
 
 const harness = join(import.meta.dirname, '..', '..', 'shared', 'tools', 'real-sops', 'real-sops.mjs');
@@ -49,7 +53,12 @@ async function encrypt(plaintext: string, file: string): Promise<string> {
 }
 
 async function decrypt(text: string, file: string, outputType?: 'ini' | 'dotenv'): Promise<string> {
-  return (await decryptText(text, file, testContext(), { sources: await sourcesFromFiles(key.file), ...(outputType === undefined ? {} : { outputType }) })).text;
+  return (
+    await decryptText(text, file, testContext(), {
+      sources: await sourcesFromFiles(key.file),
+      ...(outputType === undefined ? {} : { outputType }),
+    })
+  ).text;
 }
 
 /** What real sops decrypts `text` to (flattened `a.b[0]` keys); fails the test if it refuses. */
@@ -76,28 +85,62 @@ describe("formatGoFloatG (strconv.FormatFloat(v, 'G', -1, 64))", () => {
   for (const [n, want] of cases) test(`${String(n)} → ${want}`, () => assert.equal(formatGoFloatG(n), want));
 
   test('round-trips every finite double', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => assert.ok(Object.is(Number(formatGoFloatG(n)), n))));
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) =>
+        assert.ok(Object.is(Number(formatGoFloatG(n)), n)),
+      ),
+    );
   });
 });
 
 describe('INI output of floats (decrypt --output-type ini)', () => {
-  const yaml = ['n:', '  a: 1.23', '  b: 1.2345678', '  c: 1e20', '  d: 3.0', '  e: 0.0001', '  f: 1e-7', '  g: 1234567.5', '  h: -0.5', ''].join('\n');
+  const yaml = [
+    'n:',
+    '  a: 1.23',
+    '  b: 1.2345678',
+    '  c: 1e20',
+    '  d: 3.0',
+    '  e: 0.0001',
+    '  f: 1e-7',
+    '  g: 1234567.5',
+    '  h: -0.5',
+    '',
+  ].join('\n');
 
   test("floats are written as sops 3.13's stores.ValToString writes them (shortest 'G' form, .0 for whole numbers)", async () => {
     const ini = await decrypt(await encrypt(yaml, 'f.yaml'), 'f.yaml', 'ini');
     const values = Object.fromEntries([...ini.matchAll(/^(\w+)\s*=\s*(.*)$/gm)].map((m) => [m[1], m[2]]));
-    assert.deepEqual(values, { a: '1.23', b: '1.2345678', c: '1E+20', d: '3.0', e: '0.0001', f: '1E-07', g: '1.2345675E+06', h: '-0.5' });
+    assert.deepEqual(values, {
+      a: '1.23',
+      b: '1.2345678',
+      c: '1E+20',
+      d: '3.0',
+      e: '0.0001',
+      f: '1E-07',
+      g: '1.2345675E+06',
+      h: '-0.5',
+    });
   });
 
   test('real sops reads the same floats from the encrypted YAML', withRealSops, async () => {
     const values = await realSopsValues(await encrypt(yaml, 'f.yaml'), 'yaml');
-    assert.deepEqual(values, { 'n.a': 1.23, 'n.b': 1.2345678, 'n.c': 1e20, 'n.d': 3, 'n.e': 0.0001, 'n.f': 1e-7, 'n.g': 1234567.5, 'n.h': -0.5 });
+    assert.deepEqual(values, {
+      'n.a': 1.23,
+      'n.b': 1.2345678,
+      'n.c': 1e20,
+      'n.d': 3,
+      'n.e': 0.0001,
+      'n.f': 1e-7,
+      'n.g': 1234567.5,
+      'n.h': -0.5,
+    });
   });
 });
 
 describe('dotenv output of floats (decrypt --output-type dotenv)', () => {
   // sops's dotenv store writes non-string values with the same stores.ValToString as INI.
-  const json = '{"a": 1.23, "b": 1.2345678, "c": 1e20, "d": 3.0, "e": 0.0001, "f": 1e-7, "g": 1234567.5, "h": -0.5, "i": 7, "j": true}';
+  const json =
+    '{"a": 1.23, "b": 1.2345678, "c": 1e20, "d": 3.0, "e": 0.0001, "f": 1e-7, "g": 1234567.5, "h": -0.5, "i": 7, "j": true}';
 
   test("floats are written as sops 3.11+'s dotenv store writes them; ints and booleans as before", async () => {
     const env = await decrypt(await encrypt(json, 'f.json'), 'f.json', 'dotenv');
@@ -145,10 +188,14 @@ describe('a block scalar that ends a file without a final line break', () => {
     await roundTrip('a: x\nk: |\n  y');
   });
 
-  test('an unencrypted block at the end is read as sops reads it, so real sops accepts the MAC', withRealSops, async () => {
-    const values = await realSopsValues(await encrypt('a: x\nk_unencrypted: |\n  multi\n  line', 'f.yaml'), 'yaml');
-    assert.deepEqual(values, { a: 'x', k_unencrypted: 'multi\nline' });
-  });
+  test(
+    'an unencrypted block at the end is read as sops reads it, so real sops accepts the MAC',
+    withRealSops,
+    async () => {
+      const values = await realSopsValues(await encrypt('a: x\nk_unencrypted: |\n  multi\n  line', 'f.yaml'), 'yaml');
+      assert.deepEqual(values, { a: 'x', k_unencrypted: 'multi\nline' });
+    },
+  );
 });
 
 describe('a file whose only nested content is block scalars', () => {
@@ -170,7 +217,13 @@ describe('a file whose only nested content is block scalars', () => {
 });
 
 describe('plain scalars inside flow collections', () => {
-  const plaintext = ['zones: [a, b]', 'm: {x: y}', "mixed: [plain, 'single', \"double\", yes, \"no\", 1:20, \"a b\"]", 'nested: {l: [on, off], "k": v}', ''].join('\n');
+  const plaintext = [
+    'zones: [a, b]',
+    'm: {x: y}',
+    'mixed: [plain, \'single\', "double", yes, "no", 1:20, "a b"]',
+    'nested: {l: [on, off], "k": v}',
+    '',
+  ].join('\n');
 
   test('decrypt gives back the exact bytes', async () => {
     await roundTrip(plaintext);

@@ -17,7 +17,10 @@ describe('value codec', () => {
   test('ENC strings round-trip and use a 32-byte IV and standard padded base64', () => {
     const key = randomBytes(32);
     const enc = encryptBytes(key, Buffer.from('hello'), 'a:b:', 'str');
-    assert.match(enc, /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]+=*,iv:[A-Za-z0-9+/]{43}=,tag:[A-Za-z0-9+/]{22}==,type:str\]$/);
+    assert.match(
+      enc,
+      /^ENC\[AES256_GCM,data:[A-Za-z0-9+/]+=*,iv:[A-Za-z0-9+/]{43}=,tag:[A-Za-z0-9+/]{22}==,type:str\]$/,
+    );
     assert.equal(parseEnc(enc).iv.length, 32);
     assert.equal(decryptEnc(key, enc, 'a:b:').bytes.toString(), 'hello');
   });
@@ -25,11 +28,17 @@ describe('value codec', () => {
   test('the AAD binds a value to its path', () => {
     const key = randomBytes(32);
     const enc = encryptBytes(key, Buffer.from('x'), 'a:', 'str');
-    assert.throws(() => decryptEnc(key, enc, 'b:'), (e: Error & { code?: string }) => e.code === 'DECRYPT_FAILED');
+    assert.throws(
+      () => decryptEnc(key, enc, 'b:'),
+      (e: Error & { code?: string }) => e.code === 'DECRYPT_FAILED',
+    );
   });
 
   test('unknown type and malformed strings are rejected without echoing them', () => {
-    assert.throws(() => parseEnc('ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:weird]'), /unknown ENC value type "weird"/);
+    assert.throws(
+      () => parseEnc('ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:weird]'),
+      /unknown ENC value type "weird"/,
+    );
     assert.throws(
       () => parseEnc('ENC[AES256_GCM,data:s3cr3t!,iv:AAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]'),
       (e: Error) => !e.message.includes('s3cr3t') && /base64/.test(e.message),
@@ -45,7 +54,10 @@ describe('value codec', () => {
     assert.equal(scalarBytes({ type: 'time', value: '2024-01-01' }).toString(), '2024-01-01T00:00:00Z');
     assert.deepEqual(bytesToScalar(Buffer.from('True'), 'bool'), { type: 'bool', value: true });
     assert.deepEqual(bytesToScalar(Buffer.from('t'), 'bool'), { type: 'bool', value: true });
-    assert.deepEqual(bytesToScalar(Buffer.from('9223372036854775807'), 'int'), { type: 'int', value: 9223372036854775807n });
+    assert.deepEqual(bytesToScalar(Buffer.from('9223372036854775807'), 'int'), {
+      type: 'int',
+      value: 9223372036854775807n,
+    });
     assert.throws(() => bytesToScalar(Buffer.from('abc'), 'int'));
   });
 
@@ -110,7 +122,9 @@ describe('selectors', () => {
         { kind: 'entry', key: 'plain', value: str('y') },
       ],
     };
-    const decisions = [...visitDocuments([doc])].map((v) => s.shouldEncrypt(v.keys, v.stack, v.node.kind === 'comment'));
+    const decisions = [...visitDocuments([doc])].map((v) =>
+      s.shouldEncrypt(v.keys, v.stack, v.node.kind === 'comment'),
+    );
     assert.deepEqual(decisions, [false, true, false]);
   });
 
@@ -125,7 +139,10 @@ describe('paths', () => {
     assert.deepEqual(parseTreePath('["a"]["b"][0]'), ['a', 'b', 0]);
     assert.deepEqual(parseTreePath('a.b[0].c'), ['a', 'b', 0, 'c']);
     assert.deepEqual(parseTreePath('["with.dot"]'), ['with.dot']);
-    assert.throws(() => parseTreePath('["a"'), (e: Error & { exitCode?: number }) => e.exitCode === 91);
+    assert.throws(
+      () => parseTreePath('["a"'),
+      (e: Error & { exitCode?: number }) => e.exitCode === 91,
+    );
   });
 
   test('set creates maps, replaces scalars in place, unset removes', () => {

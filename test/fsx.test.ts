@@ -74,7 +74,10 @@ describe('writeFileAtomic', () => {
   it('exclusive: refuses to overwrite, original intact, no temp file', async () => {
     const p = join(dir, 'excl.txt');
     await writeFile(p, 'original');
-    await assert.rejects(writeFileAtomic(p, 'new', { exclusive: true }), (e: unknown) => e instanceof WriteError && e.file === p && /overwrite/.test(e.message));
+    await assert.rejects(
+      writeFileAtomic(p, 'new', { exclusive: true }),
+      (e: unknown) => e instanceof WriteError && e.file === p && /overwrite/.test(e.message),
+    );
     assert.equal(await readFile(p, 'utf8'), 'original');
     assert.deepEqual(await temps(), []);
     const q = join(dir, 'excl-new.txt');
@@ -102,40 +105,53 @@ describe('writeFileAtomic', () => {
 
   it('a missing parent directory is a WriteError naming the path', async () => {
     const p = join(dir, 'nope', 'x.yaml');
-    await assert.rejects(writeFileAtomic(p, 'x'), (e: unknown) => e instanceof WriteError && e.file === p && e.message.includes('directory does not exist'));
+    await assert.rejects(
+      writeFileAtomic(p, 'x'),
+      (e: unknown) => e instanceof WriteError && e.file === p && e.message.includes('directory does not exist'),
+    );
   });
 
-  it('a write that fails midway (file size limit) leaves the original intact and no temp file', { skip: process.platform === 'win32' }, async () => {
-    const d = join(dir, 'fsize');
-    await mkdir(d);
-    const p = join(d, 'secrets.yaml');
-    await writeFile(p, 'original\n');
-    // RLIMIT_FSIZE of 4 KiB: Node ignores SIGXFSZ, so the write fails with EFBIG after a partial write.
-    const script = `import {writeFileAtomic} from ${JSON.stringify(join(root, 'src/fsx/atomic.ts'))};
+  it(
+    'a write that fails midway (file size limit) leaves the original intact and no temp file',
+    { skip: process.platform === 'win32' },
+    async () => {
+      const d = join(dir, 'fsize');
+      await mkdir(d);
+      const p = join(d, 'secrets.yaml');
+      await writeFile(p, 'original\n');
+      // RLIMIT_FSIZE of 4 KiB: Node ignores SIGXFSZ, so the write fails with EFBIG after a partial write.
+      const script = `import {writeFileAtomic} from ${JSON.stringify(join(root, 'src/fsx/atomic.ts'))};
       try { await writeFileAtomic(${JSON.stringify(p)}, 'x'.repeat(1 << 20)); console.log('ok'); }
       catch (e) { console.log(e.code + ' ' + e.message); }`;
-    const r = spawnSync('bash', ['-c', 'ulimit -f 4 && exec node --import tsx --input-type=module -e "$SCRIPT"'], {
-      cwd: root,
-      env: { ...process.env, SCRIPT: script },
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'WRITE_FAILED cannot write file: file too large');
-    assert.equal(await readFile(p, 'utf8'), 'original\n');
-    assert.deepEqual(await temps(d), []);
-  });
+      const r = spawnSync('bash', ['-c', 'ulimit -f 4 && exec node --import tsx --input-type=module -e "$SCRIPT"'], {
+        cwd: root,
+        env: { ...process.env, SCRIPT: script },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'WRITE_FAILED cannot write file: file too large');
+      assert.equal(await readFile(p, 'utf8'), 'original\n');
+      assert.deepEqual(await temps(d), []);
+    },
+  );
 
   it('noFollow: a symlink at the path is refused; the link and the file it points to are untouched', async () => {
     const real = join(dir, 'nofollow-real.env');
     const link = join(dir, 'nofollow-link.env');
     await writeFile(real, 'old');
     await symlink('nofollow-real.env', link);
-    await assert.rejects(writeFileAtomic(link, 'SECRET=x\n', { mode: 0o600, noFollow: true }), (e: unknown) => e instanceof WriteError && e.file === link && e.exitCode === 3 && /symbolic link/.test(e.message));
+    await assert.rejects(
+      writeFileAtomic(link, 'SECRET=x\n', { mode: 0o600, noFollow: true }),
+      (e: unknown) => e instanceof WriteError && e.file === link && e.exitCode === 3 && /symbolic link/.test(e.message),
+    );
     assert.ok((await lstat(link)).isSymbolicLink());
     assert.equal(await readFile(real, 'utf8'), 'old');
     const dangling = join(dir, 'nofollow-dangling.env');
     await symlink('nowhere.env', dangling);
-    await assert.rejects(writeFileAtomic(dangling, 'SECRET=x\n', { noFollow: true }), (e: unknown) => e instanceof WriteError && /symbolic link/.test(e.message));
+    await assert.rejects(
+      writeFileAtomic(dangling, 'SECRET=x\n', { noFollow: true }),
+      (e: unknown) => e instanceof WriteError && /symbolic link/.test(e.message),
+    );
     assert.equal(existsSync(join(dir, 'nowhere.env')), false);
     assert.deepEqual(await temps(), []);
   });
@@ -144,28 +160,35 @@ describe('writeFileAtomic', () => {
     const p = join(dir, 'ro.yaml');
     await writeFile(p, 'original');
     await chmod(p, 0o444);
-    await assert.rejects(writeFileAtomic(p, 'new'), (e: unknown) => e instanceof WriteError && e.file === p && e.exitCode === 3 && e.message === 'file is read-only');
+    await assert.rejects(
+      writeFileAtomic(p, 'new'),
+      (e: unknown) => e instanceof WriteError && e.file === p && e.exitCode === 3 && e.message === 'file is read-only',
+    );
     assert.equal(await readFile(p, 'utf8'), 'original');
     assert.equal(await mode(p), 0o444);
     assert.deepEqual(await temps(), []);
   });
 
-  it('keeps the owner and group of a replaced file', { skip: process.getuid?.() !== 0 ? 'giving a file to another user needs root' : false }, async () => {
-    const p = join(dir, 'owned.yaml');
-    await writeFile(p, 'old');
-    await chown(p, 4242, 4343);
-    await chmod(p, 0o600);
-    await writeFileAtomic(p, 'new');
-    const st = await stat(p);
-    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4343, 0o600]);
-    const q = join(dir, 'owned-batch.yaml');
-    await writeFile(q, 'old');
-    await chown(q, 4242, 4343);
-    await chmod(q, 0o640);
-    await writeFilesAtomic([{ file: q, data: 'new' }]);
-    const bt = await stat(q);
-    assert.deepEqual([bt.uid, bt.gid, bt.mode & 0o7777, await readFile(q, 'utf8')], [4242, 4343, 0o640, 'new']);
-  });
+  it(
+    'keeps the owner and group of a replaced file',
+    { skip: process.getuid?.() !== 0 ? 'giving a file to another user needs root' : false },
+    async () => {
+      const p = join(dir, 'owned.yaml');
+      await writeFile(p, 'old');
+      await chown(p, 4242, 4343);
+      await chmod(p, 0o600);
+      await writeFileAtomic(p, 'new');
+      const st = await stat(p);
+      assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4343, 0o600]);
+      const q = join(dir, 'owned-batch.yaml');
+      await writeFile(q, 'old');
+      await chown(q, 4242, 4343);
+      await chmod(q, 0o640);
+      await writeFilesAtomic([{ file: q, data: 'new' }]);
+      const bt = await stat(q);
+      assert.deepEqual([bt.uid, bt.gid, bt.mode & 0o7777, await readFile(q, 'utf8')], [4242, 4343, 0o640, 'new']);
+    },
+  );
 
   it('stages the file under its own name in a 0700 directory next to it, and removes what dead writers left for it', async () => {
     const d = join(dir, 'stale');
@@ -185,7 +208,10 @@ describe('writeFileAtomic', () => {
     await writeFile(join(other, 'prod.env'), 'SECRET=3');
     assert.equal(stagingPath(p), join(d, `${TEMP_PREFIX}${process.pid}-XXXXXX`, 'dev.env'));
     await writeFileAtomic(p, 'SECRET=x\n', { mode: 0o600 });
-    assert.deepEqual((await temps(d)).sort(), [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`].sort());
+    assert.deepEqual(
+      (await temps(d)).sort(),
+      [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`].sort(),
+    );
     assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
   });
 
@@ -196,7 +222,13 @@ describe('writeFileAtomic', () => {
     await writeFile(a, 'a-old');
     await writeFile(b, 'b-old');
     await chmod(b, 0o444);
-    await assert.rejects(writeFilesAtomic([{ file: a, data: 'a-new' }, { file: b, data: 'b-new' }]), (e: unknown) => e instanceof WriteError && e.file === b && e.message === 'file is read-only; no file was changed');
+    await assert.rejects(
+      writeFilesAtomic([
+        { file: a, data: 'a-new' },
+        { file: b, data: 'b-new' },
+      ]),
+      (e: unknown) => e instanceof WriteError && e.file === b && e.message === 'file is read-only; no file was changed',
+    );
     assert.deepEqual([await readFile(a, 'utf8'), await readFile(b, 'utf8')], ['a-old', 'b-old']);
     assert.deepEqual(await temps(d), []);
   });
@@ -233,29 +265,39 @@ describe('withPrivateTempDir', () => {
     assert.equal(existsSync(seen), false);
   });
 
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-    it(`a process killed with ${signal} inside withPrivateTempDir leaves no directory behind (exit ${code})`, { skip: process.platform === 'win32' }, async () => {
-      const script = `import {writeFileSync} from 'node:fs';
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(
+      `a process killed with ${signal} inside withPrivateTempDir leaves no directory behind (exit ${code})`,
+      { skip: process.platform === 'win32' },
+      async () => {
+        const script = `import {writeFileSync} from 'node:fs';
         import {withPrivateTempDir} from ${JSON.stringify(join(root, 'src/fsx/private-temp.ts'))};
         await withPrivateTempDir(async (d) => {
           writeFileSync(d + '/plain.yaml', 'secret');
           console.log(d);
           await new Promise((r) => setInterval(() => {}, 1000));
         });`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-      const d = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stdout.on('data', (c: Buffer) => {
-          buf += c.toString();
-          if (buf.includes('\n')) resolve(buf.trim());
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'inherit'],
         });
-        child.on('exit', () => reject(new Error('child exited early')));
-      });
-      assert.ok(existsSync(join(d, 'plain.yaml')));
-      const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      child.kill(signal);
-      assert.equal(await exit, code);
-      assert.equal(existsSync(d), false);
-    });
+        const d = await new Promise<string>((resolve, reject) => {
+          let buf = '';
+          child.stdout.on('data', (c: Buffer) => {
+            buf += c.toString();
+            if (buf.includes('\n')) resolve(buf.trim());
+          });
+          child.on('exit', () => reject(new Error('child exited early')));
+        });
+        assert.ok(existsSync(join(d, 'plain.yaml')));
+        const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+        child.kill(signal);
+        assert.equal(await exit, code);
+        assert.equal(existsSync(d), false);
+      },
+    );
   }
 });

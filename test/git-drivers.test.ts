@@ -28,8 +28,16 @@ const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(keyFile, 'utf8
 /** git with a clean environment: no SOPS variables, no real home (so no real identities). */
 function gitRun(repo: string, args: string[], withKey: boolean) {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(SOPS_|SEALANT_|GIT_)/.test(k)) env[k] = v;
-  Object.assign(env, { HOME: '/nonexistent-sealant-test-home', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' });
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(SOPS_|SEALANT_|GIT_)/.test(k)) env[k] = v;
+  Object.assign(env, {
+    HOME: '/nonexistent-sealant-test-home',
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@t',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@t',
+    GIT_CONFIG_NOSYSTEM: '1',
+  });
   if (withKey) env.SOPS_AGE_KEY_FILE = keyFile;
   return spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8', env });
 }
@@ -52,7 +60,10 @@ const FILE = 'environments/dev/app/secrets.yaml';
 async function newRepo(): Promise<string> {
   const repo = mkdtempSync(join(root, 'repo-'));
   git(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["environments/dev/**"]', `    age: [${recipient}]`, ''].join('\n'));
+  writeFileSync(
+    join(repo, '.sealant.yaml'),
+    ['environments:', '  dev:', '    files: ["environments/dev/**"]', `    age: [${recipient}]`, ''].join('\n'),
+  );
   execFileSync('mkdir', ['-p', join(repo, 'environments/dev/app')]);
   writeFileSync(join(repo, FILE), `db:\n    password: ${CANARY}\n    user: app\napi_token: tok-1\nkeep: same-value\n`);
   await must(repo, ['encrypt', '--in-place', FILE]);
@@ -85,11 +96,34 @@ function scanForCanaries(dir: string, canaries: string[]): string[] {
 
 describe('merge3 (unit)', () => {
   test('different keys merge; the same key changed twice is a conflict', () => {
-    const base = map([['a', str('1')], ['b', str('1')]]);
+    const base = map([
+      ['a', str('1')],
+      ['b', str('1')],
+    ]);
     const conflicts: string[] = [];
-    const m = merge3(base, map([['a', str('2')], ['b', str('1')]]), map([['a', str('1')], ['b', str('3')], ['c', str('4')]]), [], conflicts) as Node;
+    const m = merge3(
+      base,
+      map([
+        ['a', str('2')],
+        ['b', str('1')],
+      ]),
+      map([
+        ['a', str('1')],
+        ['b', str('3')],
+        ['c', str('4')],
+      ]),
+      [],
+      conflicts,
+    ) as Node;
     assert.deepEqual(conflicts, []);
-    assert.deepEqual(m, map([['a', str('2')], ['b', str('3')], ['c', str('4')]]));
+    assert.deepEqual(
+      m,
+      map([
+        ['a', str('2')],
+        ['b', str('3')],
+        ['c', str('4')],
+      ]),
+    );
     merge3(base, map([['a', str('2')]]), map([['a', str('3')]]), [], conflicts);
     assert.deepEqual(conflicts, ['a']);
   });
@@ -107,7 +141,9 @@ describe('sealant git install', () => {
     assert.match(git(repo, 'config', '--local', 'diff.sealant.textconv'), /bin\/run\.js'? git textconv/);
     assert.match(git(repo, 'config', '--local', 'merge.sealant.driver'), /git merge-driver %O %A %B %P/);
     assert.equal(git(repo, 'check-attr', 'diff', '--', FILE).trim(), `${FILE}: diff: sealant`);
-    const out = JSON.parse(await must(repo, ['git', 'install', '--no-hook', '--json'])) as { result: { attributes: { added: string[] } } };
+    const out = JSON.parse(await must(repo, ['git', 'install', '--no-hook', '--json'])) as {
+      result: { attributes: { added: string[] } };
+    };
     assert.deepEqual(out.result.attributes.added, []);
     assert.equal(readFileSync(join(repo, '.gitattributes'), 'utf8'), attrs);
   });
@@ -166,7 +202,7 @@ describe('git merge through the merge driver', () => {
     const merged = readFileSync(join(repo, FILE), 'utf8');
     assert.equal(encLine(merged, 'password'), encLine(before, 'password'));
     assert.equal(encLine(merged, 'keep'), encLine(before, 'keep'));
-    assert.equal(encLine(merged, 'api_token'), encLine(theirsText, 'api_token'), 'theirs\' ciphertext taken unchanged');
+    assert.equal(encLine(merged, 'api_token'), encLine(theirsText, 'api_token'), "theirs' ciphertext taken unchanged");
     assert.equal(encLine(merged, 'user'), encLine(oursText, 'user'));
     const plain = await must(repo, ['decrypt', FILE]);
     assert.match(plain, /api_token: tok-theirs/);
@@ -205,7 +241,12 @@ describe('git merge through the merge driver', () => {
       assert.match(r.stderr, /db\.password/);
       assert.equal(readFileSync(join(repo, FILE), 'utf8'), ours, 'the work tree keeps ours, encrypted');
       const canaries = [CANARY, CANARY_OURS, CANARY_THEIRS];
-      const outputs = [r.stdout, r.stderr, gitRun(repo, ['status'], false).stdout, gitRun(repo, ['diff'], false).stdout];
+      const outputs = [
+        r.stdout,
+        r.stderr,
+        gitRun(repo, ['status'], false).stdout,
+        gitRun(repo, ['diff'], false).stdout,
+      ];
       for (const o of outputs) for (const c of canaries) assert.ok(!o.includes(c), `canary in git output: ${c}`);
       assert.deepEqual(scanForCanaries(repo, canaries), [], 'no canary in the work tree or under .git');
       gitRun(repo, ['merge', '--abort'], false);

@@ -15,7 +15,13 @@ import { GitCheckError, isTrackedOrUnignored } from '../src/fsx/git.js';
 const root = mkdtempSync(join(tmpdir(), 'sealant-git-guard-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+};
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: gitEnv });
@@ -43,7 +49,11 @@ writeFileSync(join(repo, '.git/info/exclude'), 'excluded.txt\n');
 
 describe('isTrackedOrUnignored', () => {
   test('a committed file is tracked', async () => {
-    assert.deepEqual(await isTrackedOrUnignored('committed.yaml', repo), { inRepo: true, tracked: true, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored('committed.yaml', repo), {
+      inRepo: true,
+      tracked: true,
+      ignored: false,
+    });
   });
 
   test('a staged (not committed) file is tracked', async () => {
@@ -61,7 +71,11 @@ describe('isTrackedOrUnignored', () => {
   });
 
   test('a file under an ignored directory that does not exist yet is ignored', async () => {
-    assert.deepEqual(await isTrackedOrUnignored('out/deep/secret.json', repo), { inRepo: true, tracked: false, ignored: true });
+    assert.deepEqual(await isTrackedOrUnignored('out/deep/secret.json', repo), {
+      inRepo: true,
+      tracked: false,
+      ignored: true,
+    });
   });
 
   test('.git/info/exclude counts', async () => {
@@ -71,7 +85,11 @@ describe('isTrackedOrUnignored', () => {
   test('an untracked, unignored path (existing or not, in a missing directory) is neither', async () => {
     writeFileSync(join(repo, 'loose.json'), '{}');
     assert.deepEqual(await isTrackedOrUnignored('loose.json', repo), { inRepo: true, tracked: false, ignored: false });
-    assert.deepEqual(await isTrackedOrUnignored('nowhere/yet/secret.json', repo), { inRepo: true, tracked: false, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored('nowhere/yet/secret.json', repo), {
+      inRepo: true,
+      tracked: false,
+      ignored: false,
+    });
   });
 
   test('relative paths resolve against cwd, including from a subdirectory and with ..', async () => {
@@ -90,32 +108,60 @@ describe('isTrackedOrUnignored', () => {
 
   test('a path outside the repository is judged where it is, not by cwd', async () => {
     const outside = mkdtempSync(join(root, 'plain-'));
-    assert.deepEqual(await isTrackedOrUnignored(join(outside, 'a.env'), repo), { inRepo: false, tracked: false, ignored: false });
-    assert.deepEqual(await isTrackedOrUnignored('../plain-none/a.env', repo), { inRepo: false, tracked: false, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored(join(outside, 'a.env'), repo), {
+      inRepo: false,
+      tracked: false,
+      ignored: false,
+    });
+    assert.deepEqual(await isTrackedOrUnignored('../plain-none/a.env', repo), {
+      inRepo: false,
+      tracked: false,
+      ignored: false,
+    });
   });
 
   test('a path in another repository is judged by that repository', async () => {
     const other = newRepo('other');
     writeFileSync(join(other, 't.txt'), 't');
     git(other, 'add', 't.txt');
-    assert.deepEqual(await isTrackedOrUnignored(join(other, 't.txt'), repo), { inRepo: true, tracked: true, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored(join(other, 't.txt'), repo), {
+      inRepo: true,
+      tracked: true,
+      ignored: false,
+    });
     // repo's `*.env` rule does not apply there.
-    assert.deepEqual(await isTrackedOrUnignored(join(other, 'a.env'), repo), { inRepo: true, tracked: false, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored(join(other, 'a.env'), repo), {
+      inRepo: true,
+      tracked: false,
+      ignored: false,
+    });
   });
 
   test('inside .git nothing is committed', async () => {
-    assert.deepEqual(await isTrackedOrUnignored('.git/secret.env', repo), { inRepo: true, tracked: false, ignored: true });
+    assert.deepEqual(await isTrackedOrUnignored('.git/secret.env', repo), {
+      inRepo: true,
+      tracked: false,
+      ignored: true,
+    });
   });
 
   test('not a repository', async () => {
     const plain = mkdtempSync(join(root, 'norepo-'));
     // GIT_CEILING_DIRECTORIES: do not find a repository above the temp dir on a developer machine.
     const env = { ...process.env, GIT_CEILING_DIRECTORIES: root };
-    assert.deepEqual(await isTrackedOrUnignored('x.env', plain, { env }), { inRepo: false, tracked: false, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored('x.env', plain, { env }), {
+      inRepo: false,
+      tracked: false,
+      ignored: false,
+    });
   });
 
   test('git missing: treated as not a repository', async () => {
-    assert.deepEqual(await isTrackedOrUnignored('committed.yaml', repo, { git: join(root, 'no-such-git') }), { inRepo: false, tracked: false, ignored: false });
+    assert.deepEqual(await isTrackedOrUnignored('committed.yaml', repo, { git: join(root, 'no-such-git') }), {
+      inRepo: false,
+      tracked: false,
+      ignored: false,
+    });
   });
 
   test('git that fails for another reason is an error, not a guess', async () => {

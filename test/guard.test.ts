@@ -35,7 +35,15 @@ const SCHEMA = {
 
 const APP = `db:\n    host: db.internal\n    port: 5432\n    password: pw-${CANARY}\napi:\n    token: tok-${CANARY}\n`;
 
-const gitEnv: NodeJS.ProcessEnv = { ...process.env, HOME: root, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' };
+const gitEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  HOME: root,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: gitEnv });
@@ -59,7 +67,10 @@ async function encrypted(repo: string, name: string, text: string): Promise<stri
 async function fixture(): Promise<string> {
   const repo = mkdtempSync(join(root, 'repo-'));
   git(repo, 'init', '-q');
-  writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["env/dev/**"]\n    schema: schema.json\n    age: [${recipient}]\n`);
+  writeFileSync(
+    join(repo, '.sealant.yaml'),
+    `environments:\n  dev:\n    files: ["env/dev/**"]\n    schema: schema.json\n    age: [${recipient}]\n`,
+  );
   writeFileSync(join(repo, 'schema.json'), JSON.stringify(SCHEMA, null, 2));
   writeFileSync(join(repo, '.gitignore'), 'out/\n');
   await encrypted(repo, 'env/dev/app.yaml', APP);
@@ -177,7 +188,13 @@ describe('sealant guard through the installed pre-commit hook', () => {
       assert.notEqual(r.status, 0, output);
       assert.ok(!output.includes(CANARY), output);
       assert.equal(git(repo, 'rev-parse', 'HEAD'), head, 'HEAD must not move');
-      assert.match(output, new RegExp(`${name.replaceAll('.', '\\.')}:1\\s.*decrypted-in-place: is encrypted in HEAD but is staged in clear text`), output);
+      assert.match(
+        output,
+        new RegExp(
+          `${name.replaceAll('.', '\\.')}:1\\s.*decrypted-in-place: is encrypted in HEAD but is staged in clear text`,
+        ),
+        output,
+      );
       git(repo, 'checkout', 'HEAD', '--', name);
     }
   });
@@ -212,7 +229,11 @@ describe('sealant guard (CLI)', () => {
     const repo = await fixture();
     const empty = await runCli(['guard', '--json'], { cwd: repo });
     assert.equal(empty.code, 0, empty.stderr);
-    assert.deepEqual(JSON.parse(empty.stdout), { status: 'success', result: { files: [], errors: 0, warnings: 0, results: [] }, warnings: [] });
+    assert.deepEqual(JSON.parse(empty.stdout), {
+      status: 'success',
+      result: { files: [], errors: 0, warnings: 0, results: [] },
+      warnings: [],
+    });
     mkdirSync(join(repo, 'env/dev/sub'), { recursive: true });
     writeFileSync(join(repo, 'env/dev/sub/plain.yaml'), `a: ${CANARY}\n`);
     git(repo, 'add', '.');
@@ -220,7 +241,15 @@ describe('sealant guard (CLI)', () => {
     assert.equal(r.code, 1);
     assert.ok(!r.stdout.includes(CANARY));
     const out = JSON.parse(r.stdout) as { result: { results: unknown[] } };
-    assert.deepEqual(out.result.results, [{ file: 'env/dev/sub/plain.yaml', line: 1, check: 'unencrypted-file', severity: 'error', message: 'environment "dev" owns this file but it is not encrypted (no sops metadata)' }]);
+    assert.deepEqual(out.result.results, [
+      {
+        file: 'env/dev/sub/plain.yaml',
+        line: 1,
+        check: 'unencrypted-file',
+        severity: 'error',
+        message: 'environment "dev" owns this file but it is not encrypted (no sops metadata)',
+      },
+    ]);
     const gh = await runCli(['guard', '--format', 'github'], { cwd: repo });
     assert.equal(gh.code, 1);
     assert.match(gh.stdout, /^::error file=env\/dev\/sub\/plain\.yaml,line=1::unencrypted-file: /m);
@@ -236,7 +265,11 @@ describe('installPreCommitHook', () => {
     assert.equal(first.installed, true);
     assert.equal(readFileSync(first.path, 'utf8'), preCommitScript());
     assert.equal(statSync(first.path).mode & 0o777, 0o755);
-    assert.deepEqual(await installPreCommitHook(repo, {}), { path: first.path, installed: true, reason: 'already installed' });
+    assert.deepEqual(await installPreCommitHook(repo, {}), {
+      path: first.path,
+      installed: true,
+      reason: 'already installed',
+    });
 
     writeFileSync(first.path, '#!/bin/sh\necho mine\n');
     chmodSync(first.path, 0o755);
@@ -265,7 +298,13 @@ describe('installPreCommitHook', () => {
 });
 
 describe('rendered-output heuristic', () => {
-  const owned = [{ environment: 'dev', envNames: new Set(['DB_HOST', 'DB_PORT', 'DB_PASSWORD', 'API_TOKEN']), keyPaths: new Set<string>() }];
+  const owned = [
+    {
+      environment: 'dev',
+      envNames: new Set(['DB_HOST', 'DB_PORT', 'DB_PASSWORD', 'API_TOKEN']),
+      keyPaths: new Set<string>(),
+    },
+  ];
   test('needs three matching names', () => {
     assert.deepEqual(renderedDotenv('DB_HOST=a\nDB_PORT=1\nOTHER=x\n', owned), []);
     assert.equal(renderedDotenv("export DB_HOST='a'\nDB_PORT=1\n# c\nDB_PASSWORD='p'\n", owned)[0]?.line, 1);

@@ -52,7 +52,8 @@ function commit(repo: string, message: string, date: string): string {
   return git(repo, ['rev-parse', 'HEAD']).trim();
 }
 
-const config = (...recipients: string[]) => ['environments:', '  dev:', '    files: ["secrets/**"]', `    age: [${recipients.join(', ')}]`, ''].join('\n');
+const config = (...recipients: string[]) =>
+  ['environments:', '  dev:', '    files: ["secrets/**"]', `    age: [${recipients.join(', ')}]`, ''].join('\n');
 
 async function must(repo: string, args: string[], key?: Key): Promise<void> {
   const r = await runCli(args, { cwd: repo, env: key === undefined ? {} : { SOPS_AGE_KEY_FILE: key.file } });
@@ -92,15 +93,27 @@ before(async () => {
   await must(repo, ['set', 'secrets/development.yaml', 'g', '"seven"'], alice);
 });
 
-const ages = (h: FileHistory) => Object.fromEntries(h.values.map((v) => [v.path, `${c.indexOf(v.lastChanged?.commit ?? '-')}${v.certain ? '' : '?'}`]));
+const ages = (h: FileHistory) =>
+  Object.fromEntries(
+    h.values.map((v) => [v.path, `${c.indexOf(v.lastChanged?.commit ?? '-')}${v.certain ? '' : '?'}`]),
+  );
 
 describe('fileHistory', () => {
   test('entries: oldest first, committer dates, renames followed', async () => {
     const h = await fileHistory(repo, 'secrets/development.yaml');
     assert.equal(h.file, 'secrets/development.yaml');
-    assert.deepEqual(h.entries.map((e) => e.commit), c.slice(1));
-    assert.deepEqual(h.entries.map((e) => e.date.toISOString()), [1, 2, 3, 4, 5, 6, 7, 8].map((m) => new Date(d(m)).toISOString()));
-    assert.deepEqual(h.entries.map((e) => e.path), [...Array<string>(6).fill('secrets/dev.yaml'), 'secrets/development.yaml', 'secrets/development.yaml']);
+    assert.deepEqual(
+      h.entries.map((e) => e.commit),
+      c.slice(1),
+    );
+    assert.deepEqual(
+      h.entries.map((e) => e.date.toISOString()),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((m) => new Date(d(m)).toISOString()),
+    );
+    assert.deepEqual(
+      h.entries.map((e) => e.path),
+      [...Array<string>(6).fill('secrets/dev.yaml'), 'secrets/development.yaml', 'secrets/development.yaml'],
+    );
   });
 
   test('keyless ages: a rotation makes older ages uncertain; later changes are exact', async () => {
@@ -145,7 +158,12 @@ describe('fileHistory', () => {
 describe('exposure', () => {
   test('a removed recipient: the keys of its era, not the current data key', async () => {
     const h = await fileHistory(repo, 'secrets/development.yaml');
-    assert.deepEqual(exposure(h, bob.recipient), { readable: true, since: new Date(d(1)), keys: ['a', 'b', 'c', 'd', 'e'], currentKeyExposed: false });
+    assert.deepEqual(exposure(h, bob.recipient), {
+      readable: true,
+      since: new Date(d(1)),
+      keys: ['a', 'b', 'c', 'd', 'e'],
+      currentKeyExposed: false,
+    });
   });
 
   test('a current recipient holds the current data key', async () => {
@@ -167,12 +185,30 @@ describe('parseLog', () => {
     const H = '\u0001';
     const hash = (n: number) => String(n).repeat(40);
     const text = [
-      `${H}${hash(4)} 2024-04-01T00:00:00+00:00`, '\nM', 'new.yaml',
+      `${H}${hash(4)} 2024-04-01T00:00:00+00:00`,
+      '\nM',
+      'new.yaml',
       `${H}${hash(3)} 2024-03-01T00:00:00+00:00`,
-      `${H}${hash(2)} 2024-02-01T00:00:00+00:00`, '\nR090', 'old.yaml', 'new.yaml',
-      `${H}${hash(1)} 2024-01-01T00:00:00+00:00`, '\nD', 'old.yaml',
-      `${H}${hash(0)} 2023-12-01T00:00:00+00:00`, '\nA', 'old.yaml', '',
+      `${H}${hash(2)} 2024-02-01T00:00:00+00:00`,
+      '\nR090',
+      'old.yaml',
+      'new.yaml',
+      `${H}${hash(1)} 2024-01-01T00:00:00+00:00`,
+      '\nD',
+      'old.yaml',
+      `${H}${hash(0)} 2023-12-01T00:00:00+00:00`,
+      '\nA',
+      'old.yaml',
+      '',
     ].join('\u0000');
-    assert.deepEqual(parseLog(text, 'new.yaml').map((e) => [e.commit[0], e.path]), [['0', 'old.yaml'], ['2', 'new.yaml'], ['3', 'new.yaml'], ['4', 'new.yaml']]);
+    assert.deepEqual(
+      parseLog(text, 'new.yaml').map((e) => [e.commit[0], e.path]),
+      [
+        ['0', 'old.yaml'],
+        ['2', 'new.yaml'],
+        ['3', 'new.yaml'],
+        ['4', 'new.yaml'],
+      ],
+    );
   });
 });

@@ -28,7 +28,8 @@ let secret: { nix: string; flux: string; js: string };
 
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'sealant-ids-test-'));
-  const keyLine = async (f: string) => (await readFile(f, 'utf8')).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
+  const keyLine = async (f: string) =>
+    (await readFile(f, 'utf8')).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
   secret = { nix: await keyLine(FILES.nix), flux: await keyLine(FILES.flux), js: await keyLine(FILES.js) };
 });
 after(async () => {
@@ -58,14 +59,20 @@ describe('defaultAgeKeyFile', () => {
   it('Linux: XDG_CONFIG_HOME, else ~/.config; a relative XDG is ignored', () => {
     assert.equal(defaultAgeKeyFile({ XDG_CONFIG_HOME: '/x' }, '/home/u', 'linux'), '/x/sops/age/keys.txt');
     assert.equal(defaultAgeKeyFile({}, '/home/u', 'linux'), '/home/u/.config/sops/age/keys.txt');
-    assert.equal(defaultAgeKeyFile({ XDG_CONFIG_HOME: 'rel' }, '/home/u', 'linux'), '/home/u/.config/sops/age/keys.txt');
+    assert.equal(
+      defaultAgeKeyFile({ XDG_CONFIG_HOME: 'rel' }, '/home/u', 'linux'),
+      '/home/u/.config/sops/age/keys.txt',
+    );
   });
   it('macOS: XDG_CONFIG_HOME if set, else ~/Library/Application Support', () => {
     assert.equal(defaultAgeKeyFile({ XDG_CONFIG_HOME: '/x' }, '/Users/u', 'darwin'), '/x/sops/age/keys.txt');
     assert.equal(defaultAgeKeyFile({}, '/Users/u', 'darwin'), '/Users/u/Library/Application Support/sops/age/keys.txt');
   });
   it('Windows: %AppData%', () => {
-    assert.equal(defaultAgeKeyFile({ AppData: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u', 'win32'), 'C:\\Users\\u\\AppData\\Roaming\\sops\\age\\keys.txt');
+    assert.equal(
+      defaultAgeKeyFile({ AppData: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u', 'win32'),
+      'C:\\Users\\u\\AppData\\Roaming\\sops\\age\\keys.txt',
+    );
     assert.equal(defaultAgeKeyFile({}, 'C:\\Users\\u', 'win32'), undefined);
   });
 });
@@ -122,7 +129,10 @@ describe('loadAgeIdentities', () => {
     await mkdir(join(h, '.config', 'sops', 'age'), { recursive: true });
     await writeFile(join(h, '.config', 'sops', 'age', 'keys.txt'), await readFile(FILES.getsops, 'utf8'));
     const ids = await loadAgeIdentities(opts({ homeDir: h }));
-    assert.deepEqual(ids.map((i) => i.recipient), [R.nix, R.getsops2]);
+    assert.deepEqual(
+      ids.map((i) => i.recipient),
+      [R.nix, R.getsops2],
+    );
   });
 
   it('accepts post-quantum identities (AGE-SECRET-KEY-PQ-1…) and CRLF line ends', async () => {
@@ -141,7 +151,10 @@ describe('loadAgeIdentities', () => {
       assert.match(e.message, /no such file/);
       return true;
     });
-    await assert.rejects(loadAgeIdentities(opts({ env: { SOPS_AGE_KEY_FILE: missing } })), (e: unknown) => e instanceof ReadError && e.file === missing && /SOPS_AGE_KEY_FILE/.test(e.message));
+    await assert.rejects(
+      loadAgeIdentities(opts({ env: { SOPS_AGE_KEY_FILE: missing } })),
+      (e: unknown) => e instanceof ReadError && e.file === missing && /SOPS_AGE_KEY_FILE/.test(e.message),
+    );
   });
 
   it('a malformed key line is a KeyFormatError with file and line, never the key', async () => {
@@ -159,13 +172,16 @@ describe('loadAgeIdentities', () => {
   });
 
   it('a line that is not an identity (e.g. a pasted public key) is rejected, in SOPS_AGE_KEY too', async () => {
-    await assert.rejects(loadAgeIdentities(opts({ env: { SOPS_AGE_KEY: `${secret.js}\n${R.js}\n` } })), (e: unknown) => {
-      assert.ok(e instanceof KeyFormatError);
-      assert.equal(e.message, 'SOPS_AGE_KEY: line 2: not an age identity');
-      assert.equal(e.line, 2);
-      noSecret(e);
-      return true;
-    });
+    await assert.rejects(
+      loadAgeIdentities(opts({ env: { SOPS_AGE_KEY: `${secret.js}\n${R.js}\n` } })),
+      (e: unknown) => {
+        assert.ok(e instanceof KeyFormatError);
+        assert.equal(e.message, 'SOPS_AGE_KEY: line 2: not an age identity');
+        assert.equal(e.line, 2);
+        noSecret(e);
+        return true;
+      },
+    );
   });
 
   it('a malformed default file is an error too (it exists, so it was meant to be read)', async () => {
@@ -180,7 +196,10 @@ describe('loadAgeIdentities', () => {
     const ids = await loadAgeIdentities(
       opts({ env: { SOPS_AGE_KEY: `AGE-PLUGIN-YUBIKEY-1QQQQQQ\n${secret.js}` }, warn: (m) => warnings.push(m) }),
     );
-    assert.deepEqual(ids.map((i) => i.recipient), [R.js]);
+    assert.deepEqual(
+      ids.map((i) => i.recipient),
+      [R.js],
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /SOPS_AGE_KEY:1: skipping age plugin identity/);
   });
@@ -188,20 +207,35 @@ describe('loadAgeIdentities', () => {
   it('rejects passphrase-encrypted key files with a hint', async () => {
     const enc = join(home, 'enc.txt');
     await writeFile(enc, '-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n');
-    await assert.rejects(loadAgeIdentities(opts({ identityFiles: [enc] })), (e: unknown) => e instanceof KeyFormatError && e.file === enc && e.hint !== undefined);
+    await assert.rejects(
+      loadAgeIdentities(opts({ identityFiles: [enc] })),
+      (e: unknown) => e instanceof KeyFormatError && e.file === enc && e.hint !== undefined,
+    );
   });
 
   it('a failing SOPS_AGE_KEY_CMD is a ReadError', async () => {
     await assert.rejects(
-      loadAgeIdentities(opts({ env: { SOPS_AGE_KEY_CMD: 'x' }, runCommand: () => Promise.reject(new Error('exit status 1')) })),
+      loadAgeIdentities(
+        opts({ env: { SOPS_AGE_KEY_CMD: 'x' }, runCommand: () => Promise.reject(new Error('exit status 1')) }),
+      ),
       (e: unknown) => e instanceof ReadError && e.message === 'SOPS_AGE_KEY_CMD failed',
     );
   });
 
   it('the default SOPS_AGE_KEY_CMD runner goes through the shell', { skip: process.platform === 'win32' }, async () => {
-    const ids = await loadAgeIdentities({ ...opts(), runCommand: undefined, env: { SOPS_AGE_KEY_CMD: `cat ${FILES.flux} | grep -v '^#'` } });
-    assert.deepEqual(ids.map((i) => [i.recipient, i.source]), [[R.flux, 'SOPS_AGE_KEY_CMD']]);
-    await assert.rejects(loadAgeIdentities({ ...opts(), runCommand: undefined, env: { SOPS_AGE_KEY_CMD: 'exit 3' } }), ReadError);
+    const ids = await loadAgeIdentities({
+      ...opts(),
+      runCommand: undefined,
+      env: { SOPS_AGE_KEY_CMD: `cat ${FILES.flux} | grep -v '^#'` },
+    });
+    assert.deepEqual(
+      ids.map((i) => [i.recipient, i.source]),
+      [[R.flux, 'SOPS_AGE_KEY_CMD']],
+    );
+    await assert.rejects(
+      loadAgeIdentities({ ...opts(), runCommand: undefined, env: { SOPS_AGE_KEY_CMD: 'exit 3' } }),
+      ReadError,
+    );
   });
 });
 
@@ -217,12 +251,27 @@ describe('loadAgeIdentities with sourceError (as decrypting commands call it)', 
         sourceError: (e) => errors.push(e),
       }),
     );
-    assert.deepEqual(ids.map((i) => i.recipient), [R.flux]);
-    assert.deepEqual(errors.map((e) => e.toOneLine()), ['SOPS_AGE_KEY: line 1: malformed age identity', `${missing}: cannot read age identity file (SOPS_AGE_KEY_FILE): no such file`, 'SOPS_AGE_KEY_CMD failed']);
+    assert.deepEqual(
+      ids.map((i) => i.recipient),
+      [R.flux],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.toOneLine()),
+      [
+        'SOPS_AGE_KEY: line 1: malformed age identity',
+        `${missing}: cannot read age identity file (SOPS_AGE_KEY_FILE): no such file`,
+        'SOPS_AGE_KEY_CMD failed',
+      ],
+    );
     for (const e of errors) noSecret(e);
   });
 
   it('an --identity file the user named still fails the command', async () => {
-    await assert.rejects(loadAgeIdentities(opts({ identityFiles: [join(home, 'missing-flag.txt')], sourceError: () => assert.fail('not reported') })), ReadError);
+    await assert.rejects(
+      loadAgeIdentities(
+        opts({ identityFiles: [join(home, 'missing-flag.txt')], sourceError: () => assert.fail('not reported') }),
+      ),
+      ReadError,
+    );
   });
 });

@@ -10,9 +10,6 @@ import { catchError, scalarAt, changedLines } from './helpers/assert.js';
 
 const vectors = loadVectors().filter((v) => v.format === 'ini');
 
-
-
-
 const load = (text: string): MapNode => iniStore.load(text).documents[0] as MapNode;
 
 describe('iniStore: interop vectors', () => {
@@ -21,7 +18,17 @@ describe('iniStore: interop vectors', () => {
     describe(v.name, () => {
       it('re-saves byte-identically', () => assert.equal(iniStore.load(v.text, v.name).serialize(), v.text));
       it('has the expected leaves (path, type, encrypted)', () => {
-        const got = [...walk(load(v.text))].flatMap((x) => (x.kind === 'scalar' ? [{ path: x.keys, encrypted: isEncryptedString(x.node.value), type: /type:(\w+)\]$/.exec(String(toPlain(x.node)))?.[1] ?? null }] : []));
+        const got = [...walk(load(v.text))].flatMap((x) =>
+          x.kind === 'scalar'
+            ? [
+                {
+                  path: x.keys,
+                  encrypted: isEncryptedString(x.node.value),
+                  type: /type:(\w+)\]$/.exec(String(toPlain(x.node)))?.[1] ?? null,
+                },
+              ]
+            : [],
+        );
         assert.deepEqual(
           got,
           v.leaves.map((l) => ({ path: l.path, encrypted: l.encrypted, type: l.type })),
@@ -85,14 +92,39 @@ describe('iniStore: parsing like go-ini', () => {
   it('trims keys and values, strips quotes, joins continuations, splits inline comments', () => {
     assert.deepEqual(toPlain(d), {
       DEFAULT: { top: 'level' },
-      s1: { a: '1', b: 'two words', c: 'quoted', d: 'single', e: 'back;tick', f: 'multi\nline', g: 'cont inued', '#1': 'auto', h: '', 'k=q': 'v' },
+      s1: {
+        a: '1',
+        b: 'two words',
+        c: 'quoted',
+        d: 'single',
+        e: 'back;tick',
+        f: 'multi\nline',
+        g: 'cont inued',
+        '#1': 'auto',
+        h: '',
+        'k=q': 'v',
+      },
       s2: { x: 'y' },
     });
   });
   it('attaches comments as sops does: section comment first, key comments after their key', () => {
     const s1 = get(d, 's1') as MapNode;
     const shape = s1.items.map((i) => (i.kind === 'comment' ? `#${i.text}` : i.key));
-    assert.deepEqual(shape, ['#about s1\n; on the header', 'a', 'b', '#trailing', 'c', 'd', 'e', 'f', '#after', 'g', '#1', 'h', 'k=q']);
+    assert.deepEqual(shape, [
+      '#about s1\n; on the header',
+      'a',
+      'b',
+      '#trailing',
+      'c',
+      'd',
+      'e',
+      'f',
+      '#after',
+      'g',
+      '#1',
+      'h',
+      'k=q',
+    ]);
     const s2 = get(d, 's2') as MapNode;
     assert.deepEqual(s2.items[0], { kind: 'comment', text: 'dangling' });
   });
@@ -184,8 +216,21 @@ describe('iniStore: edits', () => {
     scalarAt(doc.metadata, 'version').value = { type: 'str', value: '3.13.2' };
     const out = doc.serialize();
     const sops = out.slice(out.indexOf('[sops]'));
-    const keys = sops.split('\n').slice(1).filter(Boolean).map((l) => l.split(' ')[0]);
-    assert.deepEqual(keys, ['age__list_0__map_enc', 'age__list_0__map_recipient', 'age__list_1__map_enc', 'age__list_1__map_recipient', 'lastmodified', 'mac', 'unencrypted_suffix', 'version']);
+    const keys = sops
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0]);
+    assert.deepEqual(keys, [
+      'age__list_0__map_enc',
+      'age__list_0__map_recipient',
+      'age__list_1__map_enc',
+      'age__list_1__map_recipient',
+      'lastmodified',
+      'mac',
+      'unencrypted_suffix',
+      'version',
+    ]);
     assert.equal(out.slice(0, out.indexOf('[sops]')), v.text.slice(0, v.text.indexOf('[sops]')));
     assert.ok(sops.includes('= -----BEGIN AGE ENCRYPTED FILE-----\\nYWdl'));
     assert.deepEqual(toPlain(iniStore.load(out).metadata as MapNode), toPlain(doc.metadata as MapNode));
@@ -208,7 +253,16 @@ describe('iniStore: edits', () => {
     const doc = iniStore.load('[foo]\nbar = baz\n');
     doc.metadata = map([
       ['version', str('3.13.2')],
-      ['pgp', seq([map([['fp', str('F')], ['enc', str('A\nB\n')], ['created_at', str('2024-01-01T00:00:00Z')]])])],
+      [
+        'pgp',
+        seq([
+          map([
+            ['fp', str('F')],
+            ['enc', str('A\nB\n')],
+            ['created_at', str('2024-01-01T00:00:00Z')],
+          ]),
+        ]),
+      ],
       ['shamir_threshold', scalar({ type: 'int', value: 2n })],
     ]);
     assert.equal(
@@ -221,9 +275,15 @@ describe('iniStore: edits', () => {
     const doc = iniStore.load('[a]\nx=1\n; keep me\ny = 2\n');
     const d = doc.documents[0] as MapNode;
     const a = get(d, 'a') as MapNode;
-    a.items.push({ kind: 'entry', key: 'longer', value: str('3') }, { kind: 'comment', text: 'ignored: a comment after the last key is written before it' });
+    a.items.push(
+      { kind: 'entry', key: 'longer', value: str('3') },
+      { kind: 'comment', text: 'ignored: a comment after the last key is written before it' },
+    );
     d.items.push({ kind: 'entry', key: 'b', value: map([['k', str('v')]]) });
-    assert.equal(doc.serialize(), '[a]\nx=1\n; keep me\ny = 2\n; ignored: a comment after the last key is written before it\nlonger = 3\n\n[b]\nk = v\n');
+    assert.equal(
+      doc.serialize(),
+      '[a]\nx=1\n; keep me\ny = 2\n; ignored: a comment after the last key is written before it\nlonger = 3\n\n[b]\nk = v\n',
+    );
   });
 
   it('removed keys take their comment lines with them', () => {
@@ -239,12 +299,40 @@ describe('iniStore.create', () => {
     const tree: MapNode = {
       kind: 'map',
       items: [
-        { kind: 'entry', key: 'server', value: { kind: 'map', items: [{ kind: 'comment', text: 'the server' }, { kind: 'entry', key: 'host', value: str('h') }, { kind: 'entry', key: 'port_number', value: scalar({ type: 'int', value: 80n }) }, { kind: 'comment', text: 'about port' }] } },
+        {
+          kind: 'entry',
+          key: 'server',
+          value: {
+            kind: 'map',
+            items: [
+              { kind: 'comment', text: 'the server' },
+              { kind: 'entry', key: 'host', value: str('h') },
+              { kind: 'entry', key: 'port_number', value: scalar({ type: 'int', value: 80n }) },
+              { kind: 'comment', text: 'about port' },
+            ],
+          },
+        },
         { kind: 'entry', key: 'DEFAULT', value: map([['k', str('v')]]) },
-        { kind: 'entry', key: 'f', value: map([['ratio', scalar({ type: 'float', value: 0.5 })], ['on', scalar({ type: 'bool', value: true })], ['a:b', str('c')]]) },
+        {
+          kind: 'entry',
+          key: 'f',
+          value: map([
+            ['ratio', scalar({ type: 'float', value: 0.5 })],
+            ['on', scalar({ type: 'bool', value: true })],
+            ['a:b', str('c')],
+          ]),
+        },
       ],
     };
-    const out = iniStore.create([tree], map([['version', str('3.13.2')], ['lastmodified', str('2024-01-01T00:00:00Z')]])).serialize();
+    const out = iniStore
+      .create(
+        [tree],
+        map([
+          ['version', str('3.13.2')],
+          ['lastmodified', str('2024-01-01T00:00:00Z')],
+        ]),
+      )
+      .serialize();
     assert.equal(
       out,
       'k = v\n\n; the server\n[server]\nhost        = h\n; about port\nport_number = 80\n\n[f]\nratio = 0.5\non    = true\n`a:b` = c\n\n[sops]\nlastmodified = 2024-01-01T00:00:00Z\nversion      = 3.13.2\n',
@@ -252,12 +340,18 @@ describe('iniStore.create', () => {
   });
 
   it('round-trips random string sections through create → load', () => {
-    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 _.-]{0,8}$/).filter((s) => s.trim() === s && s !== 'DEFAULT' && s !== 'sops');
+    const name = fc
+      .stringMatching(/^[A-Za-z][A-Za-z0-9 _.-]{0,8}$/)
+      .filter((s) => s.trim() === s && s !== 'DEFAULT' && s !== 'sops');
     // Quotes and a trailing backslash are left out: go-ini itself cannot write every such value
     // so that it reads back (e.g. ` "` is written `" ""`), and sops inherits that.
     const value = fc.stringMatching(/^[a-z0-9 \t\n#;=:`[\]]{0,12}$/);
-    const section = fc.uniqueArray(fc.tuple(name, value), { minLength: 1, maxLength: 4, selector: ([k]) => k }).map((es) => map(es.map(([k, v]) => [k, str(v)])));
-    const doc = fc.uniqueArray(fc.tuple(name, section), { minLength: 1, maxLength: 3, selector: ([k]) => k }).map((es) => map(es));
+    const section = fc
+      .uniqueArray(fc.tuple(name, value), { minLength: 1, maxLength: 4, selector: ([k]) => k })
+      .map((es) => map(es.map(([k, v]) => [k, str(v)])));
+    const doc = fc
+      .uniqueArray(fc.tuple(name, section), { minLength: 1, maxLength: 3, selector: ([k]) => k })
+      .map((es) => map(es));
     fc.assert(
       fc.property(doc, (tree) => {
         const text = iniStore.create([tree]).serialize();
@@ -293,7 +387,12 @@ describe('iniStore: errors', () => {
     assert.equal(e.line, 3);
   });
   it('shapes INI cannot hold → UnsupportedDocumentError', () => {
-    for (const tree of [map([['top', str('scalar')]]), map([['s', map([['n', map([['x', str('y')]])]])]]), map([['sops', map()]]), map([['s', map([['a\nb', str('y')]])]])]) {
+    for (const tree of [
+      map([['top', str('scalar')]]),
+      map([['s', map([['n', map([['x', str('y')]])]])]]),
+      map([['sops', map()]]),
+      map([['s', map([['a\nb', str('y')]])]]),
+    ]) {
       assert.ok(catchError(() => iniStore.create([tree]).serialize()) instanceof UnsupportedDocumentError);
     }
   });

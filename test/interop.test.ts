@@ -46,8 +46,12 @@ describe('interop: every SOPS vector', () => {
     test(`${v.name}: every value and the MAC decrypt with the published data key`, () => {
       const { doc, raw, result } = decryptWithDataKey(v);
       assert.equal(result.macValid, true);
-      const rawLeaves = [...visitDocuments(raw.documents)].filter((x) => x.node.kind === 'scalar' && x.node.value.type !== 'null');
-      const leaves = [...visitDocuments(doc.documents)].filter((x) => x.node.kind === 'scalar' && x.node.value.type !== 'null');
+      const rawLeaves = [...visitDocuments(raw.documents)].filter(
+        (x) => x.node.kind === 'scalar' && x.node.value.type !== 'null',
+      );
+      const leaves = [...visitDocuments(doc.documents)].filter(
+        (x) => x.node.kind === 'scalar' && x.node.value.type !== 'null',
+      );
       assert.equal(leaves.length, v.leaves.length, 'leaf count');
       leaves.forEach((leaf, i) => {
         const exp = v.leaves[i]!;
@@ -61,8 +65,15 @@ describe('interop: every SOPS vector', () => {
         assert.deepEqual(scalarToPlain(node.value), exp.value, `value of ${exp.aad}`);
       });
       const comments = [...visitDocuments(doc.documents)].filter((x) => x.node.kind === 'comment');
-      const decrypted = comments.map((c) => ({ aad: c.keys.length === 0 ? ':' : `${c.keys.join(':')}:`, text: c.node.kind === 'comment' ? c.node.text : '' }));
-      for (const exp of v.comments) assert.ok(decrypted.some((c) => c.aad === exp.aad && c.text === exp.text), `comment ${JSON.stringify(exp.text)} at ${exp.aad}`);
+      const decrypted = comments.map((c) => ({
+        aad: c.keys.length === 0 ? ':' : `${c.keys.join(':')}:`,
+        text: c.node.kind === 'comment' ? c.node.text : '',
+      }));
+      for (const exp of v.comments)
+        assert.ok(
+          decrypted.some((c) => c.aad === exp.aad && c.text === exp.text),
+          `comment ${JSON.stringify(exp.text)} at ${exp.aad}`,
+        );
     });
 
     test(`${v.name}: a flipped MAC byte is detected`, () => {
@@ -72,7 +83,13 @@ describe('interop: every SOPS vector', () => {
       const flipped = enc.slice(0, i) + (enc[i] === 'A' ? 'B' : 'A') + enc.slice(i + 1);
       const doc = storeFor(v.format).load(v.text, v.name);
       assert.throws(
-        () => decryptDocuments(doc.documents, Buffer.from(v.dataKeyHex, 'hex'), { selector: new Selector(meta.rule ?? DEFAULT_CRYPT_RULE), macOnlyEncrypted: false, mac: flipped, lastmodified: meta.lastmodified }),
+        () =>
+          decryptDocuments(doc.documents, Buffer.from(v.dataKeyHex, 'hex'), {
+            selector: new Selector(meta.rule ?? DEFAULT_CRYPT_RULE),
+            macOnlyEncrypted: false,
+            mac: flipped,
+            lastmodified: meta.lastmodified,
+          }),
         (e: Error & { code?: string }) => e.code === 'MAC_MISMATCH',
       );
     });
@@ -92,7 +109,8 @@ describe('interop: every SOPS vector', () => {
       assert.equal(r.macValid, true);
       // Every expected plaintext value appears in the output.
       for (const leaf of v.leaves) {
-        if (typeof leaf.value === 'string' && leaf.value !== '' && !leaf.value.includes('\n') && v.format !== 'json') assert.ok(r.text.includes(leaf.value.trim()), `${leaf.aad} in output`);
+        if (typeof leaf.value === 'string' && leaf.value !== '' && !leaf.value.includes('\n') && v.format !== 'json')
+          assert.ok(r.text.includes(leaf.value.trim()), `${leaf.aad} in output`);
       }
       assert.ok(!r.text.includes('ENC[AES256_GCM'), 'no ciphertext left');
       assert.ok(!/^sops[:_]/m.test(r.text) && !r.text.includes('"sops"'), 'no metadata left');
@@ -103,15 +121,19 @@ describe('interop: every SOPS vector', () => {
 describe('interop: the CLI decrypts the age vectors', () => {
   for (const v of vectors.filter((x) => x.ageKeyFile !== undefined)) {
     test(`sealant decrypt ${v.name}`, async () => {
-      const r = await runCli(['decrypt', '--input-type', v.format, v.file], { env: { SOPS_AGE_KEY_FILE: v.ageKeyFile! } });
+      const r = await runCli(['decrypt', '--input-type', v.format, v.file], {
+        env: { SOPS_AGE_KEY_FILE: v.ageKeyFile! },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes('ENC[AES256_GCM'));
     });
   }
 
-  test('no identity: exit 128 and the file\'s recipients are listed', async () => {
+  test("no identity: exit 128 and the file's recipients are listed", async () => {
     const v = vectors.find((x) => x.name.endsWith('pr1031-age/example.yaml'))!;
-    const r = await runCli(['decrypt', v.file], { env: { SOPS_AGE_KEY_FILE: '', SOPS_AGE_KEY: '', XDG_CONFIG_HOME: '/nonexistent' } });
+    const r = await runCli(['decrypt', v.file], {
+      env: { SOPS_AGE_KEY_FILE: '', SOPS_AGE_KEY: '', XDG_CONFIG_HOME: '/nonexistent' },
+    });
     assert.equal(r.code, 128);
     assert.match(r.stderr, /age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw/);
     assert.equal(r.stderr.trim().split('\n').length <= 2, true, 'one line plus a hint');

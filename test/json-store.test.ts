@@ -6,7 +6,19 @@ import fc from 'fast-check';
 import { ParseError, UnsupportedDocumentError, MetadataError } from '../src/errors.js';
 import { formatGoFloat, formatGoJsonFloat } from '../src/format/gofloat.js';
 import type { MapNode, Node, ScalarNode } from '../src/format/tree.js';
-import { cloneNode, fromPlain, get, getEntry, isEncryptedString, map, scalar, seq, str, toPlain, walk } from '../src/format/tree.js';
+import {
+  cloneNode,
+  fromPlain,
+  get,
+  getEntry,
+  isEncryptedString,
+  map,
+  scalar,
+  seq,
+  str,
+  toPlain,
+  walk,
+} from '../src/format/tree.js';
 import { goJsonString, jsonStore } from '../src/stores/json.js';
 import { INTEROP_DIR, loadVectors } from './helpers/interop.js';
 import { catchError, changedLines } from './helpers/assert.js';
@@ -32,7 +44,8 @@ function scalarAt(node: Node | undefined, ...path: (string | number)[]): ScalarN
   let cur = node;
   for (const p of path) {
     if (cur === undefined) break;
-    if (typeof p === 'number') cur = cur.kind === 'seq' ? (cur.items.filter((i) => i.kind !== 'comment')[p] as Node | undefined) : undefined;
+    if (typeof p === 'number')
+      cur = cur.kind === 'seq' ? (cur.items.filter((i) => i.kind !== 'comment')[p] as Node | undefined) : undefined;
     else cur = cur.kind === 'map' ? get(cur, p) : undefined;
   }
   assert.ok(cur !== undefined && cur.kind === 'scalar', `no scalar at ${path.join('.')}`);
@@ -40,7 +53,6 @@ function scalarAt(node: Node | undefined, ...path: (string | number)[]): ScalarN
 }
 
 /** Lines that differ between two texts with the same number of lines. */
-
 
 describe('formatGoFloat (strconv.FormatFloat(v, f, -1, 64))', () => {
   const cases: [number, string][] = [
@@ -63,7 +75,9 @@ describe('formatGoFloat (strconv.FormatFloat(v, f, -1, 64))', () => {
     [Number.MAX_VALUE, `17976931348623157${'0'.repeat(292)}`],
     [5e-324, `0.${'0'.repeat(323)}5`],
   ];
-  for (const [n, want] of cases) it(`${String(n)} → ${want.length > 30 ? `${want.slice(0, 20)}…` : want}`, () => assert.equal(formatGoFloat(n), want));
+  for (const [n, want] of cases)
+    it(`${String(n)} → ${want.length > 30 ? `${want.slice(0, 20)}…` : want}`, () =>
+      assert.equal(formatGoFloat(n), want));
 
   it('round-trips every finite double and never uses an exponent', () => {
     fc.assert(
@@ -147,7 +161,9 @@ describe('jsonStore: interop vectors', () => {
 describe('jsonStore: numbers and scalars', () => {
   const load = (text: string): MapNode => jsonStore.load(text).documents[0] as MapNode;
   it('int64 bounds, floats, exponents, -0', () => {
-    const d = load('{"max": 9223372036854775807, "min": -9223372036854775808, "over": 9223372036854775808, "f": 1.0, "e": 1e2, "z": -0, "s": "x", "n": null, "b": false}');
+    const d = load(
+      '{"max": 9223372036854775807, "min": -9223372036854775808, "over": 9223372036854775808, "f": 1.0, "e": 1e2, "z": -0, "s": "x", "n": null, "b": false}',
+    );
     assert.deepEqual(scalarAt(d, 'max').value, { type: 'int', value: 9223372036854775807n });
     assert.deepEqual(scalarAt(d, 'min').value, { type: 'int', value: -9223372036854775808n });
     assert.deepEqual(scalarAt(d, 'over').value, { type: 'float', value: 9223372036854775808 });
@@ -215,10 +231,21 @@ describe('jsonStore: source-preserving edits', () => {
     const plain = '{\n  "a": "x",\n  "b": [1, 2]\n}\n';
     const doc = jsonStore.load(plain);
     doc.metadata = map([
-      ['age', seq([map([['enc', str('E\n')], ['recipient', str('age1x')]])])],
+      [
+        'age',
+        seq([
+          map([
+            ['enc', str('E\n')],
+            ['recipient', str('age1x')],
+          ]),
+        ]),
+      ],
       ['version', str('3.13.2')],
     ]);
-    assert.equal(doc.serialize(), '{\n  "a": "x",\n  "b": [1, 2],\n  "sops": {\n    "age": [\n      {\n        "enc": "E\\n",\n        "recipient": "age1x"\n      }\n    ],\n    "version": "3.13.2"\n  }\n}\n');
+    assert.equal(
+      doc.serialize(),
+      '{\n  "a": "x",\n  "b": [1, 2],\n  "sops": {\n    "age": [\n      {\n        "enc": "E\\n",\n        "recipient": "age1x"\n      }\n    ],\n    "version": "3.13.2"\n  }\n}\n',
+    );
   });
 
   it('adding and removing keys re-lays out only the container', () => {
@@ -308,7 +335,10 @@ describe('jsonStore.create', () => {
   it('an empty document is {}', () => assert.equal(jsonStore.create([map()]).serialize(), '{}\n'));
 
   it('round-trips plain JSON values through create → load', () => {
-    const json = fc.dictionary(fc.string().filter((k) => k !== 'sops'), fc.jsonValue({ maxDepth: 3 }));
+    const json = fc.dictionary(
+      fc.string().filter((k) => k !== 'sops'),
+      fc.jsonValue({ maxDepth: 3 }),
+    );
     fc.assert(
       fc.property(json, (value) => {
         const text = jsonStore.create([fromPlain(value) as MapNode]).serialize();
@@ -319,8 +349,13 @@ describe('jsonStore.create', () => {
   });
 
   it('refuses NaN, a data key named "sops", and several documents', () => {
-    assert.ok(catchError(() => jsonStore.create([map([['x', scalar({ type: 'float', value: NaN })]])]).serialize()) instanceof UnsupportedDocumentError);
-    assert.ok(catchError(() => jsonStore.create([map([['sops', str('x')]])]).serialize()) instanceof UnsupportedDocumentError);
+    assert.ok(
+      catchError(() => jsonStore.create([map([['x', scalar({ type: 'float', value: NaN })]])]).serialize()) instanceof
+        UnsupportedDocumentError,
+    );
+    assert.ok(
+      catchError(() => jsonStore.create([map([['sops', str('x')]])]).serialize()) instanceof UnsupportedDocumentError,
+    );
     assert.ok(catchError(() => jsonStore.create([map(), map()]).serialize()) instanceof UnsupportedDocumentError);
   });
 });
@@ -352,7 +387,8 @@ describe('jsonStore: errors', () => {
     });
   }
   it('top level not an object → UnsupportedDocumentError', () => {
-    for (const text of ['[1]', '"x"', '3', 'null']) assert.ok(catchError(() => jsonStore.load(text)) instanceof UnsupportedDocumentError);
+    for (const text of ['[1]', '"x"', '3', 'null'])
+      assert.ok(catchError(() => jsonStore.load(text)) instanceof UnsupportedDocumentError);
   });
   it('duplicate keys → UnsupportedDocumentError with path and line', () => {
     const e = catchError(() => jsonStore.load('{"a": {\n"b": 1,\n"b": 2}}'));
@@ -360,7 +396,10 @@ describe('jsonStore: errors', () => {
     assert.deepEqual(e.path, ['a', 'b']);
     assert.equal(e.line, 3);
   });
-  it('a number beyond float64 → UnsupportedDocumentError', () => assert.ok(catchError(() => jsonStore.load('{"a": 1e400}')) instanceof UnsupportedDocumentError));
-  it('"sops" that is not an object → MetadataError', () => assert.ok(catchError(() => jsonStore.load('{"sops": 1}')) instanceof MetadataError));
-  it('deep nesting is refused, not a stack overflow', () => assert.ok(catchError(() => jsonStore.load(`{"a": ${'['.repeat(5000)}${']'.repeat(5000)}}`)) instanceof ParseError));
+  it('a number beyond float64 → UnsupportedDocumentError', () =>
+    assert.ok(catchError(() => jsonStore.load('{"a": 1e400}')) instanceof UnsupportedDocumentError));
+  it('"sops" that is not an object → MetadataError', () =>
+    assert.ok(catchError(() => jsonStore.load('{"sops": 1}')) instanceof MetadataError));
+  it('deep nesting is refused, not a stack overflow', () =>
+    assert.ok(catchError(() => jsonStore.load(`{"a": ${'['.repeat(5000)}${']'.repeat(5000)}}`)) instanceof ParseError));
 });

@@ -53,7 +53,10 @@ describe('AWS KMS through the CLI', () => {
   test('a file encrypted to an age recipient and a KMS key decrypts with either one alone', async () => {
     const file = join(root, 'both.yaml');
     writeFileSync(file, 'password: hunter2\n');
-    const enc = await runCli(['encrypt', '--in-place', '--age', ageRecipient, '--kms', ARN, '--encryption-context', 'app:shop', file], { env: awsEnv() });
+    const enc = await runCli(
+      ['encrypt', '--in-place', '--age', ageRecipient, '--kms', ARN, '--encryption-context', 'app:shop', file],
+      { env: awsEnv() },
+    );
     assert.equal(enc.code, 0, enc.stderr);
     const meta = parseMetadata(storeFor('yaml').load(readFileSync(file, 'utf8')).metadata!);
     const kms = meta.keyGroups[0]!.kms[0]!;
@@ -61,7 +64,10 @@ describe('AWS KMS through the CLI', () => {
     assert.deepEqual(kms.context, { app: 'shop' });
     assert.equal(kms.awsProfile, '');
     assert.match(kms.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
-    assert.match(readFileSync(file, 'utf8'), /kms:\n {8}- arn: arn:aws:kms:eu-west-1:111122223333:key\/1234abcd-12ab-34cd-56ef-1234567890ab\n {10}aws_profile: ""\n {10}context:\n {14}app: shop\n {10}created_at: "[^"]+"\n {10}enc: [A-Za-z0-9+/=]+\n/);
+    assert.match(
+      readFileSync(file, 'utf8'),
+      /kms:\n {8}- arn: arn:aws:kms:eu-west-1:111122223333:key\/1234abcd-12ab-34cd-56ef-1234567890ab\n {10}aws_profile: ""\n {10}context:\n {14}app: shop\n {10}created_at: "[^"]+"\n {10}enc: [A-Za-z0-9+/=]+\n/,
+    );
 
     reset();
     const byAge = await runCli(['decrypt', file], { env: awsEnv({ SOPS_AGE_KEY_FILE: ageKey }) });
@@ -78,7 +84,10 @@ describe('AWS KMS through the CLI', () => {
   test('an unreadable SOPS_AGE_KEY_FILE is recorded and KMS still opens the file; with KMS down: 128 naming both', async () => {
     const file = join(root, 'age-and-kms.yaml');
     writeFileSync(file, 'password: hunter2\n');
-    assert.equal((await runCli(['encrypt', '--in-place', '--age', ageRecipient, '--kms', ARN, file], { env: awsEnv() })).code, 0);
+    assert.equal(
+      (await runCli(['encrypt', '--in-place', '--age', ageRecipient, '--kms', ARN, file], { env: awsEnv() })).code,
+      0,
+    );
     for (const unreadable of [join(root, 'no-such-key.txt'), root]) {
       reset();
       const r = await runCli(['decrypt', file], { env: awsEnv({ SOPS_AGE_KEY_FILE: unreadable }) });
@@ -88,11 +97,16 @@ describe('AWS KMS through the CLI', () => {
     }
     reset();
     server.injectFailures('*', 100, '500');
-    const down = await runCli(['decrypt', file], { env: awsEnv({ SOPS_AGE_KEY_FILE: join(root, 'no-such-key.txt'), AWS_MAX_ATTEMPTS: '1' }) });
+    const down = await runCli(['decrypt', file], {
+      env: awsEnv({ SOPS_AGE_KEY_FILE: join(root, 'no-such-key.txt'), AWS_MAX_ATTEMPTS: '1' }),
+    });
     server.clearFailures();
     assert.equal(down.code, 128, down.stderr);
     assert.ok(down.stderr.includes(ARN), down.stderr);
-    assert.match(down.stderr, /errors while loading age identities: .*no-such-key\.txt: cannot read age identity file \(SOPS_AGE_KEY_FILE\): no such file/);
+    assert.match(
+      down.stderr,
+      /errors while loading age identities: .*no-such-key\.txt: cannot read age identity file \(SOPS_AGE_KEY_FILE\): no such file/,
+    );
     assert.ok(!down.stderr.includes('hunter2'));
   });
 
@@ -118,20 +132,41 @@ describe('AWS KMS through the CLI', () => {
     assert.equal(r.code, 128);
     assert.ok(r.stderr.includes(ARN), r.stderr);
     assert.match(r.stderr, /InternalFailure|500|KMSInternal/i);
-    assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('hint:')).length, 1, r.stderr);
+    assert.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('hint:')).length,
+      1,
+      r.stderr,
+    );
     assert.equal(server.counts.Decrypt, 3, 'within the retry budget');
   });
 
   test('updatekeys over an environment of 6 KMS files: exactly one Decrypt per file', async () => {
     const repo = mkdtempSync(join(root, 'repo-'));
-    writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  prod:', '    files: ["prod/*.yaml"]', '    kms:', `      - arn: ${ARN}`, ''].join('\n'));
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      ['environments:', '  prod:', '    files: ["prod/*.yaml"]', '    kms:', `      - arn: ${ARN}`, ''].join('\n'),
+    );
     mkdirSync(join(repo, 'prod'));
     for (let i = 0; i < 6; i++) {
       writeFileSync(join(repo, `prod/f${i}.yaml`), `k${i}: v\nother: ${i}\n`);
       const r = await runCli(['encrypt', '--in-place', `prod/f${i}.yaml`], { cwd: repo, env: awsEnv() });
       assert.equal(r.code, 0, r.stderr);
     }
-    writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  prod:', '    files: ["prod/*.yaml"]', '    kms:', `      - arn: ${ARN}`, `    age: [${ageRecipient}]`, ''].join('\n'));
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      [
+        'environments:',
+        '  prod:',
+        '    files: ["prod/*.yaml"]',
+        '    kms:',
+        `      - arn: ${ARN}`,
+        `    age: [${ageRecipient}]`,
+        '',
+      ].join('\n'),
+    );
     reset();
     const r = await runCli(['updatekeys', '--env', 'prod', '--json'], { cwd: repo, env: awsEnv() });
     assert.equal(r.code, 0, r.stderr);

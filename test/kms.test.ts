@@ -28,7 +28,21 @@ const DATA_KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
 // The SDK reads process.env on its own (shared config, profile, IMDS): keep the developer's AWS
 // setup out of these tests, and never wait on instance metadata.
 const work = mkdtempSync(join(tmpdir(), 'sealant-kms-'));
-const AWS_VARS = ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL_STS', 'AWS_MAX_ATTEMPTS', 'AWS_RETRY_MODE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'];
+const AWS_VARS = [
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_KMS',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_MAX_ATTEMPTS',
+  'AWS_RETRY_MODE',
+  'AWS_ROLE_ARN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+];
 for (const v of AWS_VARS) delete process.env[v];
 process.env.AWS_CONFIG_FILE = join(work, 'no-config');
 process.env.AWS_SHARED_CREDENTIALS_FILE = join(work, 'no-credentials');
@@ -135,12 +149,18 @@ describe('round trip', () => {
   test('a wrong or missing encryption context fails with InvalidCiphertextException, exit 128', async () => {
     const kms = source(server);
     const stanza = await kms.encrypt({ arn: EAST, context: { environment: 'prod' } }, DATA_KEY);
-    for (const bad of [{ ...stanza, context: { environment: 'dev' } }, { ...stanza, context: undefined }]) {
+    for (const bad of [
+      { ...stanza, context: { environment: 'dev' } },
+      { ...stanza, context: undefined },
+    ]) {
       const e = await rejectsKms(kms.decrypt(bad));
       assert.equal(e.awsCode, 'InvalidCiphertextException');
       assert.equal(e.exitCode, 128);
       assert.equal(e.arn, EAST);
-      assert.match(e.message, /^AWS KMS Decrypt failed for arn:aws:kms:us-east-1:111122223333:key\/\S+: InvalidCiphertextException \(.+\)$/);
+      assert.match(
+        e.message,
+        /^AWS KMS Decrypt failed for arn:aws:kms:us-east-1:111122223333:key\/\S+: InvalidCiphertextException \(.+\)$/,
+      );
       assert.ok(!e.message.includes(stanza.enc) && !e.message.includes(Buffer.from(DATA_KEY).toString('base64')));
       assert.match(e.hint ?? '', /encryption context/);
     }
@@ -165,9 +185,15 @@ describe('round trip', () => {
 
   test('wrapDataKey/unwrapDataKey go through the KMS source', async () => {
     const kms = source(server);
-    const [group] = await wrapDataKey(DATA_KEY, [{ age: [], kms: [{ arn: EAST, context: { a: 'b' } }] }], undefined, { kms: async () => kms });
+    const [group] = await wrapDataKey(DATA_KEY, [{ age: [], kms: [{ arn: EAST, context: { a: 'b' } }] }], undefined, {
+      kms: async () => kms,
+    });
     assert.ok(group !== undefined && group.kms.length === 1);
-    const meta = { keyGroups: [{ ...group, other: [] }], usesKeyGroups: false, shamirThreshold: undefined } as unknown as SopsMetadata;
+    const meta = {
+      keyGroups: [{ ...group, other: [] }],
+      usesKeyGroups: false,
+      shamirThreshold: undefined,
+    } as unknown as SopsMetadata;
     const r = await unwrapDataKey(meta, { age: new AgeIdentities([]), kms: async () => kms });
     assert.deepEqual(r.dataKey, DATA_KEY);
     assert.deepEqual(r.unwrappedBy, [`kms:${EAST}`]);
@@ -201,8 +227,16 @@ describe('ARNs and regions', () => {
   test('a malformed ARN is a KeyFormatError naming it, before any network call', async () => {
     resetCounts(server);
     const kms = source(server);
-    for (const arn of ['arn:aws:iam::111122223333:role/x', 'alias/foo', 'arn:aws:kms:us-east-1:acct:key/1', '0f1e2d3c-aaaa']) {
-      await assert.rejects(kms.encrypt({ arn }, DATA_KEY), (e: unknown) => e instanceof KeyFormatError && e.message.includes(`"${arn}"`));
+    for (const arn of [
+      'arn:aws:iam::111122223333:role/x',
+      'alias/foo',
+      'arn:aws:kms:us-east-1:acct:key/1',
+      '0f1e2d3c-aaaa',
+    ]) {
+      await assert.rejects(
+        kms.encrypt({ arn }, DATA_KEY),
+        (e: unknown) => e instanceof KeyFormatError && e.message.includes(`"${arn}"`),
+      );
       await assert.rejects(
         kms.decrypt({ arn, enc: 'AAAA', createdAt: '', awsProfile: '' }),
         (e: unknown) => e instanceof KeyFormatError && e.message.includes(arn),
@@ -223,7 +257,11 @@ describe('endpoint and credentials from the environment', () => {
   test('the SDK itself honours AWS_ENDPOINT_URL_KMS and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in process.env', async () => {
     resetCounts(server);
     const stanza = await withProcessEnv(
-      { AWS_ENDPOINT_URL_KMS: server.url, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey },
+      {
+        AWS_ENDPOINT_URL_KMS: server.url,
+        AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+      },
       async () => {
         const kms = awsKmsKeySource({ env: {} }); // nothing passed: the SDK's default chain does it all
         const s = await kms.encrypt({ arn: EAST }, DATA_KEY);
@@ -237,13 +275,18 @@ describe('endpoint and credentials from the environment', () => {
   });
 
   test('the generic AWS_ENDPOINT_URL applies too (from the env we are given)', async () => {
-    const kms = awsKmsKeySource({ env: { ...envFor(server), AWS_ENDPOINT_URL_KMS: undefined, AWS_ENDPOINT_URL: server.url } });
+    const kms = awsKmsKeySource({
+      env: { ...envFor(server), AWS_ENDPOINT_URL_KMS: undefined, AWS_ENDPOINT_URL: server.url },
+    });
     assert.deepEqual(await kms.decrypt(await kms.encrypt({ arn: EAST }, DATA_KEY)), DATA_KEY);
   });
 
   test('a wrong secret is refused: InvalidSignatureException, not retried, secret not echoed', async () => {
     resetCounts(server);
-    const kms = awsKmsKeySource({ env: envFor(server, { AWS_SECRET_ACCESS_KEY: 'wrong-secret-value' }), retryDelayMs: 5 });
+    const kms = awsKmsKeySource({
+      env: envFor(server, { AWS_SECRET_ACCESS_KEY: 'wrong-secret-value' }),
+      retryDelayMs: 5,
+    });
     const e = await rejectsKms(kms.encrypt({ arn: EAST }, DATA_KEY));
     assert.equal(e.awsCode, 'InvalidSignatureException');
     assert.equal(e.operation, 'Encrypt');
@@ -272,43 +315,61 @@ describe('named profiles', () => {
     const config = join(dir, 'config');
     const credentials = join(dir, 'credentials');
     writeFileSync(config, '[profile other]\nregion = us-west-2\n');
-    writeFileSync(credentials, `[ci]\naws_access_key_id = ${CREDS.accessKeyId}\naws_secret_access_key = ${CREDS.secretAccessKey}\n`);
+    writeFileSync(
+      credentials,
+      `[ci]\naws_access_key_id = ${CREDS.accessKeyId}\naws_secret_access_key = ${CREDS.secretAccessKey}\n`,
+    );
     return { config, credentials };
   }
 
   test("a stanza's aws_profile selects that shared-config profile, over the environment's keys (as sops)", async () => {
     const files = writeProfiles();
     resetCounts(server);
-    await withProcessEnv({ AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials }, async () => {
-      // The environment's static keys are unknown to the server: only the profile's keys work.
-      const kms = source(server, { env: envFor(server, { AWS_ACCESS_KEY_ID: 'AKIDUNKNOWN' }) });
-      const stanza = await kms.encrypt({ arn: EAST, awsProfile: 'ci' }, DATA_KEY);
-      assert.equal(stanza.awsProfile, 'ci');
-      assert.deepEqual(await kms.decrypt(stanza), DATA_KEY);
-      // Without the profile, the environment's (unknown) keys are used and refused.
-      const e = await rejectsKms(kms.decrypt({ ...stanza, awsProfile: '' }));
-      assert.equal(e.awsCode, 'UnrecognizedClientException');
-    });
+    await withProcessEnv(
+      { AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials },
+      async () => {
+        // The environment's static keys are unknown to the server: only the profile's keys work.
+        const kms = source(server, { env: envFor(server, { AWS_ACCESS_KEY_ID: 'AKIDUNKNOWN' }) });
+        const stanza = await kms.encrypt({ arn: EAST, awsProfile: 'ci' }, DATA_KEY);
+        assert.equal(stanza.awsProfile, 'ci');
+        assert.deepEqual(await kms.decrypt(stanza), DATA_KEY);
+        // Without the profile, the environment's (unknown) keys are used and refused.
+        const e = await rejectsKms(kms.decrypt({ ...stanza, awsProfile: '' }));
+        assert.equal(e.awsCode, 'UnrecognizedClientException');
+      },
+    );
   });
 
   test('AWS_PROFILE from the environment applies when the stanza names no profile and no keys are set', async () => {
     const files = writeProfiles();
-    await withProcessEnv({ AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials }, async () => {
-      const kms = source(server, { env: envFor(server, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'ci' }) });
-      const stanza = await kms.encrypt({ arn: EAST }, DATA_KEY);
-      assert.equal(stanza.awsProfile, '', 'AWS_PROFILE is not recorded in the file (only an explicit key profile is)');
-      assert.deepEqual(await kms.decrypt(stanza), DATA_KEY);
-    });
+    await withProcessEnv(
+      { AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials },
+      async () => {
+        const kms = source(server, {
+          env: envFor(server, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'ci' }),
+        });
+        const stanza = await kms.encrypt({ arn: EAST }, DATA_KEY);
+        assert.equal(
+          stanza.awsProfile,
+          '',
+          'AWS_PROFILE is not recorded in the file (only an explicit key profile is)',
+        );
+        assert.deepEqual(await kms.decrypt(stanza), DATA_KEY);
+      },
+    );
   });
 
   test('an unknown profile fails with the SDK credentials error, naming the ARN', async () => {
     const files = writeProfiles();
-    await withProcessEnv({ AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials }, async () => {
-      const kms = source(server);
-      const e = await rejectsKms(kms.decrypt({ arn: EAST, enc: 'AAAA', createdAt: '', awsProfile: 'nope' }));
-      assert.equal(e.awsCode, 'CredentialsProviderError');
-      assert.ok(e.message.includes(EAST));
-    });
+    await withProcessEnv(
+      { AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials },
+      async () => {
+        const kms = source(server);
+        const e = await rejectsKms(kms.decrypt({ arn: EAST, enc: 'AAAA', createdAt: '', awsProfile: 'nope' }));
+        assert.equal(e.awsCode, 'CredentialsProviderError');
+        assert.ok(e.message.includes(EAST));
+      },
+    );
   });
 });
 
@@ -454,9 +515,13 @@ describe('the test server speaks KMS', () => {
   test('GenerateDataKey, DescribeKey, and Decrypt without a KeyId through the plain SDK client', async () => {
     const client = new KMSClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDS });
     try {
-      const dk = await client.send(new GenerateDataKeyCommand({ KeyId: EAST, KeySpec: 'AES_256', EncryptionContext: { k: 'v' } }));
+      const dk = await client.send(
+        new GenerateDataKeyCommand({ KeyId: EAST, KeySpec: 'AES_256', EncryptionContext: { k: 'v' } }),
+      );
       assert.equal(dk.Plaintext?.length, 32);
-      const back = await client.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: { k: 'v' } }));
+      const back = await client.send(
+        new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: { k: 'v' } }),
+      );
       assert.deepEqual(back.Plaintext, dk.Plaintext);
       assert.equal(back.KeyId, EAST);
       const d = await client.send(new DescribeKeyCommand({ KeyId: 'alias/sealant-test' }));
@@ -480,7 +545,8 @@ test('only a dynamic import() loads the KMS module (the CLI must not load the SD
       else if (p.endsWith('.ts') && !p.endsWith('keys/kms.ts')) {
         const text = readFileSync(p, 'utf8');
         // `import type` is erased at compile time; anything else would load the SDK eagerly.
-        if (/^\s*import\s+(?!type\s)[^(;]*?from\s+['"](?:[^'"]*\/kms\.js|@aws-sdk\/[^'"]*)['"]/m.test(text)) offenders.push(p);
+        if (/^\s*import\s+(?!type\s)[^(;]*?from\s+['"](?:[^'"]*\/kms\.js|@aws-sdk\/[^'"]*)['"]/m.test(text))
+          offenders.push(p);
       }
     }
   };

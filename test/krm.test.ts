@@ -73,39 +73,77 @@ function secret(name: string, data: Record<string, string>, annotations: Record<
 }
 
 function ok(name: string, resources: KrmObject[]): GeneratorOutcome {
-  return { ok: true, ref: { apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', name }, origin: { path: 'gen.yaml', index: 0 }, resources };
+  return {
+    ok: true,
+    ref: { apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', name },
+    origin: { path: 'gen.yaml', index: 0 },
+    resources,
+  };
 }
 
 describe('ResourceList handling', () => {
   test('parses YAML and JSON lists; refuses anything else with a message that quotes nothing', () => {
     assert.equal(parseResourceList(KPT_INPUT).items.length, 2);
-    const json = parseResourceList(JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [{ ...GEN, metadata: { name: 'x' }, environment: 'dev' }] }));
+    const json = parseResourceList(
+      JSON.stringify({
+        apiVersion: 'config.kubernetes.io/v1',
+        kind: 'ResourceList',
+        items: [{ ...GEN, metadata: { name: 'x' }, environment: 'dev' }],
+      }),
+    );
     assert.equal(findGenerators(json).length, 1);
-    for (const bad of ['a: [1, 2\nb: sekrit-value', 'kind: List\nitems: []', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: sekrit-value']) {
-      assert.throws(() => parseResourceList(bad), (e: unknown) => e instanceof KrmInputError && !e.message.includes('sekrit') && !e.message.includes('\n'));
+    for (const bad of [
+      'a: [1, 2\nb: sekrit-value',
+      'kind: List\nitems: []',
+      'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: sekrit-value',
+    ]) {
+      assert.throws(
+        () => parseResourceList(bad),
+        (e: unknown) => e instanceof KrmInputError && !e.message.includes('sekrit') && !e.message.includes('\n'),
+      );
     }
   });
 
   test('the functionConfig and an item of the same generator run once; a ConfigMap functionConfig is ignored', () => {
     const item = `- apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: g\n  environment: dev\n`;
-    const fc = 'functionConfig:\n  apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: g\n  environment: dev\n';
+    const fc =
+      'functionConfig:\n  apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: g\n  environment: dev\n';
     assert.equal(findGenerators(parseResourceList(resourceList(item, fc))).length, 1);
     // kustomize's KRM generators: the config as functionConfig only (items empty).
-    const only = findGenerators(parseResourceList(`apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n${fc}`));
+    const only = findGenerators(
+      parseResourceList(`apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n${fc}`),
+    );
     assert.equal(only.length, 1);
     assert.ok(only[0]!.ok && only[0]!.generator.environment === 'dev');
     assert.equal(findGenerators(parseResourceList(KPT_INPUT)).length, 1);
   });
 
   test('generator fields are validated; messages name the field, never its value', () => {
-    const g = parseGenerator({ ...GEN, metadata: { name: 'g' }, environment: 'dev', files: ['a.yaml'], namespace: 'ns', encoding: 'stringData', secrets: [{ name: 's', keys: ['db.*'], strip_prefix: 'db', labels: { a: 'b' } }] });
+    const g = parseGenerator({
+      ...GEN,
+      metadata: { name: 'g' },
+      environment: 'dev',
+      files: ['a.yaml'],
+      namespace: 'ns',
+      encoding: 'stringData',
+      secrets: [{ name: 's', keys: ['db.*'], strip_prefix: 'db', labels: { a: 'b' } }],
+    });
     assert.deepEqual(g.secrets, [{ name: 's', keys: ['db.*'], stripPrefix: 'db', labels: { a: 'b' } }]);
     const cases: [KrmObject, RegExp][] = [
       [{ ...GEN, metadata: { name: 'g' } }, /environment: is required/],
       [{ ...GEN, metadata: { name: 'g' }, environment: 'dev', env: 'sekrit-value' }, /env: unknown field/],
-      [{ ...GEN, metadata: { name: 'g' }, environment: 'dev', secrets: [{ name: 'sekrit-value_X' }] }, /secrets\[0\]\.name: is not a valid/],
-      [{ ...GEN, metadata: { name: 'g' }, environment: 'dev', secrets: [{ name: 's', stripPrefix: 'sekrit-value' }] }, /secrets\[0\]\.stripPrefix: unknown field/],
-      [{ ...GEN, metadata: { name: 'g' }, environment: 'dev', encoding: 'sekrit-value' }, /encoding: must be "data" or "stringData"/],
+      [
+        { ...GEN, metadata: { name: 'g' }, environment: 'dev', secrets: [{ name: 'sekrit-value_X' }] },
+        /secrets\[0\]\.name: is not a valid/,
+      ],
+      [
+        { ...GEN, metadata: { name: 'g' }, environment: 'dev', secrets: [{ name: 's', stripPrefix: 'sekrit-value' }] },
+        /secrets\[0\]\.stripPrefix: unknown field/,
+      ],
+      [
+        { ...GEN, metadata: { name: 'g' }, environment: 'dev', encoding: 'sekrit-value' },
+        /encoding: must be "data" or "stringData"/,
+      ],
       [{ ...GEN, environment: 'dev' }, /metadata\.name: is required/],
     ];
     for (const [obj, re] of cases) {
@@ -118,11 +156,17 @@ describe('ResourceList handling', () => {
 
   test('output: generators removed, Secrets appended, untouched items byte for byte', () => {
     const list = parseResourceList(KPT_INPUT);
-    const out = buildResourceList(list, [ok('shop', [secret('shop', { k: 'dg==' }, { 'config.k8s.io/id': '2', keep: 'yes' })])]);
+    const out = buildResourceList(list, [
+      ok('shop', [secret('shop', { k: 'dg==' }, { 'config.k8s.io/id': '2', keep: 'yes' })]),
+    ]);
     assert.equal(out.errors, 0);
     // The first item, comment after the dash included, is unchanged; so is functionConfig.
     assert.ok(out.text.startsWith(KPT_INPUT.slice(0, KPT_INPUT.indexOf('- apiVersion: sealant.dev/v1'))));
-    assert.ok(out.text.endsWith('functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: function-input\n  data: {}\n'));
+    assert.ok(
+      out.text.endsWith(
+        'functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: function-input\n  data: {}\n',
+      ),
+    );
     const parsed = parse(out.text) as { items: KrmObject[]; results?: unknown };
     assert.deepEqual(
       parsed.items.map((i) => i.kind),
@@ -149,10 +193,17 @@ describe('ResourceList handling', () => {
       origin: { path: 'bad.yaml', index: 1 },
       error: new NoKeyError('no key could decrypt the data key', { file: 'dev/app.yaml' }),
     };
-    const internal: GeneratorOutcome = { ...failed, ref: { ...failed.ref, name: 'bug' }, error: new TypeError('cannot read "sekrit-value"\n    at foo (x.js:1:1)') };
+    const internal: GeneratorOutcome = {
+      ...failed,
+      ref: { ...failed.ref, name: 'bug' },
+      error: new TypeError('cannot read "sekrit-value"\n    at foo (x.js:1:1)'),
+    };
     const out = buildResourceList(list, [ok('shop', [secret('shop', { k: 'dg==' })]), failed, internal]);
     assert.equal(out.errors, 2);
-    const parsed = parse(out.text) as { items: KrmObject[]; results: { message: string; severity: string; resourceRef: { name: string }; file: unknown }[] };
+    const parsed = parse(out.text) as {
+      items: KrmObject[];
+      results: { message: string; severity: string; resourceRef: { name: string }; file: unknown }[];
+    };
     assert.equal(parsed.items.length, 2);
     assert.deepEqual(parsed.results[0], {
       message: 'dev/app.yaml: no key could decrypt the data key',
@@ -161,15 +212,22 @@ describe('ResourceList handling', () => {
       file: { path: 'bad.yaml', index: 1 },
     });
     assert.match(parsed.results[1]!.message, /^internal error \(TypeError\)/);
-    for (const r of parsed.results) assert.ok(!r.message.includes('sekrit') && !r.message.includes('\n') && !r.message.includes(' at '));
+    for (const r of parsed.results)
+      assert.ok(!r.message.includes('sekrit') && !r.message.includes('\n') && !r.message.includes(' at '));
     assert.equal(failureMessage(new Error('sekrit-value')).includes('sekrit'), false);
   });
 
   test('a generated Secret that an input item or another generator already has is an error', () => {
     const list = parseResourceList(
-      resourceList('- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: taken\n- apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: g\n  environment: dev\n'),
+      resourceList(
+        '- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: taken\n- apiVersion: sealant.dev/v1\n  kind: SecretGenerator\n  metadata:\n    name: g\n  environment: dev\n',
+      ),
     );
-    const out = buildResourceList(list, [ok('g', [secret('taken', {})]), ok('h', [secret('mine', {})]), ok('i', [secret('mine', {})])]);
+    const out = buildResourceList(list, [
+      ok('g', [secret('taken', {})]),
+      ok('h', [secret('mine', {})]),
+      ok('i', [secret('mine', {})]),
+    ]);
     assert.equal(out.errors, 2);
     assert.deepEqual(
       out.results.map((r) => r.message),
@@ -178,8 +236,17 @@ describe('ResourceList handling', () => {
   });
 
   test('inputs the splice does not handle (JSON, flow items, results present) go through the Document', () => {
-    const json = JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [{ ...GEN, metadata: { name: 'g' }, environment: 'dev' }], results: [{ message: 'earlier', severity: 'info' }] });
-    const out = buildResourceList(parseResourceList(json), [ok('g', [secret('s', { a: 'YQ==' })])], [{ message: 'note', severity: 'warning' }]);
+    const json = JSON.stringify({
+      apiVersion: 'config.kubernetes.io/v1',
+      kind: 'ResourceList',
+      items: [{ ...GEN, metadata: { name: 'g' }, environment: 'dev' }],
+      results: [{ message: 'earlier', severity: 'info' }],
+    });
+    const out = buildResourceList(
+      parseResourceList(json),
+      [ok('g', [secret('s', { a: 'YQ==' })])],
+      [{ message: 'note', severity: 'warning' }],
+    );
     const parsed = parse(out.text) as { items: KrmObject[]; results: { message: string }[] };
     assert.deepEqual(
       parsed.items.map((i) => i.kind),
@@ -240,7 +307,13 @@ interface Run {
 function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): Run {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUB.test(k)) env[k] = v;
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: { ...env, HOME: home, ...opts.env }, input: opts.input ?? '', encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...env, HOME: home, ...opts.env },
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -251,7 +324,12 @@ function secrets(yamlText: string): Map<string, { namespace?: string; values: Re
     const obj = doc.toJS() as KrmObject | null;
     if (obj?.kind !== 'Secret') continue;
     const meta = obj.metadata as { name: string; namespace?: string };
-    const values = Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const values = Object.fromEntries(
+      Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString('utf8'),
+      ]),
+    );
     out.set(meta.name, { ...(meta.namespace === undefined ? {} : { namespace: meta.namespace }), values });
   }
   return out;
@@ -274,7 +352,16 @@ async function testRepo(): Promise<{ repo: string; key: string }> {
   const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(key, 'utf8'))![1]!;
   writeFileSync(
     join(repo, '.sealant.yaml'),
-    ['environments:', '  dev:', '    files: ["secrets/dev/*.yaml"]', `    age: [${recipient}]`, '  prod:', '    files: ["secrets/prod/*.yaml"]', `    age: [${recipient}]`, ''].join('\n'),
+    [
+      'environments:',
+      '  dev:',
+      '    files: ["secrets/dev/*.yaml"]',
+      `    age: [${recipient}]`,
+      '  prod:',
+      '    files: ["secrets/prod/*.yaml"]',
+      `    age: [${recipient}]`,
+      '',
+    ].join('\n'),
   );
   mkdirSync(join(repo, 'secrets/dev'), { recursive: true });
   mkdirSync(join(repo, 'secrets/prod'), { recursive: true });
@@ -314,7 +401,8 @@ describe('kubectl kustomize through the installed plugin', { skip }, () => {
   test('install-plugin writes an executable script that runs this installation', async () => {
     const r = await runCli(['kustomize', 'install-plugin', '--dir', plugins, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const result = (JSON.parse(r.stdout) as { result: { plugin: string; entryPoint: string; pluginHome: string } }).result;
+    const result = (JSON.parse(r.stdout) as { result: { plugin: string; entryPoint: string; pluginHome: string } })
+      .result;
     assert.deepEqual(Object.keys(result).sort(), ['entryPoint', 'plugin', 'pluginHome']);
     assert.equal(result.plugin, join(plugins, 'sealant.dev/v1/secretgenerator/SecretGenerator'));
     assert.equal(result.entryPoint, BIN);
@@ -325,15 +413,26 @@ describe('kubectl kustomize through the installed plugin', { skip }, () => {
   test('builds the Secrets of a test repository with its own key (run from the repository root)', async () => {
     const { repo, key } = await testRepo();
     const audit = join(root, 'audit.log');
-    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: key, KUSTOMIZE_PLUGIN_HOME: plugins, SEALANT_AUDIT_LOG: audit } });
+    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: key, KUSTOMIZE_PLUGIN_HOME: plugins, SEALANT_AUDIT_LOG: audit },
+    });
     assert.equal(r.code, 0, r.stderr);
     const s = secrets(r.stdout);
     assert.deepEqual(s.get('db'), { namespace: 'apps', values: { password: 'dev-pw: s3cr3t', port: '5432' } });
-    assert.deepEqual(s.get('api'), { namespace: 'apps', values: { 'api.token': 'dev-token-xyz', 'api.enabled': 'yes' } });
+    assert.deepEqual(s.get('api'), {
+      namespace: 'apps',
+      values: { 'api.token': 'dev-token-xyz', 'api.enabled': 'yes' },
+    });
     // One audit line, names only.
     const lines = readFileSync(audit, 'utf8').trim().split('\n');
     assert.equal(lines.length, 1);
-    const event = JSON.parse(lines[0]!) as { event: string; environment: string; files: { path: string }[]; keys: string[] };
+    const event = JSON.parse(lines[0]!) as {
+      event: string;
+      environment: string;
+      files: { path: string }[];
+      keys: string[];
+    };
     assert.equal(event.event, 'krm');
     assert.equal(event.environment, 'dev');
     assert.deepEqual(
@@ -347,8 +446,14 @@ describe('kubectl kustomize through the installed plugin', { skip }, () => {
   test('files narrows the environment; a relative SOPS_AGE_KEY_FILE is found from the config directory', async () => {
     const { repo, key } = await testRepo();
     writeFileSync(join(repo, 'dev.agekey'), readFileSync(key));
-    writeFileSync(join(repo, 'deploy/generator.yaml'), 'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: only-b\nenvironment: dev\nfiles: [secrets/dev/b.yaml]\nencoding: stringData\n');
-    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: 'dev.agekey', KUSTOMIZE_PLUGIN_HOME: plugins } });
+    writeFileSync(
+      join(repo, 'deploy/generator.yaml'),
+      'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: only-b\nenvironment: dev\nfiles: [secrets/dev/b.yaml]\nencoding: stringData\n',
+    );
+    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: 'dev.agekey', KUSTOMIZE_PLUGIN_HOME: plugins },
+    });
     assert.equal(r.code, 0, r.stderr);
     const doc = parse(r.stdout) as { metadata: { name: string }; stringData: Record<string, string> };
     assert.equal(doc.metadata.name, 'only-b');
@@ -356,7 +461,10 @@ describe('kubectl kustomize through the installed plugin', { skip }, () => {
   });
 
   test('the shipped example builds from the repository root with the demo key', () => {
-    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'examples/kustomize'], { cwd: ROOT, env: { SOPS_AGE_KEY_FILE: 'environments/demo.agekey', KUSTOMIZE_PLUGIN_HOME: plugins } });
+    const r = run('kubectl', ['kustomize', '--enable-alpha-plugins', 'examples/kustomize'], {
+      cwd: ROOT,
+      env: { SOPS_AGE_KEY_FILE: 'environments/demo.agekey', KUSTOMIZE_PLUGIN_HOME: plugins },
+    });
     assert.equal(r.code, 0, r.stderr);
     const s = secrets(r.stdout).get('shop-secrets');
     assert.equal(s?.namespace, 'shop-dev');
@@ -369,14 +477,41 @@ describe('kubectl kustomize through the installed plugin', { skip }, () => {
     const { repo, key } = await testRepo();
     const gen = join(repo, 'deploy/generator.yaml');
     const env = { SOPS_AGE_KEY_FILE: key, KUSTOMIZE_PLUGIN_HOME: plugins };
-    writeFileSync(gen, 'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: staging\n');
-    assertOneLineFailure(run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }), /SecretGenerator "g": .*no environment "staging" \(known: dev, prod\)/);
+    writeFileSync(
+      gen,
+      'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: staging\n',
+    );
+    assertOneLineFailure(
+      run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }),
+      /SecretGenerator "g": .*no environment "staging" \(known: dev, prod\)/,
+    );
     writeFileSync(gen, 'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: dev\n');
-    assertOneLineFailure(run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env: { KUSTOMIZE_PLUGIN_HOME: plugins } }), /no key could decrypt/);
-    writeFileSync(gen, 'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: dev\nsecrets:\n  - name: db\n    keys: ["nothing.*"]\n');
-    assertOneLineFailure(run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }), /keys pattern "nothing\.\*" of Secret db selects no value/, 's3cr3t', 'dev-token-xyz');
-    writeFileSync(gen, 'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: dev\nfiles: [secrets/prod/a.yaml]\n');
-    assertOneLineFailure(run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }), /files\[0\]: "secrets\/prod\/a\.yaml" is not a file of environment "dev"/, 'prod-pw-zzz');
+    assertOneLineFailure(
+      run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], {
+        cwd: repo,
+        env: { KUSTOMIZE_PLUGIN_HOME: plugins },
+      }),
+      /no key could decrypt/,
+    );
+    writeFileSync(
+      gen,
+      'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: dev\nsecrets:\n  - name: db\n    keys: ["nothing.*"]\n',
+    );
+    assertOneLineFailure(
+      run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }),
+      /keys pattern "nothing\.\*" of Secret db selects no value/,
+      's3cr3t',
+      'dev-token-xyz',
+    );
+    writeFileSync(
+      gen,
+      'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: g\nenvironment: dev\nfiles: [secrets/prod/a.yaml]\n',
+    );
+    assertOneLineFailure(
+      run('kubectl', ['kustomize', '--enable-alpha-plugins', 'deploy'], { cwd: repo, env }),
+      /files\[0\]: "secrets\/prod\/a\.yaml" is not a file of environment "dev"/,
+      'prod-pw-zzz',
+    );
   });
 });
 
@@ -385,7 +520,10 @@ describe('kpt through `sealant krm`', { skip }, () => {
 
   test('kpt fn eval --exec renders the generators of a package', async () => {
     const { repo, key } = await testRepo();
-    const r = run('kpt', ['fn', 'eval', '--exec', fn, 'deploy', '-o', 'unwrap'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: key } });
+    const r = run('kpt', ['fn', 'eval', '--exec', fn, 'deploy', '-o', 'unwrap'], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: key },
+    });
     assert.equal(r.code, 0, r.stderr);
     const s = secrets(r.stdout);
     assert.deepEqual(s.get('db')?.values, { password: 'dev-pw: s3cr3t', port: '5432' });
@@ -400,7 +538,10 @@ describe('kpt through `sealant krm`', { skip }, () => {
       join(repo, 'deploy/more.yaml'),
       'apiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: broken\nenvironment: qa\n---\napiVersion: sealant.dev/v1\nkind: SecretGenerator\nmetadata:\n  name: typo\nenvironment: dev\nnamespce: x\n',
     );
-    const r = run('kpt', ['fn', 'eval', '--exec', fn, 'deploy', '-o', 'unwrap'], { cwd: repo, env: { SOPS_AGE_KEY_FILE: key } });
+    const r = run('kpt', ['fn', 'eval', '--exec', fn, 'deploy', '-o', 'unwrap'], {
+      cwd: repo,
+      env: { SOPS_AGE_KEY_FILE: key },
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /\[error\] sealant\.dev\/v1\/SecretGenerator\/broken: .*no environment "qa"/);
     assert.match(r.stderr, /\[error\] sealant\.dev\/v1\/SecretGenerator\/typo: more\.yaml: namespce: unknown field/);
@@ -410,9 +551,21 @@ describe('kpt through `sealant krm`', { skip }, () => {
   test('the same list through `kustomize generate` with no argument (the KRM exec form of the plugin)', async () => {
     const { repo, key } = await testRepo();
     // What standalone kustomize sends a KRM generator: the config as functionConfig and as the one item.
-    const config = readFileSync(join(repo, 'deploy/generator.yaml'), 'utf8').replace('  name: app-secrets\n', '  name: app-secrets\n  annotations:\n    config.kubernetes.io/local-config: "true"\n');
-    const input = JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [parse(config)], functionConfig: parse(config) });
-    const r = await runCli(['kustomize', 'generate'], { cwd: join(repo, 'deploy'), input, env: { SOPS_AGE_KEY_FILE: key } });
+    const config = readFileSync(join(repo, 'deploy/generator.yaml'), 'utf8').replace(
+      '  name: app-secrets\n',
+      '  name: app-secrets\n  annotations:\n    config.kubernetes.io/local-config: "true"\n',
+    );
+    const input = JSON.stringify({
+      apiVersion: 'config.kubernetes.io/v1',
+      kind: 'ResourceList',
+      items: [parse(config)],
+      functionConfig: parse(config),
+    });
+    const r = await runCli(['kustomize', 'generate'], {
+      cwd: join(repo, 'deploy'),
+      input,
+      env: { SOPS_AGE_KEY_FILE: key },
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = parse(r.stdout) as { items: KrmObject[] };
     assert.deepEqual(
@@ -423,15 +576,24 @@ describe('kpt through `sealant krm`', { skip }, () => {
 
   test('kpt fn render started outside the repository finds .sealant.yaml from the package', async () => {
     const { repo, key } = await testRepo();
-    writeFileSync(join(repo, 'deploy/Kptfile'), `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: deploy\npipeline:\n  mutators:\n    - exec: "${fn}"\n`);
+    writeFileSync(
+      join(repo, 'deploy/Kptfile'),
+      `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: deploy\npipeline:\n  mutators:\n    - exec: "${fn}"\n`,
+    );
     const outside = mkdtempSync(join(root, 'elsewhere-'));
-    const r = run('kpt', ['fn', 'render', '--allow-exec', join(repo, 'deploy'), '-o', 'unwrap'], { cwd: outside, env: { SOPS_AGE_KEY_FILE: key } });
+    const r = run('kpt', ['fn', 'render', '--allow-exec', join(repo, 'deploy'), '-o', 'unwrap'], {
+      cwd: outside,
+      env: { SOPS_AGE_KEY_FILE: key },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(secrets(r.stdout).get('api')?.values, { 'api.token': 'dev-token-xyz', 'api.enabled': 'yes' });
   });
 
   test('the shipped kpt package renders with kpt fn render --allow-exec from the repository root', () => {
-    const r = run('kpt', ['fn', 'render', '--allow-exec', 'examples/kpt', '-o', 'unwrap'], { cwd: ROOT, env: { SOPS_AGE_KEY_FILE: 'environments/demo.agekey' } });
+    const r = run('kpt', ['fn', 'render', '--allow-exec', 'examples/kpt', '-o', 'unwrap'], {
+      cwd: ROOT,
+      env: { SOPS_AGE_KEY_FILE: 'environments/demo.agekey' },
+    });
     assert.equal(r.code, 0, r.stderr);
     const s = secrets(r.stdout).get('shop-secrets');
     assert.equal(s?.values['db.password'], 'demo-dev-db-password-23757');

@@ -31,17 +31,28 @@ function compare(text: string, format: 'yaml' | 'json'): number {
 
 test('fast locator = composed locator on every interop vector', () => {
   let n = 0;
-  for (const v of loadVectors().filter((x) => x.format === 'yaml' || x.format === 'json')) n += compare(v.text, v.format as 'yaml' | 'json');
+  for (const v of loadVectors().filter((x) => x.format === 'yaml' || x.format === 'json'))
+    n += compare(v.text, v.format as 'yaml' | 'json');
   assert.ok(n > 100);
 });
 
 test('fast locator = composed locator on 300 random block-style YAML files', () => {
   const key = fc.stringMatching(/^[a-z][a-z0-9_ .-]{0,8}$/);
-  const leaf = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }));
-  const tree = fc.letrec<{ obj: unknown }>((tie) => ({ obj: fc.dictionary(key, fc.oneof({ depthSize: 'small' }, leaf, tie('obj')), { minKeys: 1, maxKeys: 5 }) })).obj;
+  const leaf = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+  );
+  const tree = fc.letrec<{ obj: unknown }>((tie) => ({
+    obj: fc.dictionary(key, fc.oneof({ depthSize: 'small' }, leaf, tie('obj')), { minKeys: 1, maxKeys: 5 }),
+  })).obj;
   fc.assert(
     fc.property(tree, (plain) => {
-      const text = storeFor('yaml').create([fromPlain(plain) as MapNode]).serialize();
+      const text = storeFor('yaml')
+        .create([fromPlain(plain) as MapNode])
+        .serialize();
       compare(text, 'yaml');
     }),
     { numRuns: 300 },

@@ -31,12 +31,27 @@ const FILE = 'env/dev/app.yaml';
 const INJECTED = 'path: ""\ngit_ssl_no_verify: ""\nproxy: null\n';
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  return execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  });
 }
 
 function context() {
   const warnings: string[] = [];
-  return { env: { PATH: process.env.PATH }, cwd: repo, now: () => new Date('2026-01-02T03:04:05Z'), warn: (m: string) => warnings.push(m), warnings };
+  return {
+    env: { PATH: process.env.PATH },
+    cwd: repo,
+    now: () => new Date('2026-01-02T03:04:05Z'),
+    warn: (m: string) => warnings.push(m),
+    warnings,
+  };
 }
 
 const sink = { write: () => true };
@@ -45,9 +60,14 @@ let encrypted = '';
 before(async () => {
   mkdirSync(join(repo, 'env/dev'), { recursive: true });
   git('init', '-q');
-  writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${key.recipient}]`, ''].join('\n'));
+  writeFileSync(
+    join(repo, '.sealant.yaml'),
+    ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${key.recipient}]`, ''].join('\n'),
+  );
   writeFileSync(join(repo, '.gitignore'), 'out/\n');
-  const r = await encryptText('db:\n    password: hunter2\n', FILE, context(), { groups: [{ age: [key.recipient], kms: [] }] });
+  const r = await encryptText('db:\n    password: hunter2\n', FILE, context(), {
+    groups: [{ age: [key.recipient], kms: [] }],
+  });
   encrypted = r.text;
   writeFileSync(join(repo, FILE), encrypted);
   git('add', '.');
@@ -76,7 +96,12 @@ describe('render and exec name them in a warning, and refuse them with --strict'
     tamper();
     try {
       const ctx = context();
-      const r = await renderEnvironment(ctx, { env: 'dev', format: 'dotenv', sources: await sourcesFromFiles(key.file), stderr: sink });
+      const r = await renderEnvironment(ctx, {
+        env: 'dev',
+        format: 'dotenv',
+        sources: await sourcesFromFiles(key.file),
+        stderr: sink,
+      });
       assert.match(r.text!, /^PATH=/m);
       assert.equal(ctx.warnings.length, 1);
       assert.match(ctx.warnings[0]!, /^env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy: .*not covered by the MAC/);
@@ -90,12 +115,22 @@ describe('render and exec name them in a warning, and refuse them with --strict'
     tamper();
     try {
       const out = join(repo, 'out/dev.env');
-      await assert.rejects(renderEnvironment(context(), { env: 'dev', format: 'dotenv', sources: await sourcesFromFiles(key.file), stderr: sink, strict: true, out }), (e: SealantError) => {
-        assert.equal(e.code, 'MAC_UNCOVERED');
-        assert.equal(e.exitCode, 1);
-        assert.match(e.message, /env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy/);
-        return true;
-      });
+      await assert.rejects(
+        renderEnvironment(context(), {
+          env: 'dev',
+          format: 'dotenv',
+          sources: await sourcesFromFiles(key.file),
+          stderr: sink,
+          strict: true,
+          out,
+        }),
+        (e: SealantError) => {
+          assert.equal(e.code, 'MAC_UNCOVERED');
+          assert.equal(e.exitCode, 1);
+          assert.match(e.message, /env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy/);
+          return true;
+        },
+      );
       assert.equal(existsSync(out), false);
     } finally {
       restore();
@@ -104,7 +139,13 @@ describe('render and exec name them in a warning, and refuse them with --strict'
 
   test('an untouched file renders without a warning, with or without --strict', async () => {
     const ctx = context();
-    await renderEnvironment(ctx, { env: 'dev', format: 'dotenv', sources: await sourcesFromFiles(key.file), stderr: sink, strict: true });
+    await renderEnvironment(ctx, {
+      env: 'dev',
+      format: 'dotenv',
+      sources: await sourcesFromFiles(key.file),
+      stderr: sink,
+      strict: true,
+    });
     assert.deepEqual(ctx.warnings, []);
   });
 
@@ -112,15 +153,35 @@ describe('render and exec name them in a warning, and refuse them with --strict'
     tamper();
     try {
       const marker = join(root, 'ran');
-      const command = { command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH === '' ? 'empty' : 'set')`] };
+      const command = {
+        command: process.execPath,
+        args: [
+          '-e',
+          `require('fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH === '' ? 'empty' : 'set')`,
+        ],
+      };
       const ctx = context();
-      const report = await execInEnvironment(ctx, { env: 'dev', sources: await sourcesFromFiles(key.file), stderr: sink, ...command });
+      const report = await execInEnvironment(ctx, {
+        env: 'dev',
+        sources: await sourcesFromFiles(key.file),
+        stderr: sink,
+        ...command,
+      });
       assert.equal(report.exitCode, 0);
       assert.equal(readFileSync(marker, 'utf8'), 'empty', 'the injected PATH= reached the command');
       assert.equal(ctx.warnings.length, 1);
       assert.match(ctx.warnings[0]!, /path, git_ssl_no_verify, proxy/);
       rmSync(marker);
-      await assert.rejects(execInEnvironment(context(), { env: 'dev', sources: await sourcesFromFiles(key.file), stderr: sink, strict: true, ...command }), (e: SealantError) => e.code === 'MAC_UNCOVERED');
+      await assert.rejects(
+        execInEnvironment(context(), {
+          env: 'dev',
+          sources: await sourcesFromFiles(key.file),
+          stderr: sink,
+          strict: true,
+          ...command,
+        }),
+        (e: SealantError) => e.code === 'MAC_UNCOVERED',
+      );
       assert.equal(existsSync(marker), false, 'no child ran');
     } finally {
       restore();
@@ -135,14 +196,19 @@ describe('the KRM function and the kustomize plugin name them too', () => {
   test('krm: a warning result about the generator, with the key paths; the Secret is still generated', async () => {
     tamper();
     try {
-      const { output, runs } = await runResourceList(context(), parseResourceList(generator('')), { sources: await sourcesFromFiles(key.file) });
+      const { output, runs } = await runResourceList(context(), parseResourceList(generator('')), {
+        sources: await sourcesFromFiles(key.file),
+      });
       assert.equal(output.errors, 0);
       assert.equal(runs[0]!.manifests.length, 1);
       assert.deepEqual(
         output.results.map((r) => [r.severity, r.resourceRef?.name, r.file?.path]),
         [['warning', 'app', 'gen.yaml']],
       );
-      assert.match(output.results[0]!.message, /^env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy: not covered by the MAC/);
+      assert.match(
+        output.results[0]!.message,
+        /^env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy: not covered by the MAC/,
+      );
       assert.doesNotMatch(output.text, /hunter2/);
     } finally {
       restore();
@@ -152,10 +218,15 @@ describe('the KRM function and the kustomize plugin name them too', () => {
   test('krm with strict: true: an error result (MAC_UNCOVERED) and no Secret', async () => {
     tamper();
     try {
-      const { output, runs } = await runResourceList(context(), parseResourceList(generator('  strict: true\n')), { sources: await sourcesFromFiles(key.file) });
+      const { output, runs } = await runResourceList(context(), parseResourceList(generator('  strict: true\n')), {
+        sources: await sourcesFromFiles(key.file),
+      });
       assert.equal(output.errors, 1);
       assert.deepEqual(runs, []);
-      assert.match(output.results[0]!.message, /values the MAC does not cover would be output: env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy/);
+      assert.match(
+        output.results[0]!.message,
+        /values the MAC does not cover would be output: env\/dev\/app\.yaml: path, git_ssl_no_verify, proxy/,
+      );
       assert.doesNotMatch(output.text, /kind: Secret$/m);
     } finally {
       restore();
@@ -165,18 +236,38 @@ describe('the KRM function and the kustomize plugin name them too', () => {
   test('kustomize generate (the legacy plugin): a warning on ctx.warn; strict refuses', async () => {
     tamper();
     try {
-      const gen = { apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', metadata: { name: 'app' }, environment: 'dev' };
+      const gen = {
+        apiVersion: 'sealant.dev/v1',
+        kind: 'SecretGenerator',
+        metadata: { name: 'app' },
+        environment: 'dev',
+      };
       const ctx = context();
       const run = await runGenerator(ctx, parseGenerator(gen), { sources: await sourcesFromFiles(key.file) });
       assert.equal(run.manifests.length, 1);
       assert.equal(ctx.warnings.length, 1);
       assert.match(ctx.warnings[0]!, /path, git_ssl_no_verify, proxy: not covered by the MAC/);
-      await assert.rejects(runGenerator(context(), parseGenerator({ ...gen, strict: true }), { sources: await sourcesFromFiles(key.file) }), (e: SealantError) => e.code === 'MAC_UNCOVERED');
+      await assert.rejects(
+        runGenerator(context(), parseGenerator({ ...gen, strict: true }), {
+          sources: await sourcesFromFiles(key.file),
+        }),
+        (e: SealantError) => e.code === 'MAC_UNCOVERED',
+      );
     } finally {
       restore();
     }
     const clean = context();
-    await runGenerator(clean, parseGenerator({ apiVersion: 'sealant.dev/v1', kind: 'SecretGenerator', metadata: { name: 'app' }, environment: 'dev', strict: true }), { sources: await sourcesFromFiles(key.file) });
+    await runGenerator(
+      clean,
+      parseGenerator({
+        apiVersion: 'sealant.dev/v1',
+        kind: 'SecretGenerator',
+        metadata: { name: 'app' },
+        environment: 'dev',
+        strict: true,
+      }),
+      { sources: await sourcesFromFiles(key.file) },
+    );
     assert.deepEqual(clean.warnings, []);
   });
 });
@@ -187,7 +278,14 @@ describe('validate reports them as warnings, keyless', () => {
     try {
       const report = await validate(context(), { mode: 'keyless', files: [FILE] });
       const mac = report.results.filter((r) => r.keyword === 'mac');
-      assert.deepEqual(mac.map((r) => [r.path, r.line, r.severity]), [['path', 1, 'warning'], ['git_ssl_no_verify', 2, 'warning'], ['proxy', 3, 'warning']]);
+      assert.deepEqual(
+        mac.map((r) => [r.path, r.line, r.severity]),
+        [
+          ['path', 1, 'warning'],
+          ['git_ssl_no_verify', 2, 'warning'],
+          ['proxy', 3, 'warning'],
+        ],
+      );
       assert.match(mac[0]!.message, /MAC does not cover/);
       assert.equal(report.errors, 0);
       assert.equal(report.warnings, 3);
@@ -200,7 +298,16 @@ describe('validate reports them as warnings, keyless', () => {
 
   test('clear values under mac_only_encrypted are one warning on the sops block', async () => {
     const file = 'env/dev/mac-only.yaml';
-    const r = await encryptText('kind: Secret\nmetadata:\n    name: app\ndata:\n    password: hunter2\n', file, context(), { groups: [{ age: [key.recipient], kms: [] }], rule: { field: 'encrypted_regex', value: '^data$' }, macOnlyEncrypted: true });
+    const r = await encryptText(
+      'kind: Secret\nmetadata:\n    name: app\ndata:\n    password: hunter2\n',
+      file,
+      context(),
+      {
+        groups: [{ age: [key.recipient], kms: [] }],
+        rule: { field: 'encrypted_regex', value: '^data$' },
+        macOnlyEncrypted: true,
+      },
+    );
     writeFileSync(join(repo, file), r.text);
     try {
       const report = await validate(context(), { mode: 'keyless', files: [file] });
@@ -221,8 +328,17 @@ describe('diff flags a revision that adds them, keyless', () => {
       const report = await diffRevisions(context(), { keys: 'no-keys' });
       assert.equal(report.alerts, 1);
       const f = report.files[0]!;
-      assert.deepEqual(f.changes.map((c) => [c.path, c.change]), [['path', 'added'], ['git_ssl_no_verify', 'added'], ['proxy', 'added']]);
-      assert.deepEqual(f.alerts, ['UNAUTHENTICATED: 3 key(s) added with a value the MAC does not cover (such as "" or null), which anyone can add without a key: path, git_ssl_no_verify, proxy']);
+      assert.deepEqual(
+        f.changes.map((c) => [c.path, c.change]),
+        [
+          ['path', 'added'],
+          ['git_ssl_no_verify', 'added'],
+          ['proxy', 'added'],
+        ],
+      );
+      assert.deepEqual(f.alerts, [
+        'UNAUTHENTICATED: 3 key(s) added with a value the MAC does not cover (such as "" or null), which anyone can add without a key: path, git_ssl_no_verify, proxy',
+      ]);
       assert.equal(f.mac.changed, false, 'no key was needed: the MAC is the same');
     } finally {
       restore();
@@ -232,7 +348,9 @@ describe('diff flags a revision that adds them, keyless', () => {
   test('an added value the MAC covers is no alert', async () => {
     const ctx = context();
     const r = await decryptText(encrypted, FILE, ctx, { identityFiles: [key.file] });
-    const edited = await encryptText(`${r.text}api:\n    token: tok\n`, FILE, ctx, { groups: [{ age: [key.recipient], kms: [] }] });
+    const edited = await encryptText(`${r.text}api:\n    token: tok\n`, FILE, ctx, {
+      groups: [{ age: [key.recipient], kms: [] }],
+    });
     writeFileSync(join(repo, FILE), edited.text);
     try {
       const report = await diffRevisions(context(), { keys: 'no-keys' });

@@ -69,7 +69,8 @@ function assertPgpError(e: unknown, fp: string, secrets: string[]): true {
   assert.equal(e.exitCode, 128);
   assert.ok(e.message.includes(fp), `names the fingerprint: ${e.message}`);
   assert.ok(!e.message.includes('\n'), 'one line');
-  for (const s of secrets) assert.ok(!e.message.includes(s) && !(e.hint ?? '').includes(s), `no secret in: ${e.message}`);
+  for (const s of secrets)
+    assert.ok(!e.message.includes(s) && !(e.hint ?? '').includes(s), `no secret in: ${e.message}`);
   return true;
 }
 
@@ -114,7 +115,8 @@ describe('every sops PGP vector decrypts through gpg', () => {
       assert.ok(!r.text.includes('ENC[AES256_GCM'), 'no ciphertext left');
       assert.ok(!r.text.includes('PGP MESSAGE'), 'no metadata left');
       for (const leaf of v.leaves) {
-        if (typeof leaf.value === 'string' && leaf.value !== '' && !leaf.value.includes('\n') && v.format !== 'json') assert.ok(r.text.includes(leaf.value.trim()), `${leaf.aad} in output`);
+        if (typeof leaf.value === 'string' && leaf.value !== '' && !leaf.value.includes('\n') && v.format !== 'json')
+          assert.ok(r.text.includes(leaf.value.trim()), `${leaf.aad} in output`);
       }
     });
   }
@@ -123,7 +125,10 @@ describe('every sops PGP vector decrypts through gpg', () => {
 describe('wrap and unwrap with gpg', () => {
   test('encrypt -> decrypt round trip, for both test keys, data key and Shamir share sizes', async () => {
     const src = gpgKeySource({ env: { GNUPGHOME: home }, now: () => NOW });
-    for (const [fp, size] of [[FPR, 32], [FPR2, 33]] as const) {
+    for (const [fp, size] of [
+      [FPR, 32],
+      [FPR2, 33],
+    ] as const) {
       const key = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
       const stanza = await src.encrypt(fp, key);
       assert.equal(stanza.fp, fp);
@@ -160,8 +165,20 @@ describe('wrap and unwrap with gpg', () => {
 
   test('wrapDataKey: Shamir across two PGP groups recovers the data key', async () => {
     const dataKey = new Uint8Array(32).map((_, i) => 255 - i);
-    const groups = await wrapDataKey(dataKey, [{ age: [], kms: [], pgp: [FPR] }, { age: [], kms: [], pgp: [FPR2] }], 2, pgpSources(home));
-    const meta = { keyGroups: groups.map((g) => ({ ...g, other: [] })), usesKeyGroups: true, shamirThreshold: 2 } as unknown as Parameters<typeof unwrapDataKey>[0];
+    const groups = await wrapDataKey(
+      dataKey,
+      [
+        { age: [], kms: [], pgp: [FPR] },
+        { age: [], kms: [], pgp: [FPR2] },
+      ],
+      2,
+      pgpSources(home),
+    );
+    const meta = {
+      keyGroups: groups.map((g) => ({ ...g, other: [] })),
+      usesKeyGroups: true,
+      shamirThreshold: 2,
+    } as unknown as Parameters<typeof unwrapDataKey>[0];
     const r = await unwrapDataKey(meta, pgpSources(home));
     assert.deepEqual(Buffer.from(r.dataKey), Buffer.from(dataKey));
   });
@@ -193,13 +210,16 @@ describe('gpg failures', () => {
   });
 
   test('wrong GNUPGHOME through decryptText: NoKeyError (128) listing the PGP key', async () => {
-    await assert.rejects(decryptText(v.text, v.name, testContext(), { sources: pgpSources(emptyHome), inputType: v.format }), (e) => {
-      assert.ok(e instanceof NoKeyError);
-      assert.equal(e.exitCode, 128);
-      assert.ok(e.message.includes(FPR));
-      assert.ok(!e.message.includes(v.dataKeyHex) && !e.message.includes('PGP MESSAGE'));
-      return true;
-    });
+    await assert.rejects(
+      decryptText(v.text, v.name, testContext(), { sources: pgpSources(emptyHome), inputType: v.format }),
+      (e) => {
+        assert.ok(e instanceof NoKeyError);
+        assert.equal(e.exitCode, 128);
+        assert.ok(e.message.includes(FPR));
+        assert.ok(!e.message.includes(v.dataKeyHex) && !e.message.includes('PGP MESSAGE'));
+        return true;
+      },
+    );
   });
 
   test('encrypting to a key missing from the keyring names it', async () => {
@@ -230,20 +250,35 @@ describe('gpg failures', () => {
   });
 
   test('a PGP message that is not a data key is refused', async () => {
-    const r = spawnSync('gpg', ['--batch', '--armor', '--trust-model', 'always', '--encrypt', '--recipient', FPR], { input: 'canary-not-a-key', env: gpgEnv(home), encoding: 'utf8' });
+    const r = spawnSync('gpg', ['--batch', '--armor', '--trust-model', 'always', '--encrypt', '--recipient', FPR], {
+      input: 'canary-not-a-key',
+      env: gpgEnv(home),
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const src = gpgKeySource({ env: { GNUPGHOME: home } });
-    await assert.rejects(src.decrypt({ fp: FPR, createdAt: '', enc: r.stdout }), (e) => assertPgpError(e, FPR, ['canary-not-a-key']));
+    await assert.rejects(src.decrypt({ fp: FPR, createdAt: '', enc: r.stdout }), (e) =>
+      assertPgpError(e, FPR, ['canary-not-a-key']),
+    );
   });
 
   test('a corrupt stanza: gpg reason, one line', async () => {
     const src = gpgKeySource({ env: { GNUPGHOME: home } });
-    await assert.rejects(src.decrypt({ fp: FPR, createdAt: '', enc: '-----BEGIN PGP MESSAGE-----\n\nAAAA\n-----END PGP MESSAGE-----' }), (e) => assertPgpError(e, FPR, []));
+    await assert.rejects(
+      src.decrypt({ fp: FPR, createdAt: '', enc: '-----BEGIN PGP MESSAGE-----\n\nAAAA\n-----END PGP MESSAGE-----' }),
+      (e) => assertPgpError(e, FPR, []),
+    );
   });
 
   test('gpgReason picks the specific line, masks control characters', () => {
-    assert.equal(gpgReason('gpg: ABC: skipped: No public key\ngpg: [stdin]: encryption failed: No public key\n'), 'ABC: skipped: No public key');
-    assert.equal(gpgReason('gpg: WARNING: unsafe permissions on homedir\ngpg: decryption failed: No secret key\n'), 'decryption failed: No secret key');
+    assert.equal(
+      gpgReason('gpg: ABC: skipped: No public key\ngpg: [stdin]: encryption failed: No public key\n'),
+      'ABC: skipped: No public key',
+    );
+    assert.equal(
+      gpgReason('gpg: WARNING: unsafe permissions on homedir\ngpg: decryption failed: No secret key\n'),
+      'decryption failed: No secret key',
+    );
     assert.equal(gpgReason('      "User \u001b[31m" <x@y>\ngpg: something odd\n'), 'something odd');
     assert.equal(gpgReason('gpg: bad \u001b[2J thing\n'), 'bad ?[2J thing');
     assert.equal(gpgReason(''), '');

@@ -30,17 +30,39 @@ function git(repo: string, args: string[], daysAgo = 0): string {
   const date = new Date(Date.now() - daysAgo * DAY).toISOString();
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+    },
   });
 }
 
 function config(recipients: Key[], extra: string[] = []): string {
-  return ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${recipients.map((k) => k.recipient).join(', ')}]`, '    schema: schema.json', ...extra, ''].join('\n');
+  return [
+    'environments:',
+    '  dev:',
+    '    files: ["dev/**"]',
+    `    age: [${recipients.map((k) => k.recipient).join(', ')}]`,
+    '    schema: schema.json',
+    ...extra,
+    '',
+  ].join('\n');
 }
 
 const SCHEMA = JSON.stringify({
   type: 'object',
-  properties: { db: { type: 'object', properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } } }, api: { type: 'object' } },
+  properties: {
+    db: {
+      type: 'object',
+      properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } },
+    },
+    api: { type: 'object' },
+  },
 });
 
 async function sealant(repo: string, args: string[], key: Key = alice, input?: string) {
@@ -49,7 +71,13 @@ async function sealant(repo: string, args: string[], key: Key = alice, input?: s
 
 const CONTENT = 'db:\n    password: hunter2\napi:\n    token: t0ken\n';
 
-async function newRepo(recipients: Key[], extra: string[] = [], files = ['dev/app.yaml'], content = CONTENT, schema = SCHEMA): Promise<string> {
+async function newRepo(
+  recipients: Key[],
+  extra: string[] = [],
+  files = ['dev/app.yaml'],
+  content = CONTENT,
+  schema = SCHEMA,
+): Promise<string> {
   const repo = mkdtempSync(join(root, 'repo-'));
   git(repo, ['init', '-q']);
   writeFileSync(join(repo, '.sealant.yaml'), config(recipients, extra));
@@ -92,7 +120,16 @@ describe('rotation plans', () => {
   });
 
   test('a value older than rotate_every is due, with its owner and generator', async () => {
-    const repo = await newRepo([alice], ['    rotate_every: 90d', '    owner: team-app', '    policies:', '      - keys: ["db.*"]', '        owner: team-db']);
+    const repo = await newRepo(
+      [alice],
+      [
+        '    rotate_every: 90d',
+        '    owner: team-app',
+        '    policies:',
+        '      - keys: ["db.*"]',
+        '        owner: team-db',
+      ],
+    );
     commit(repo, 'init', 213);
     const p = await plan(repo);
     assert.equal(p.files.length, 1);
@@ -147,12 +184,22 @@ describe('rotation plans', () => {
     assert.match(literal.stderr, /never from the command line/);
 
     writeFileSync(join(root, 'other.txt'), 'new-other\n');
-    const dry = await sealant(repo, ['apply', 'plan.json', '--dry-run', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'], alice, 'new-token\n');
+    const dry = await sealant(
+      repo,
+      ['apply', 'plan.json', '--dry-run', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'],
+      alice,
+      'new-token\n',
+    );
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /^--- a\/dev\/app\.yaml/m);
     assert.equal(await decrypted(repo, 'dev/app.yaml'), before);
 
-    const r = await sealant(repo, ['apply', 'plan.json', '--json', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'], alice, 'new-token\n');
+    const r = await sealant(
+      repo,
+      ['apply', 'plan.json', '--json', '--value', `api.other=@${join(root, 'other.txt')}`, '--value', 'api.token=-'],
+      alice,
+      'new-token\n',
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal((await sealant(repo, ['decrypt', 'dev/app.yaml'], bob)).code, 128);
     const after = await decrypted(repo, 'dev/app.yaml');
@@ -181,13 +228,27 @@ describe('rotation plans', () => {
     commit(repo, 'init', 200);
     await plan(repo, ['--out', 'plan.json']);
     const saved = JSON.parse(readFileSync(join(repo, 'plan.json'), 'utf8')) as { files: { expectedDiff?: string }[] };
-    assert.ok(saved.files.length > 0 && saved.files.every((f) => typeof f.expectedDiff === 'string' && f.expectedDiff.includes('<new value>')));
+    assert.ok(
+      saved.files.length > 0 &&
+        saved.files.every((f) => typeof f.expectedDiff === 'string' && f.expectedDiff.includes('<new value>')),
+    );
     // A prediction apply cannot meet: one replaced value shown as merely re-encrypted.
-    const tampered = { ...saved, files: saved.files.map((f) => ({ ...f, expectedDiff: f.expectedDiff!.replace('<new value>', '<redacted, re-encrypted>') })) };
+    const tampered = {
+      ...saved,
+      files: saved.files.map((f) => ({
+        ...f,
+        expectedDiff: f.expectedDiff!.replace('<new value>', '<redacted, re-encrypted>'),
+      })),
+    };
     assert.notDeepEqual(tampered, saved);
     writeFileSync(join(repo, 'tampered.json'), JSON.stringify(tampered));
     const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
-    const refused = await sealant(repo, ['apply', 'tampered.json', '--json', '--value', 'api.token=-'], alice, 'new-token');
+    const refused = await sealant(
+      repo,
+      ['apply', 'tampered.json', '--json', '--value', 'api.token=-'],
+      alice,
+      'new-token',
+    );
     assert.notEqual(refused.code, 0);
     assert.equal((JSON.parse(refused.stdout) as { code: string }).code, 'PLAN_MISMATCH');
     assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before, 'nothing written');
@@ -211,7 +272,10 @@ describe('rotation plans', () => {
       },
     });
     assert.deepEqual(asked, ['dev/app.yaml#api.token'], 'only the value without a generator is asked for');
-    assert.deepEqual(result.files[0]!.values.map((v) => `${v.path}:${v.source}`).sort(), ['api.token:input', 'db.password:generated']);
+    assert.deepEqual(result.files[0]!.values.map((v) => `${v.path}:${v.source}`).sort(), [
+      'api.token:input',
+      'db.password:generated',
+    ]);
     assert.match(await decrypted(repo, 'dev/app.yaml'), /token: prompted-token/);
   });
 
@@ -225,7 +289,14 @@ describe('rotation plans', () => {
     const snapshot = () => ['dev/a.yaml', 'dev/b.yaml'].map((f) => readFileSync(join(repo, f), 'utf8'));
     const before = snapshot();
     writeFileSync(join(root, 'tok.txt'), 'tok\n');
-    const bad = await sealant(repo, ['apply', 'plan.json', '--value', `dev/a.yaml#api.token=@${join(root, 'tok.txt')}`, '--value', `dev/b.yaml#api.token=@${join(root, 'missing.txt')}`]);
+    const bad = await sealant(repo, [
+      'apply',
+      'plan.json',
+      '--value',
+      `dev/a.yaml#api.token=@${join(root, 'tok.txt')}`,
+      '--value',
+      `dev/b.yaml#api.token=@${join(root, 'missing.txt')}`,
+    ]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.deepEqual(snapshot(), before);
     chmodSync(join(repo, 'dev/b.yaml'), 0o444);
@@ -246,7 +317,9 @@ function repoContext(repo: string) {
 }
 
 async function decryptedInProcess(repo: string, file: string, key: Key = alice): Promise<string> {
-  return (await decryptText(readFileSync(join(repo, file), 'utf8'), file, repoContext(repo), { identityFiles: [key.file] })).text;
+  return (
+    await decryptText(readFileSync(join(repo, file), 'utf8'), file, repoContext(repo), { identityFiles: [key.file] })
+  ).text;
 }
 
 function valueFile(name: string, text: string): string {
@@ -266,47 +339,83 @@ describe('apply writes values of the right type, and only values the schema acce
   test('a new value keeps the ENC type of the value it replaces (apply --value db.port=@f writes an int)', async () => {
     const repo = await dueRepo(typed, JSON.stringify({ type: 'object' }));
     const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
-    assert.deepEqual(plan.files[0]!.values.map((v) => v.path), ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password']);
-    const from = (path: string, text: string) => ({ path, from: { kind: 'file' as const, path: valueFile(path, text) } });
+    assert.deepEqual(
+      plan.files[0]!.values.map((v) => v.path),
+      ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password'],
+    );
+    const from = (path: string, text: string) => ({
+      path,
+      from: { kind: 'file' as const, path: valueFile(path, text) },
+    });
     await applyPlan(plan, repoContext(repo), {
       sources: await sourcesFromFiles(alice.file),
-      values: [from('db.host', 'db2.local\n'), from('db.port', '5433\n'), from('db.ratio', '0.75\n'), from('db.tls', 'false\n'), from('db.password', 'new-pw\n')],
+      values: [
+        from('db.host', 'db2.local\n'),
+        from('db.port', '5433\n'),
+        from('db.ratio', '0.75\n'),
+        from('db.tls', 'false\n'),
+        from('db.password', 'new-pw\n'),
+      ],
     });
     const encrypted = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
     assert.match(encrypted, /port: ENC\[AES256_GCM,[^\]]*type:int\]/);
     assert.match(encrypted, /ratio: ENC\[AES256_GCM,[^\]]*type:float\]/);
     assert.match(encrypted, /tls: ENC\[AES256_GCM,[^\]]*type:bool\]/);
-    assert.equal(await decryptedInProcess(repo, 'dev/app.yaml'), 'db:\n    host: db2.local\n    port: 5433\n    ratio: 0.75\n    tls: false\n    password: new-pw\n');
+    assert.equal(
+      await decryptedInProcess(repo, 'dev/app.yaml'),
+      'db:\n    host: db2.local\n    port: 5433\n    ratio: 0.75\n    tls: false\n    password: new-pw\n',
+    );
   });
 
-  test('a value that is not of its key\'s type is refused, naming the key and never the value', async () => {
+  test("a value that is not of its key's type is refused, naming the key and never the value", async () => {
     const repo = await dueRepo(typed, JSON.stringify({ type: 'object' }));
     const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
     const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
-    const values = ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password'].map((path) => ({ path, from: { kind: 'file' as const, path: valueFile(path, path === 'db.port' ? 'not-a-port-s3cret' : '1') } }));
-    await assert.rejects(applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => {
-      assert.equal(e.code, 'INVALID_SET_VALUE');
-      assert.equal(e.file, 'dev/app.yaml');
-      assert.deepEqual(e.path, ['db', 'port']);
-      assert.match(e.message, /int/);
-      assert.doesNotMatch(`${e.message} ${e.hint ?? ''}`, /s3cret/);
-      return true;
-    });
+    const values = ['db.host', 'db.port', 'db.ratio', 'db.tls', 'db.password'].map((path) => ({
+      path,
+      from: { kind: 'file' as const, path: valueFile(path, path === 'db.port' ? 'not-a-port-s3cret' : '1') },
+    }));
+    await assert.rejects(
+      applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }),
+      (e: SealantError) => {
+        assert.equal(e.code, 'INVALID_SET_VALUE');
+        assert.equal(e.file, 'dev/app.yaml');
+        assert.deepEqual(e.path, ['db', 'port']);
+        assert.match(e.message, /int/);
+        assert.doesNotMatch(`${e.message} ${e.hint ?? ''}`, /s3cret/);
+        return true;
+      },
+    );
     assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before);
   });
 
   test('where the schema states a type, the new value takes it', async () => {
-    const schema = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { port: { type: 'integer' } } } } });
+    const schema = JSON.stringify({
+      type: 'object',
+      properties: { db: { type: 'object', properties: { port: { type: 'integer' } } } },
+    });
     const repo = await dueRepo('db:\n    port: "5432"\n', schema);
     const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
-    await applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ path: 'db.port', from: { kind: 'file', path: valueFile('port', '5433\n') } }] });
+    await applyPlan(plan, repoContext(repo), {
+      sources: await sourcesFromFiles(alice.file),
+      values: [{ path: 'db.port', from: { kind: 'file', path: valueFile('port', '5433\n') } }],
+    });
     assert.match(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), /port: "?ENC\[AES256_GCM,[^\]]*type:int\]/);
     assert.equal(await decryptedInProcess(repo, 'dev/app.yaml'), 'db:\n    port: 5433\n');
   });
 
   test('the result is validated against the schema before anything is written', async () => {
-    const schema = JSON.stringify({ type: 'object', properties: { api: { type: 'object', properties: { token: { type: 'string', pattern: '^tok-' } } } } });
-    const repo = await newRepo([alice], ['    rotate_every: 90d'], ['dev/a.yaml', 'dev/b.yaml'], 'api:\n    token: tok-old\n', schema);
+    const schema = JSON.stringify({
+      type: 'object',
+      properties: { api: { type: 'object', properties: { token: { type: 'string', pattern: '^tok-' } } } },
+    });
+    const repo = await newRepo(
+      [alice],
+      ['    rotate_every: 90d'],
+      ['dev/a.yaml', 'dev/b.yaml'],
+      'api:\n    token: tok-old\n',
+      schema,
+    );
     commit(repo, 'init', 200);
     const plan = await planRotation(repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
     assert.equal(plan.files.length, 2);
@@ -314,17 +423,27 @@ describe('apply writes values of the right type, and only values the schema acce
     const before = snapshot();
     const values = [
       { file: 'dev/a.yaml', path: 'api.token', from: { kind: 'file' as const, path: valueFile('good', 'tok-new\n') } },
-      { file: 'dev/b.yaml', path: 'api.token', from: { kind: 'file' as const, path: valueFile('bad', 'wrong-s3cret\n') } },
+      {
+        file: 'dev/b.yaml',
+        path: 'api.token',
+        from: { kind: 'file' as const, path: valueFile('bad', 'wrong-s3cret\n') },
+      },
     ];
-    await assert.rejects(applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => {
-      assert.equal(e.code, 'SCHEMA_VIOLATION');
-      assert.equal(e.file, 'dev/b.yaml');
-      assert.match(e.message, /api\.token: must match pattern "\^tok-"/);
-      assert.doesNotMatch(e.message, /s3cret/);
-      return true;
-    });
+    await assert.rejects(
+      applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }),
+      (e: SealantError) => {
+        assert.equal(e.code, 'SCHEMA_VIOLATION');
+        assert.equal(e.file, 'dev/b.yaml');
+        assert.match(e.message, /api\.token: must match pattern "\^tok-"/);
+        assert.doesNotMatch(e.message, /s3cret/);
+        return true;
+      },
+    );
     assert.deepEqual(snapshot(), before, 'no file written, not even the valid one');
-    await applyPlan(plan, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ ...values[0]!, file: undefined, path: 'api.token' }].map(({ file: _f, ...v }) => v) });
+    await applyPlan(plan, repoContext(repo), {
+      sources: await sourcesFromFiles(alice.file),
+      values: [{ ...values[0]!, file: undefined, path: 'api.token' }].map(({ file: _f, ...v }) => v),
+    });
     assert.equal(await decryptedInProcess(repo, 'dev/b.yaml'), 'api:\n    token: tok-new\n');
   });
 
@@ -347,7 +466,10 @@ describe('offboarding a recipient the config still lists', () => {
     const repo = await newRepo([alice, bob]);
     commit(repo, 'init', 5);
     const configBefore = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
-    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    const p = await planRotation(repoContext(repo), {
+      offboard: [bob.recipient],
+      sources: await sourcesFromFiles(alice.file),
+    });
     assert.deepEqual(p.config?.removeRecipients, [{ environment: 'dev', recipient: bob.recipient }]);
     assert.equal(p.config.file, '.sealant.yaml');
     assert.ok(p.config.expectedDiff.includes(`-    age: [${alice.recipient}, ${bob.recipient}]`));
@@ -356,23 +478,39 @@ describe('offboarding a recipient the config still lists', () => {
     const f = p.files[0]!;
     assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
     assert.deepEqual(f.removeRecipients, [bob.recipient]);
-    assert.match(renderHuman(p), /# \.sealant\.yaml: remove offboarded recipients \(first\)\n {2}- age1\S+ from environment "dev"/);
+    assert.match(
+      renderHuman(p),
+      /# \.sealant\.yaml: remove offboarded recipients \(first\)\n {2}- age1\S+ from environment "dev"/,
+    );
     assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore, 'planning writes nothing');
 
-    const result = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values: [{ path: 'api.token', from: { kind: 'file', path: valueFile('tok', 'new-token\n') } }] });
-    assert.deepEqual(result.config, { file: '.sealant.yaml', removed: [{ environment: 'dev', recipient: bob.recipient }] });
+    const result = await applyPlan(p, repoContext(repo), {
+      sources: await sourcesFromFiles(alice.file),
+      values: [{ path: 'api.token', from: { kind: 'file', path: valueFile('tok', 'new-token\n') } }],
+    });
+    assert.deepEqual(result.config, {
+      file: '.sealant.yaml',
+      removed: [{ environment: 'dev', recipient: bob.recipient }],
+    });
     assert.equal(readFileSync(join(repo, '.sealant.yaml'), 'utf8'), configBefore.replace(`, ${bob.recipient}`, ''));
     await assert.rejects(decryptedInProcess(repo, 'dev/app.yaml', bob), (e: SealantError) => e.exitCode === 128);
     assert.match(await decryptedInProcess(repo, 'dev/app.yaml'), /token: new-token\n/);
     commit(repo, 'offboarded', 0);
-    const again = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    const again = await planRotation(repoContext(repo), {
+      offboard: [bob.recipient],
+      sources: await sourcesFromFiles(alice.file),
+    });
     assert.equal(again.config, undefined);
     assert.deepEqual(again.files, []);
   });
 
   test('a plan whose only step is the config edit is applied (and touches only the planned environment)', async () => {
     const repo = await newRepo([alice, bob]);
-    writeFileSync(join(repo, '.sealant.yaml'), config([alice, bob]) + ['  ops:', '    files: ["ops/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'));
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      config([alice, bob]) +
+        ['  ops:', '    files: ["ops/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'),
+    );
     commit(repo, 'init', 5);
     const p = await planRotation(repoContext(repo), { env: 'ops', offboard: [bob.recipient] });
     assert.deepEqual(p.files, []);
@@ -381,33 +519,52 @@ describe('offboarding a recipient the config still lists', () => {
     const r = await applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file) });
     assert.deepEqual(r.files, []);
     const text = readFileSync(join(repo, '.sealant.yaml'), 'utf8');
-    assert.ok(text.includes(`    age: [${alice.recipient}, ${bob.recipient}]\n    schema:`), 'dev keeps bob: it was not planned');
+    assert.ok(
+      text.includes(`    age: [${alice.recipient}, ${bob.recipient}]\n    schema:`),
+      'dev keeps bob: it was not planned',
+    );
     assert.ok(text.endsWith(`  ops:\n    files: ["ops/**"]\n    age: [${alice.recipient}]\n`));
   });
 
   test('a config changed since the plan is refused, and nothing is written', async () => {
     const repo = await newRepo([alice, bob]);
     commit(repo, 'init', 5);
-    const p = await planRotation(repoContext(repo), { offboard: [bob.recipient], sources: await sourcesFromFiles(alice.file) });
+    const p = await planRotation(repoContext(repo), {
+      offboard: [bob.recipient],
+      sources: await sourcesFromFiles(alice.file),
+    });
     writeFileSync(join(repo, '.sealant.yaml'), `${readFileSync(join(repo, '.sealant.yaml'), 'utf8')}# reviewed\n`);
     const before = readFileSync(join(repo, 'dev/app.yaml'), 'utf8');
     const values = [{ path: 'api.token', from: { kind: 'file' as const, path: valueFile('tok', 'new-token\n') } }];
-    await assert.rejects(applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }), (e: SealantError) => e.code === 'STALE_PLAN' && e.file === '.sealant.yaml');
+    await assert.rejects(
+      applyPlan(p, repoContext(repo), { sources: await sourcesFromFiles(alice.file), values }),
+      (e: SealantError) => e.code === 'STALE_PLAN' && e.file === '.sealant.yaml',
+    );
     assert.equal(readFileSync(join(repo, 'dev/app.yaml'), 'utf8'), before);
   });
 
   test('the last recipient of an environment cannot be offboarded by a plan: it refuses', async () => {
     const repo = await newRepo([bob]);
     commit(repo, 'init', 5);
-    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && /last recipient of environment "dev"/.test(e.message));
+    await assert.rejects(
+      planRotation(repoContext(repo), { offboard: [bob.recipient] }),
+      (e: SealantError) => e.code === 'CONFIG' && /last recipient of environment "dev"/.test(e.message),
+    );
   });
 
   test('a .sops.yaml project is refused with a clear error (sealant edits recipients only in .sealant.yaml)', async () => {
     const repo = await newRepo([alice, bob]);
     rmSync(join(repo, '.sealant.yaml'));
-    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: ^dev/\n    age: ${alice.recipient},${bob.recipient}\n`);
+    writeFileSync(
+      join(repo, '.sops.yaml'),
+      `creation_rules:\n  - path_regex: ^dev/\n    age: ${alice.recipient},${bob.recipient}\n`,
+    );
     commit(repo, 'init', 5);
-    await assert.rejects(planRotation(repoContext(repo), { offboard: [bob.recipient] }), (e: SealantError) => e.code === 'CONFIG' && e.file === '.sops.yaml' && /still a recipient of "rule-1"/.test(e.message));
+    await assert.rejects(
+      planRotation(repoContext(repo), { offboard: [bob.recipient] }),
+      (e: SealantError) =>
+        e.code === 'CONFIG' && e.file === '.sops.yaml' && /still a recipient of "rule-1"/.test(e.message),
+    );
   });
 });
 
@@ -415,7 +572,16 @@ describe('an offboarding plan replaces secrets, not configuration', () => {
   const content = 'db:\n    host: db.local\n    password: hunter2\n';
 
   test('with x-sealant-secret in the schema, only the secrets an offboarded recipient could read are asked for', async () => {
-    const schema = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { host: { type: 'string' } }, additionalProperties: { type: 'string', 'x-sealant-secret': true } } } });
+    const schema = JSON.stringify({
+      type: 'object',
+      properties: {
+        db: {
+          type: 'object',
+          properties: { host: { type: 'string' } },
+          additionalProperties: { type: 'string', 'x-sealant-secret': true },
+        },
+      },
+    });
     const repo = await newRepo([alice, bob], [], ['dev/app.yaml'], content, schema);
     commit(repo, 'init', 5);
     writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
@@ -423,7 +589,10 @@ describe('an offboarding plan replaces secrets, not configuration', () => {
     const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
     const f = p.files[0]!;
     assert.deepEqual(f.actions, ['rewrap', 'rotate-data-key', 'rotate-values']);
-    assert.deepEqual(f.values.map((v) => v.path), ['db.password']);
+    assert.deepEqual(
+      f.values.map((v) => v.path),
+      ['db.password'],
+    );
     assert.ok(p.offboarding![0]!.keys.includes('db.host'), 'the report still says bob could read db.host');
   });
 
@@ -433,6 +602,9 @@ describe('an offboarding plan replaces secrets, not configuration', () => {
     writeFileSync(join(repo, '.sealant.yaml'), config([alice]));
     commit(repo, 'remove bob', 1);
     const p = await planRotation(repoContext(repo), { offboard: [bob.recipient] });
-    assert.deepEqual(p.files[0]!.values.map((v) => v.path), ['db.host', 'db.password']);
+    assert.deepEqual(
+      p.files[0]!.values.map((v) => v.path),
+      ['db.host', 'db.password'],
+    );
   });
 });

@@ -96,7 +96,11 @@ function harnessEnv(keys: Keys): Record<string, string> {
 
 /** sealant's key sources: age identities of `ageKeys`, gpg in the test home, the loopback KMS. */
 async function sources(...ageKeys: Key[]): Promise<KeySources> {
-  return { ...(await sourcesFromFiles(...ageKeys.map((k) => k.file))), pgp: async () => gpgKeySource({ env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH } }), kms: async () => kmsSource };
+  return {
+    ...(await sourcesFromFiles(...ageKeys.map((k) => k.file))),
+    pgp: async () => gpgKeySource({ env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH } }),
+    kms: async () => kmsSource,
+  };
 }
 
 const ageGroup = (...keys: Key[]): GroupRecipients => ({ age: keys.map((k) => k.recipient), kms: [], pgp: [] });
@@ -113,7 +117,18 @@ function newDir(prefix: string): string {
 }
 
 /** Writes a plaintext file and encrypts it in place through the library (`encrypt -i`). */
-async function encrypted(name: string, content: string | Uint8Array, opts: { groups?: GroupRecipients[]; shamirThreshold?: number; rule?: CryptRule; macOnlyEncrypted?: boolean; outputType?: FileFormat; dir?: string } = {}): Promise<{ file: string; bytes: Buffer }> {
+async function encrypted(
+  name: string,
+  content: string | Uint8Array,
+  opts: {
+    groups?: GroupRecipients[];
+    shamirThreshold?: number;
+    rule?: CryptRule;
+    macOnlyEncrypted?: boolean;
+    outputType?: FileFormat;
+    dir?: string;
+  } = {},
+): Promise<{ file: string; bytes: Buffer }> {
   const dir = opts.dir ?? newDir('enc');
   const file = join(dir, name);
   writeFileSync(file, content);
@@ -136,7 +151,12 @@ function assertOk(r: RealSopsResult, what: string): void {
 }
 
 /** Real sops decrypts `bytes` to exactly `expected` (json/yaml: the tree; dotenv: KEY -> value). */
-async function assertDecryptsTo(bytes: Uint8Array | string, format: FileFormat, expected: unknown, keys: Keys = { age: [alice] }): Promise<void> {
+async function assertDecryptsTo(
+  bytes: Uint8Array | string,
+  format: FileFormat,
+  expected: unknown,
+  keys: Keys = { age: [alice] },
+): Promise<void> {
   const r = await realSops(bytes, format, harnessEnv(keys));
   assertOk(r, `this ${format} file`);
   assert.deepEqual(r.value, expected);
@@ -152,7 +172,11 @@ function assertSameBytes(actual: Buffer | undefined, expected: Buffer): void {
 }
 
 /** Real sops refuses `bytes`; returns its error. */
-async function assertRefused(bytes: Uint8Array | string, format: FileFormat, keys: Keys = { age: [alice] }): Promise<string> {
+async function assertRefused(
+  bytes: Uint8Array | string,
+  format: FileFormat,
+  keys: Keys = { age: [alice] },
+): Promise<string> {
   const r = await realSops(bytes, format, harnessEnv(keys));
   assert.equal(r.ok, false, 'real sops accepted a file it should refuse');
   return r.sopsError ?? r.reason ?? '';
@@ -192,7 +216,15 @@ const YAML_TEXT = [
 
 const JSON_TEXT = `${JSON.stringify(
   {
-    db: { host: 'db.internal', port: 5432, ratio: 0.5, on: false, off: true, nil: null, list: [1, 'two', { three: 3 }, [4.25]] },
+    db: {
+      host: 'db.internal',
+      port: 5432,
+      ratio: 0.5,
+      on: false,
+      off: true,
+      nil: null,
+      list: [1, 'two', { three: 3 }, [4.25]],
+    },
     empty: '',
     unicode: 'héllo ✓ 🔐',
     escaped: 'quote " backslash \\ tab \t newline \n',
@@ -202,19 +234,48 @@ const JSON_TEXT = `${JSON.stringify(
   2,
 )}\n`;
 
-const DOTENV = { DB_PASSWORD: 'hunter2', API_TOKEN: 'tok=with=equals', EMPTY: '', SPACED: 'a b c', MULTI: 'line1\nline2', UNICODE: 'héllo ✓', PUBLIC_unencrypted: 'clear' };
+const DOTENV = {
+  DB_PASSWORD: 'hunter2',
+  API_TOKEN: 'tok=with=equals',
+  EMPTY: '',
+  SPACED: 'a b c',
+  MULTI: 'line1\nline2',
+  UNICODE: 'héllo ✓',
+  PUBLIC_unencrypted: 'clear',
+};
 /** sops's dotenv syntax: KEY=VALUE, a newline written as the two characters \n. */
 const DOTENV_TEXT = `# a comment\n${Object.entries(DOTENV)
   .map(([k, v]) => `${k}=${v.replaceAll('\n', '\\n')}`)
   .join('\n')}\n`;
 
-const INI_TEXT = ['; a comment', '[database]', 'user = admin', 'password = hunter2', '', '[api]', 'token = abc123', 'public_unencrypted = clear', ''].join('\n');
+const INI_TEXT = [
+  '; a comment',
+  '[database]',
+  'user = admin',
+  'password = hunter2',
+  '',
+  '[api]',
+  'token = abc123',
+  'public_unencrypted = clear',
+  '',
+].join('\n');
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const RANDOM_4K = randomBytes(4096);
 
 /** Keys a..f, each value a distinct word, so which stayed in clear is visible in the file. */
-const SELECTOR_YAML = ['# keep-clear', 'a_comment_clear: value-a', '# secret', 'b_comment_secret: value-b', 'c_enc: value-c', 'd_plain: value-d', 'nested:', '    e_enc: value-e', '    f: value-f', ''].join('\n');
+const SELECTOR_YAML = [
+  '# keep-clear',
+  'a_comment_clear: value-a',
+  '# secret',
+  'b_comment_secret: value-b',
+  'c_enc: value-c',
+  'd_plain: value-d',
+  'nested:',
+  '    e_enc: value-e',
+  '    f: value-f',
+  '',
+].join('\n');
 const SELECTOR_VALUES = ['value-a', 'value-b', 'value-c', 'value-d', 'value-e', 'value-f'];
 
 /** Per rule: the values it leaves in clear (sops's shouldBeEncrypted). */
@@ -225,8 +286,15 @@ const SELECTOR_CASES: { rule: CryptRule; macOnlyEncrypted?: boolean; clear: stri
   // A matching map key encrypts everything below it (nested.f too).
   { rule: { field: 'encrypted_regex', value: '^(c_enc|nested)$' }, clear: ['value-a', 'value-b', 'value-d'] },
   { rule: { field: 'unencrypted_comment_regex', value: 'keep-clear' }, clear: ['value-a'] },
-  { rule: { field: 'encrypted_comment_regex', value: 'secret' }, clear: ['value-a', 'value-c', 'value-d', 'value-e', 'value-f'] },
-  { rule: { field: 'encrypted_regex', value: '^(c_enc|nested)$' }, macOnlyEncrypted: true, clear: ['value-a', 'value-b', 'value-d'] },
+  {
+    rule: { field: 'encrypted_comment_regex', value: 'secret' },
+    clear: ['value-a', 'value-c', 'value-d', 'value-e', 'value-f'],
+  },
+  {
+    rule: { field: 'encrypted_regex', value: '^(c_enc|nested)$' },
+    macOnlyEncrypted: true,
+    clear: ['value-a', 'value-b', 'value-d'],
+  },
 ];
 
 /** A parsed document, edited below the way each write path edits the file. */
@@ -244,7 +312,16 @@ function git(repo: string, args: string[], daysAgo = 0): string {
   const date = new Date(Date.now() - daysAgo * DAY).toISOString();
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date, GIT_CONFIG_NOSYSTEM: '1' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+      GIT_CONFIG_NOSYSTEM: '1',
+    },
   });
 }
 
@@ -257,10 +334,26 @@ function commitAll(repo: string, message: string, daysAgo: number): void {
 // clear: a new data key re-encrypts every encrypted value but leaves it as it was, and apply
 // must predict exactly that.
 const PLAN_YAML = 'db:\n    password: hunter2\n    user: app\napi:\n    token: t0ken\npublic_unencrypted: visible\n';
-const PLAN_SCHEMA = JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } } } } });
+const PLAN_SCHEMA = JSON.stringify({
+  type: 'object',
+  properties: {
+    db: {
+      type: 'object',
+      properties: { password: { type: 'string', 'x-sealant-generate': { length: 24, alphabet: 'hex' } } },
+    },
+  },
+});
 
 function planConfig(recipients: Key[], extra: string[] = []): string {
-  return ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${recipients.map((k) => k.recipient).join(', ')}]`, '    schema: schema.json', ...extra, ''].join('\n');
+  return [
+    'environments:',
+    '  dev:',
+    '    files: ["dev/**"]',
+    `    age: [${recipients.map((k) => k.recipient).join(', ')}]`,
+    '    schema: schema.json',
+    ...extra,
+    '',
+  ].join('\n');
 }
 
 /** A git repository with `dev/app.yaml` encrypted for `recipients`, committed `daysAgo`. */
@@ -299,10 +392,12 @@ async function applyWithValues(repo: string, plan: Awaited<ReturnType<typeof pla
   }
   await applyPlan(plan, ctxIn(repo, 'real'), { sources: await sources(key), values });
   if (generated.length > 0) {
-    const plain = plainOf((await decryptFile(join(repo, 'dev/app.yaml'), testContext(), { sources: await sources(key) })).text) as Plain;
+    const plain = plainOf(
+      (await decryptFile(join(repo, 'dev/app.yaml'), testContext(), { sources: await sources(key) })).text,
+    ) as Plain;
     for (const path of generated) {
       const value = at(plain, path) as unknown;
-      assert.match(String(value), /^[0-9a-f]{24}$/, 'a value from the schema\'s generator');
+      assert.match(String(value), /^[0-9a-f]{24}$/, "a value from the schema's generator");
       setIn(expected, path, value);
     }
   }
@@ -320,11 +415,20 @@ function flipAfter(bytes: Buffer, marker: string): Buffer {
 
 describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP }, () => {
   before(async () => {
-    const r = spawnSync('gpg', ['--batch', '--import', PGP_KEY_FILE], { env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH }, encoding: 'utf8' });
+    const r = spawnSync('gpg', ['--batch', '--import', PGP_KEY_FILE], {
+      env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `gpg --import failed: ${r.stderr}`);
     kms = await startKmsServer({ keys: [KMS_ARN], credentials: HARNESS_AWS_CREDENTIALS, roles: [KMS_ROLE] });
     kmsSource = awsKmsKeySource({
-      env: { AWS_ENDPOINT_URL_KMS: kms.url, AWS_ENDPOINT_URL_STS: kms.url, AWS_ACCESS_KEY_ID: HARNESS_AWS_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: HARNESS_AWS_CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: HARNESS_AWS_CREDENTIALS.sessionToken },
+      env: {
+        AWS_ENDPOINT_URL_KMS: kms.url,
+        AWS_ENDPOINT_URL_STS: kms.url,
+        AWS_ACCESS_KEY_ID: HARNESS_AWS_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: HARNESS_AWS_CREDENTIALS.secretAccessKey,
+        AWS_SESSION_TOKEN: HARNESS_AWS_CREDENTIALS.sessionToken,
+      },
       hostname: 'sealant-test',
       retryDelayMs: 5,
     });
@@ -333,7 +437,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
   after(async () => {
     await kms?.close();
     // The gpg calls (ours and real sops's) started an agent bound to this home.
-    spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH }, stdio: 'ignore' });
+    spawnSync('gpgconf', ['--kill', 'gpg-agent'], {
+      env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH },
+      stdio: 'ignore',
+    });
   });
 
   describe('real sops decrypts every store sealant writes', { concurrency: 4 }, () => {
@@ -398,7 +505,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
   describe('real sops reads every selector sealant writes', { concurrency: 4 }, () => {
     for (const c of SELECTOR_CASES) {
       test(`${c.rule.field}: ${c.rule.value}${c.macOnlyEncrypted === true ? ' with mac_only_encrypted' : ''}`, async () => {
-        const { bytes } = await encrypted('sel.yaml', SELECTOR_YAML, { rule: c.rule, ...(c.macOnlyEncrypted === undefined ? {} : { macOnlyEncrypted: c.macOnlyEncrypted }) });
+        const { bytes } = await encrypted('sel.yaml', SELECTOR_YAML, {
+          rule: c.rule,
+          ...(c.macOnlyEncrypted === undefined ? {} : { macOnlyEncrypted: c.macOnlyEncrypted }),
+        });
         const text = bytes.toString('utf8');
         assert.deepEqual(
           SELECTOR_VALUES.filter((v) => text.includes(v)),
@@ -412,10 +522,16 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     }
 
     test('JSON and dotenv with encrypted_regex and mac_only_encrypted', async () => {
-      const json = await encrypted('sel.json', JSON_TEXT, { rule: { field: 'encrypted_regex', value: '^(db|empty)$' }, macOnlyEncrypted: true });
+      const json = await encrypted('sel.json', JSON_TEXT, {
+        rule: { field: 'encrypted_regex', value: '^(db|empty)$' },
+        macOnlyEncrypted: true,
+      });
       assert.ok(json.bytes.includes('"unicode": "héllo ✓ 🔐"'), 'a value outside the rule stays in clear');
       await assertDecryptsTo(json.bytes, 'json', JSON.parse(JSON_TEXT) as unknown);
-      const env = await encrypted('sel.env', DOTENV_TEXT, { rule: { field: 'unencrypted_regex', value: '^(SPACED|UNICODE)$' }, macOnlyEncrypted: true });
+      const env = await encrypted('sel.env', DOTENV_TEXT, {
+        rule: { field: 'unencrypted_regex', value: '^(SPACED|UNICODE)$' },
+        macOnlyEncrypted: true,
+      });
       assert.ok(env.bytes.includes('SPACED=a b c\n'));
       await assertDecryptsTo(env.bytes, 'dotenv', DOTENV);
     });
@@ -428,29 +544,47 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     });
 
     test('AWS KMS with an encryption context (loopback KMS-protocol server)', async () => {
-      const { bytes } = await encrypted('kms.json', JSON_TEXT, { groups: [{ age: [], kms: [{ arn: KMS_ARN, context: { app: 'billing', env: 'prod' } }], pgp: [] }] });
+      const { bytes } = await encrypted('kms.json', JSON_TEXT, {
+        groups: [{ age: [], kms: [{ arn: KMS_ARN, context: { app: 'billing', env: 'prod' } }], pgp: [] }],
+      });
       await assertDecryptsTo(bytes, 'json', JSON.parse(JSON_TEXT) as unknown, { kms: true });
     });
 
     test('AWS KMS through an assumed role', async () => {
-      const { bytes } = await encrypted('kms-role.env', DOTENV_TEXT, { groups: [{ age: [], kms: [{ arn: KMS_ARN, role: KMS_ROLE }], pgp: [] }] });
+      const { bytes } = await encrypted('kms-role.env', DOTENV_TEXT, {
+        groups: [{ age: [], kms: [{ arn: KMS_ARN, role: KMS_ROLE }], pgp: [] }],
+      });
       await assertDecryptsTo(bytes, 'dotenv', DOTENV, { kms: true });
     });
 
     test('one group of age, PGP and KMS: each master key alone opens it', async () => {
-      const { bytes } = await encrypted('mixed.yaml', YAML_TEXT, { groups: [{ age: [alice.recipient], kms: [{ arn: KMS_ARN }], pgp: [FPR] }] });
-      for (const keys of [{ age: [alice] }, { pgp: true }, { kms: true }] satisfies Keys[]) await assertDecryptsTo(bytes, 'yaml', plainOf(YAML_TEXT), keys);
+      const { bytes } = await encrypted('mixed.yaml', YAML_TEXT, {
+        groups: [{ age: [alice.recipient], kms: [{ arn: KMS_ARN }], pgp: [FPR] }],
+      });
+      for (const keys of [{ age: [alice] }, { pgp: true }, { kms: true }] satisfies Keys[])
+        await assertDecryptsTo(bytes, 'yaml', plainOf(YAML_TEXT), keys);
       await assertRefused(bytes, 'yaml', { age: [bob] });
     });
 
     test('Shamir 2-of-3 age groups: any two groups open it, one does not', async () => {
-      const { bytes } = await encrypted('shamir.yaml', YAML_TEXT, { groups: [ageGroup(alice), ageGroup(bob), ageGroup(carol)], shamirThreshold: 2 });
-      for (const pair of [[alice, bob], [alice, carol], [bob, carol]]) await assertDecryptsTo(bytes, 'yaml', plainOf(YAML_TEXT), { age: pair });
+      const { bytes } = await encrypted('shamir.yaml', YAML_TEXT, {
+        groups: [ageGroup(alice), ageGroup(bob), ageGroup(carol)],
+        shamirThreshold: 2,
+      });
+      for (const pair of [
+        [alice, bob],
+        [alice, carol],
+        [bob, carol],
+      ])
+        await assertDecryptsTo(bytes, 'yaml', plainOf(YAML_TEXT), { age: pair });
       await assertRefused(bytes, 'yaml', { age: [carol] });
     });
 
     test('Shamir 2-of-3 across an age, a PGP and a KMS group', async () => {
-      const { bytes } = await encrypted('shamir-mixed.json', JSON_TEXT, { groups: [ageGroup(alice), { age: [], kms: [], pgp: [FPR] }, { age: [], kms: [{ arn: KMS_ARN }], pgp: [] }], shamirThreshold: 2 });
+      const { bytes } = await encrypted('shamir-mixed.json', JSON_TEXT, {
+        groups: [ageGroup(alice), { age: [], kms: [], pgp: [FPR] }, { age: [], kms: [{ arn: KMS_ARN }], pgp: [] }],
+        shamirThreshold: 2,
+      });
       await assertDecryptsTo(bytes, 'json', JSON.parse(JSON_TEXT) as unknown, { pgp: true, kms: true });
       await assertDecryptsTo(bytes, 'json', JSON.parse(JSON_TEXT) as unknown, { age: [alice], kms: true });
       await assertRefused(bytes, 'json', { pgp: true });
@@ -458,7 +592,9 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
 
     test('Shamir 3-of-3 (no threshold: every group) on a binary file', async () => {
       const text = Buffer.from('three groups, all needed\n');
-      const { bytes } = await encrypted('shamir3.txt', text, { groups: [ageGroup(alice), ageGroup(bob), { age: [], kms: [{ arn: KMS_ARN }], pgp: [] }] });
+      const { bytes } = await encrypted('shamir3.txt', text, {
+        groups: [ageGroup(alice), ageGroup(bob), { age: [], kms: [{ arn: KMS_ARN }], pgp: [] }],
+      });
       const r = await realSops(bytes, 'binary', harnessEnv({ age: [alice, bob], kms: true }));
       assertOk(r, 'the 3-of-3 file');
       assertSameBytes(r.secret, text);
@@ -469,9 +605,25 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
   describe('real sops decrypts the output of every write path', { concurrency: 4 }, () => {
     test('encrypt --output over an old version (data key kept, edited content)', async () => {
       for (const [name, format, text, edit] of [
-        ['app.yaml', 'yaml', YAML_TEXT, (t: string) => `${t.replace('    port: 5432\n', '    port: 6543\n').replace('    empty: ""\n', '')}added: a new value\n`],
-        ['app.json', 'json', JSON_TEXT, (t: string) => t.replace('"port": 5432', '"port": 6543').replace('"empty": "",', '"added": [true, "x"],')],
-        ['app.env', 'dotenv', DOTENV_TEXT, (t: string) => `${t.replace('API_TOKEN=tok=with=equals\n', 'API_TOKEN=rotated\n')}ADDED=yes\n`],
+        [
+          'app.yaml',
+          'yaml',
+          YAML_TEXT,
+          (t: string) =>
+            `${t.replace('    port: 5432\n', '    port: 6543\n').replace('    empty: ""\n', '')}added: a new value\n`,
+        ],
+        [
+          'app.json',
+          'json',
+          JSON_TEXT,
+          (t: string) => t.replace('"port": 5432', '"port": 6543').replace('"empty": "",', '"added": [true, "x"],'),
+        ],
+        [
+          'app.env',
+          'dotenv',
+          DOTENV_TEXT,
+          (t: string) => `${t.replace('API_TOKEN=tok=with=equals\n', 'API_TOKEN=rotated\n')}ADDED=yes\n`,
+        ],
       ] as const) {
         const dir = newDir('over');
         const old = await encrypted(`old.${name}`, text, { dir });
@@ -479,9 +631,16 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
         assert.notEqual(edited, text);
         const plainFile = join(dir, name);
         writeFileSync(plainFile, edited);
-        const r = await encryptOver(edited, plainFile, old.bytes.toString('utf8'), old.file, testContext(), { sources: await sources(alice) });
+        const r = await encryptOver(edited, plainFile, old.bytes.toString('utf8'), old.file, testContext(), {
+          sources: await sources(alice),
+        });
         assert.ok(r !== undefined, 'something changed');
-        const expected = format === 'dotenv' ? { ...DOTENV, API_TOKEN: 'rotated', ADDED: 'yes' } : format === 'json' ? JSON.parse(edited) : plainOf(edited);
+        const expected =
+          format === 'dotenv'
+            ? { ...DOTENV, API_TOKEN: 'rotated', ADDED: 'yes' }
+            : format === 'json'
+              ? JSON.parse(edited)
+              : plainOf(edited);
         await assertDecryptsTo(r.text, format, expected);
       }
     });
@@ -549,7 +708,11 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       const dir = newDir('edit');
       const yaml = await encrypted('app.yaml', YAML_TEXT, { dir });
       const editor = join(dir, 'editor.sh');
-      writeFileSync(editor, `#!/bin/sh\nsed -i 's/^    port: 5432$/    port: 6543/' "$1" && printf 'added_by_editor: yes really\\n' >> "$1"\n`, { mode: 0o700 });
+      writeFileSync(
+        editor,
+        `#!/bin/sh\nsed -i 's/^    port: 5432$/    port: 6543/' "$1" && printf 'added_by_editor: yes really\\n' >> "$1"\n`,
+        { mode: 0o700 },
+      );
       const r = await runCli(['edit', yaml.file], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file, EDITOR: editor } });
       assert.equal(r.code, 0, r.stderr);
       const expected = clone(plainOf(YAML_TEXT));
@@ -558,12 +721,21 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       await assertDecryptsTo(readFileSync(yaml.file), 'yaml', expected);
     });
 
-    test('updatekeys: the environment\'s new recipients open the file, a removed one cannot', async () => {
+    test("updatekeys: the environment's new recipients open the file, a removed one cannot", async () => {
       const dir = newDir('updatekeys');
       mkdirSync(join(dir, 'dev'));
       const file = join(dir, 'dev', 'app.yaml');
       const { bytes } = await encrypted('app.yaml', YAML_TEXT, { dir: join(dir, 'dev') });
-      writeFileSync(join(dir, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${bob.recipient}, ${carol.recipient}]`, ''].join('\n'));
+      writeFileSync(
+        join(dir, '.sealant.yaml'),
+        [
+          'environments:',
+          '  dev:',
+          '    files: ["dev/**"]',
+          `    age: [${bob.recipient}, ${carol.recipient}]`,
+          '',
+        ].join('\n'),
+      );
       const ctx = ctxIn(dir);
       const { targets } = await resolveTargets(ctx, { files: [file] });
       const r = await updateKeysFile(targets[0]!, ctx, { sources: await sources(alice) });
@@ -577,7 +749,17 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       // To key groups with a threshold: 2 of (age bob, PGP, KMS).
       writeFileSync(
         join(dir, '.sealant.yaml'),
-        ['environments:', '  dev:', '    files: ["dev/**"]', '    key_groups:', `      - age: [${bob.recipient}]`, `      - pgp: [${FPR}]`, `      - kms: [{arn: ${KMS_ARN}}]`, '    shamir_threshold: 2', ''].join('\n'),
+        [
+          'environments:',
+          '  dev:',
+          '    files: ["dev/**"]',
+          '    key_groups:',
+          `      - age: [${bob.recipient}]`,
+          `      - pgp: [${FPR}]`,
+          `      - kms: [{arn: ${KMS_ARN}}]`,
+          '    shamir_threshold: 2',
+          '',
+        ].join('\n'),
       );
       const again = await resolveTargets(ctx, { files: [file] });
       assert.equal((await updateKeysFile(again.targets[0]!, ctx, { sources: await sources(bob) })).changed, true);
@@ -590,18 +772,36 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     test('rotate: a new data key for the environment, and for a Shamir file no environment owns', async () => {
       const dir = newDir('rotate');
       mkdirSync(join(dir, 'dev'));
-      const owned = await encrypted('app.json', JSON_TEXT, { dir: join(dir, 'dev'), rule: { field: 'encrypted_regex', value: '^db$' } });
+      const owned = await encrypted('app.json', JSON_TEXT, {
+        dir: join(dir, 'dev'),
+        rule: { field: 'encrypted_regex', value: '^db$' },
+      });
       // The environment encrypts more than the file does: rotating with --adopt-rule adopts its rule.
-      writeFileSync(join(dir, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${alice.recipient}, ${bob.recipient}]`, "    encrypted_regex: '^(db|unicode)$'", ''].join('\n'));
+      writeFileSync(
+        join(dir, '.sealant.yaml'),
+        [
+          'environments:',
+          '  dev:',
+          '    files: ["dev/**"]',
+          `    age: [${alice.recipient}, ${bob.recipient}]`,
+          "    encrypted_regex: '^(db|unicode)$'",
+          '',
+        ].join('\n'),
+      );
       const ctx = ctxIn(dir);
       const { targets } = await resolveTargets(ctx, { files: [owned.file] });
       await rotateFile(targets[0]!, ctx, { sources: await sources(alice), adoptRule: true });
       const rotated = readFileSync(owned.file);
-      assert.ok(!rotated.includes('héllo ✓ 🔐'), 'the environment\'s rule was adopted');
+      assert.ok(!rotated.includes('héllo ✓ 🔐'), "the environment's rule was adopted");
       await assertDecryptsTo(rotated, 'json', JSON.parse(JSON_TEXT) as unknown, { age: [bob] });
 
-      const shamir = await encrypted('shamir.env', DOTENV_TEXT, { groups: [ageGroup(alice), ageGroup(bob), ageGroup(carol)], shamirThreshold: 2 });
-      await rotateFile({ file: shamir.file, environment: undefined }, testContext(), { sources: await sources(alice, carol) });
+      const shamir = await encrypted('shamir.env', DOTENV_TEXT, {
+        groups: [ageGroup(alice), ageGroup(bob), ageGroup(carol)],
+        shamirThreshold: 2,
+      });
+      await rotateFile({ file: shamir.file, environment: undefined }, testContext(), {
+        sources: await sources(alice, carol),
+      });
       const after = readFileSync(shamir.file);
       assert.notDeepEqual(after, shamir.bytes);
       await assertDecryptsTo(after, 'dotenv', DOTENV, { age: [bob, carol] });
@@ -615,7 +815,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       writeFileSync(join(repo, '.sealant.yaml'), planConfig([alice, bob]));
       commitAll(repo, 'add bob', 0);
       const plan = await planRotation(ctxIn(repo, 'real'));
-      assert.deepEqual(plan.files.map((f) => f.actions), [['rewrap']]);
+      assert.deepEqual(
+        plan.files.map((f) => f.actions),
+        [['rewrap']],
+      );
       const expected = await applyWithValues(repo, plan, alice);
       await assertDecryptsTo(readFileSync(join(repo, 'dev/app.yaml')), 'yaml', expected, { age: [bob] });
     });
@@ -623,7 +826,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     test('apply of a plan whose values are due (rotate_every)', async () => {
       const repo = await planRepo([alice], ['    rotate_every: 90d'], 200);
       const plan = await planRotation(ctxIn(repo, 'real'));
-      assert.deepEqual(plan.files.map((f) => f.actions), [['rotate-values']]);
+      assert.deepEqual(
+        plan.files.map((f) => f.actions),
+        [['rotate-values']],
+      );
       assert.ok(plan.files[0]!.values.length > 0);
       const expected = await applyWithValues(repo, plan, alice);
       assert.notDeepEqual(expected, plainOf(PLAN_YAML));
@@ -635,7 +841,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       writeFileSync(join(repo, '.sealant.yaml'), planConfig([alice]));
       commitAll(repo, 'remove bob', 1);
       const plan = await planRotation(ctxIn(repo, 'real'), { offboard: [bob.recipient] });
-      assert.deepEqual(plan.files.map((f) => f.actions), [['rewrap', 'rotate-data-key', 'rotate-values']]);
+      assert.deepEqual(
+        plan.files.map((f) => f.actions),
+        [['rewrap', 'rotate-data-key', 'rotate-values']],
+      );
       const expected = await applyWithValues(repo, plan, alice);
       const after = readFileSync(join(repo, 'dev/app.yaml'));
       await assertDecryptsTo(after, 'yaml', expected);
@@ -645,7 +854,10 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     test('the git merge driver: a real two-branch merge', async () => {
       const repo = newDir('merge');
       git(repo, ['init', '-q', '-b', 'main']);
-      writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${alice.recipient}]`, ''].join('\n'));
+      writeFileSync(
+        join(repo, '.sealant.yaml'),
+        ['environments:', '  dev:', '    files: ["dev/**"]', `    age: [${alice.recipient}]`, ''].join('\n'),
+      );
       mkdirSync(join(repo, 'dev'));
       const file = join(repo, 'dev', 'app.yaml');
       await encrypted('app.yaml', YAML_TEXT, { dir: join(repo, 'dev') });
@@ -663,7 +875,16 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
       commitAll(repo, 'ours', 1);
       const merged = spawnSync('git', ['-C', repo, 'merge', '--no-edit', 'feature'], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: '/nonexistent-sealant-test-home', SOPS_AGE_KEY_FILE: alice.file, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent-sealant-test-home',
+          SOPS_AGE_KEY_FILE: alice.file,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+          GIT_CONFIG_NOSYSTEM: '1',
+        },
       });
       assert.equal(merged.status, 0, merged.stdout + merged.stderr);
       const expected = clone(plainOf(YAML_TEXT));
@@ -683,14 +904,23 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP },
     ] as const) {
       test(`${format}: a flipped value byte and a flipped MAC byte`, async () => {
         const { bytes } = await encrypted(name, text);
-        assert.match(await assertRefused(flipAfter(bytes, value), format), /Could not decrypt value: .*message authentication failed/);
-        assert.match(await assertRefused(flipAfter(bytes, mac), format), /Failed to decrypt original mac: .*message authentication failed/);
+        assert.match(
+          await assertRefused(flipAfter(bytes, value), format),
+          /Could not decrypt value: .*message authentication failed/,
+        );
+        assert.match(
+          await assertRefused(flipAfter(bytes, mac), format),
+          /Failed to decrypt original mac: .*message authentication failed/,
+        );
       });
     }
 
     test('a changed value left in clear: the MAC covers it (no mac_only_encrypted)', async () => {
       const { bytes } = await encrypted('clear.yaml', YAML_TEXT);
-      const changed = Buffer.from(bytes.toString('utf8').replace('public_unencrypted: visible\n', 'public_unencrypted: changed\n'), 'utf8');
+      const changed = Buffer.from(
+        bytes.toString('utf8').replace('public_unencrypted: visible\n', 'public_unencrypted: changed\n'),
+        'utf8',
+      );
       assert.notDeepEqual(changed, bytes);
       assert.match(await assertRefused(changed, 'yaml'), /Failed to verify data integrity/);
     });

@@ -22,11 +22,23 @@ const CANARY = 'canary-5e1f-render-Zq';
 const repo = join(root, 'repo');
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  return execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  });
 }
 
 async function sealant(args: string[], extraEnv: Record<string, string> = {}) {
-  return runCli(args, { cwd: repo, env: { SOPS_AGE_KEY_FILE: keyFile, GITHUB_ACTOR: 'octocat', GITHUB_RUN_ID: '42', ...extraEnv } });
+  return runCli(args, {
+    cwd: repo,
+    env: { SOPS_AGE_KEY_FILE: keyFile, GITHUB_ACTOR: 'octocat', GITHUB_RUN_ID: '42', ...extraEnv },
+  });
 }
 
 describe('sealant render', () => {
@@ -35,9 +47,26 @@ describe('sealant render', () => {
     git('init', '-q');
     writeFileSync(
       join(repo, '.sealant.yaml'),
-      ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${recipient}]`, '    render:', '      secrets:', '        - name: app-db', '          namespace: shop', '          keys: ["db.*"]', '          strip_prefix: db', '        - name: app-api', '          keys: ["api.**"]', ''].join('\n'),
+      [
+        'environments:',
+        '  dev:',
+        '    files: ["env/dev/*.yaml"]',
+        `    age: [${recipient}]`,
+        '    render:',
+        '      secrets:',
+        '        - name: app-db',
+        '          namespace: shop',
+        '          keys: ["db.*"]',
+        '          strip_prefix: db',
+        '        - name: app-api',
+        '          keys: ["api.**"]',
+        '',
+      ].join('\n'),
     );
-    writeFileSync(join(repo, 'env/dev/10-base.yaml'), `db:\n    password: ${CANARY}\n    port: 5432\napi:\n    token: "quote's \\"and\\" # not a comment"\n    price: "$HOME costs 5$"\n    multi: |\n        line one\n        line two\n`);
+    writeFileSync(
+      join(repo, 'env/dev/10-base.yaml'),
+      `db:\n    password: ${CANARY}\n    port: 5432\napi:\n    token: "quote's \\"and\\" # not a comment"\n    price: "$HOME costs 5$"\n    multi: |\n        line one\n        line two\n`,
+    );
     writeFileSync(join(repo, 'env/dev/20-override.yaml'), 'db:\n    port: 6543\n');
     for (const f of ['env/dev/10-base.yaml', 'env/dev/20-override.yaml']) {
       const r = await sealant(['encrypt', '-i', f]);
@@ -58,9 +87,18 @@ describe('sealant render', () => {
     assert.equal(parsed.API_TOKEN, 'quote\'s "and" # not a comment');
     assert.equal(parsed.API_PRICE, '$HOME costs 5$');
     assert.equal(parsed.API_MULTI, 'line one\nline two\n');
-    const audit = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(audit.length, 1);
-    const event = audit[0]! as { event: string; environment: string; files: { path: string; blob: string; unwrappedBy: string[] }[]; keys: string[]; ci: Record<string, string> };
+    const event = audit[0]! as {
+      event: string;
+      environment: string;
+      files: { path: string; blob: string; unwrappedBy: string[] }[];
+      keys: string[];
+      ci: Record<string, string>;
+    };
     assert.equal(event.event, 'render');
     assert.equal(event.environment, 'dev');
     assert.deepEqual(event.ci, { GITHUB_ACTOR: 'octocat', GITHUB_RUN_ID: '42' });
@@ -80,10 +118,16 @@ describe('sealant render', () => {
     assert.equal(r.stdout, '');
   });
 
-  test('k8s: Secrets from the environment\'s render.secrets', async () => {
+  test("k8s: Secrets from the environment's render.secrets", async () => {
     const r = await sealant(['render', '--env', 'dev', '--format', 'k8s', '--label', 'team=shop']);
     assert.equal(r.code, 0, r.stderr);
-    const docs = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as { metadata: { name: string; namespace?: string; labels: Record<string, string> }; data: Record<string, string> });
+    const docs = YAML.parseAllDocuments(r.stdout).map(
+      (d) =>
+        d.toJS() as {
+          metadata: { name: string; namespace?: string; labels: Record<string, string> };
+          data: Record<string, string>;
+        },
+    );
     const db = docs.find((d) => d.metadata.name === 'app-db')!;
     assert.equal(db.metadata.namespace, 'shop');
     assert.equal(db.metadata.labels.team, 'shop');
@@ -114,7 +158,8 @@ describe('sealant render', () => {
 
   test('--audit-log appends one 0600 line per run, never a value', async () => {
     const log = join(root, 'audit.jsonl');
-    for (let i = 0; i < 2; i++) assert.equal((await sealant(['render', '--env', 'dev', '--format', 'json', '--audit-log', log])).code, 0);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await sealant(['render', '--env', 'dev', '--format', 'json', '--audit-log', log])).code, 0);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     assert.equal(lines.length, 2);
     assert.equal(statSync(log).mode & 0o777, 0o600);

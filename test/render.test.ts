@@ -17,7 +17,14 @@ import { SealantError, UsageError } from '../src/errors.js';
 import { map, scalar, seq, str, type MapNode, type Node } from '../src/format/tree.js';
 import { dotenvLiteral, envVars, renderDockerEnv, renderDotenv } from '../src/render/dotenv.js';
 import { plainToYaml, renderJson, renderYaml } from '../src/render/json.js';
-import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, contentHash, renderSecrets, secretsToYaml, type SecretManifest } from '../src/render/k8s.js';
+import {
+  CONTENT_HASH_ANNOTATION,
+  MANAGED_BY_LABEL,
+  contentHash,
+  renderSecrets,
+  secretsToYaml,
+  type SecretManifest,
+} from '../src/render/k8s.js';
 import type { SecretSpec } from '../src/render/settings.js';
 import { flattenTree, RenderError, scalarString, type RenderErrorCode } from '../src/render/values.js';
 import { catchError } from './helpers/assert.js';
@@ -28,7 +35,6 @@ const RUNS = { numRuns: 300 };
 function strings(values: readonly string[]): MapNode {
   return map(values.map((v, i) => [`k${i}`, str(v)]));
 }
-
 
 function renderError(fn: () => unknown, code: RenderErrorCode): RenderError {
   const e = catchError(fn);
@@ -61,29 +67,99 @@ function readAll(src: string): Record<string, Record<string, string>> {
   return Object.fromEntries(Object.entries(READERS).map(([name, read]) => [name, read(src)]));
 }
 
-const tricky = (...units: string[]): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...units), maxLength: 10 });
+const tricky = (...units: string[]): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.constantFrom(...units), maxLength: 10 });
 
 /** Units from which hostile values are made (no letters that spell a command: see SHELL). */
-const HOSTILE_UNITS = ['a', 'Z', 'x', '0', 'é', '😀', '\u2028', ' ', '\t', '\n', '\r', '\r\n', "'", '"', '`', '#', ' #', '$', '{', '}', '(', ')', '=', '\\', '\\n', '\\r', '\\t', '\\$', "\\'", '${X}', '$X', '$(x)', '\uFEFF'];
+const HOSTILE_UNITS = [
+  'a',
+  'Z',
+  'x',
+  '0',
+  'é',
+  '😀',
+  '\u2028',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\r\n',
+  "'",
+  '"',
+  '`',
+  '#',
+  ' #',
+  '$',
+  '{',
+  '}',
+  '(',
+  ')',
+  '=',
+  '\\',
+  '\\n',
+  '\\r',
+  '\\t',
+  '\\$',
+  "\\'",
+  '${X}',
+  '$X',
+  '$(x)',
+  '\uFEFF',
+];
 
 const hostileValue: fc.Arbitrary<string> = fc.oneof(
   tricky(...HOSTILE_UNITS),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 6 }).filter((s) => !s.includes('\0')),
-  fc.constantFrom('', ' ', '  x  ', '\\', 'C:\\dir\\', '\n', '\nx', ' #x', "'", '"', '`', '\'"`', 'a=b=c', '${HOME}', '$(echo pwned)', 'café ☕', '\r\n', 'x\\'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '  x  ',
+    '\\',
+    'C:\\dir\\',
+    '\n',
+    '\nx',
+    ' #x',
+    "'",
+    '"',
+    '`',
+    '\'"`',
+    'a=b=c',
+    '${HOME}',
+    '$(echo pwned)',
+    'café ☕',
+    '\r\n',
+    'x\\',
+  ),
 );
 
 /** Values that stress the refusal rules: all three quotes, comments, line breaks, expansions. */
-const refusalProne: fc.Arbitrary<string> = tricky("'", '"', '`', '#', '\n', '\r', '$X', '${X}', '\\', '\\n', "\\'", 'a', ' ');
+const refusalProne: fc.Arbitrary<string> = tricky(
+  "'",
+  '"',
+  '`',
+  '#',
+  '\n',
+  '\r',
+  '$X',
+  '${X}',
+  '\\',
+  '\\n',
+  "\\'",
+  'a',
+  ' ',
+);
 
 /** A `.env` file from the tree of `values`, and the same read by each reader. */
 function roundTrip(values: readonly string[]): void {
   const tree = strings(values);
   const text = renderDotenv(tree);
   // Guard before dotenvx sees it: a command may only appear inside single quotes.
-  for (const v of values) if (SHELL.test(v)) assert.ok(dotenvLiteral(v)?.startsWith("'"), 'a $(…) value left single quotes');
+  for (const v of values)
+    if (SHELL.test(v)) assert.ok(dotenvLiteral(v)?.startsWith("'"), 'a $(…) value left single quotes');
   const expected = Object.fromEntries(values.map((v, i) => [`K${i}`, v]));
-  for (const [reader, got] of Object.entries(readAll(text))) assert.deepEqual(got, expected, `${reader} misread ${JSON.stringify(text)}`);
+  for (const [reader, got] of Object.entries(readAll(text)))
+    assert.deepEqual(got, expected, `${reader} misread ${JSON.stringify(text)}`);
 }
 
 /** Every way the readers' grammar offers to write `v`: three quote kinds, the two escapes, bare. */
@@ -146,7 +222,13 @@ describe('render/values', () => {
 
 describe('render/dotenv: names', () => {
   const tree = map([
-    ['db', map([['password', str('p')], ['host-name', str('h')]])],
+    [
+      'db',
+      map([
+        ['password', str('p')],
+        ['host-name', str('h')],
+      ]),
+    ],
     ['hosts', seq([str('a'), str('b')])],
     ['1st', str('x')],
     ['émoji😀', str('y')],
@@ -162,7 +244,14 @@ describe('render/dotenv: names', () => {
   it('applies prefix, separator and case', () => {
     assert.deepEqual(
       envVars(tree, { prefix: 'Shop_', separator: '__', case: 'preserve' }).map(([n]) => n),
-      ['Shop_db__password', 'Shop_db__host_name', 'Shop_hosts__0', 'Shop_hosts__1', 'Shop_1st', 'Shop_émoji😀'.replace(/[^A-Za-z0-9_]/gu, '_')],
+      [
+        'Shop_db__password',
+        'Shop_db__host_name',
+        'Shop_hosts__0',
+        'Shop_hosts__1',
+        'Shop_1st',
+        'Shop_émoji😀'.replace(/[^A-Za-z0-9_]/gu, '_'),
+      ],
     );
     assert.deepEqual(
       envVars(tree, { case: 'lower', separator: '' }).map(([n]) => n),
@@ -171,10 +260,28 @@ describe('render/dotenv: names', () => {
   });
 
   it('refuses two paths on one name, naming both paths and no value', () => {
-    const e = renderError(() => envVars(map([['db', map([['password', str('s3cret-A')]])], ['db_password', str('s3cret-B')]])), 'RENDER_NAME_COLLISION');
+    const e = renderError(
+      () =>
+        envVars(
+          map([
+            ['db', map([['password', str('s3cret-A')]])],
+            ['db_password', str('s3cret-B')],
+          ]),
+        ),
+      'RENDER_NAME_COLLISION',
+    );
     assert.match(e.message, /db\.password and db_password both become the variable DB_PASSWORD/);
     assert.doesNotMatch(errorText(e), /s3cret/);
-    renderError(() => envVars(map([['a', map([['b', str('1')]])], ['A.B', str('2')]])), 'RENDER_NAME_COLLISION');
+    renderError(
+      () =>
+        envVars(
+          map([
+            ['a', map([['b', str('1')]])],
+            ['A.B', str('2')],
+          ]),
+        ),
+      'RENDER_NAME_COLLISION',
+    );
   });
 
   it('refuses an empty name, a NUL and an unpaired surrogate', () => {
@@ -188,7 +295,31 @@ describe('render/dotenv: names', () => {
 
 describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
   it('quotes the usual hostile values so every reader gets them back', () => {
-    const values = ['', ' lead', 'trail ', 'multi\nline\n', "it's", 'say "hi"', 'back`tick', 'hash # not a comment', '#', '$HOME', '${HOME}', '$(echo pwned)', 'a=b', 'C:\\dir\\file', 'C:\\dir\\', '\\n literal', 'tab\there', 'crlf\r\nend', 'uni ☕ 😀 \u2028', "'quoted'", '"dq"', '\n', 'x\\'];
+    const values = [
+      '',
+      ' lead',
+      'trail ',
+      'multi\nline\n',
+      "it's",
+      'say "hi"',
+      'back`tick',
+      'hash # not a comment',
+      '#',
+      '$HOME',
+      '${HOME}',
+      '$(echo pwned)',
+      'a=b',
+      'C:\\dir\\file',
+      'C:\\dir\\',
+      '\\n literal',
+      'tab\there',
+      'crlf\r\nend',
+      'uni ☕ 😀 \u2028',
+      "'quoted'",
+      '"dq"',
+      '\n',
+      'x\\',
+    ];
     roundTrip(values);
     const text = renderDotenv(strings(values));
     assert.match(text, /^K0=''\nK1=' lead'\n/);
@@ -197,7 +328,12 @@ describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
   });
 
   it('dotenvx expands outside single quotes, so such values are single-quoted', () => {
-    assert.deepEqual(dotenvx.parse('A="$X"\nB=`$X`\nC=$X\nD=\'$X\'\n', { processEnv: { X: 'v' } }), { A: 'v', B: 'v', C: 'v', D: '$X' });
+    assert.deepEqual(dotenvx.parse('A="$X"\nB=`$X`\nC=$X\nD=\'$X\'\n', { processEnv: { X: 'v' } }), {
+      A: 'v',
+      B: 'v',
+      C: 'v',
+      D: '$X',
+    });
     for (const v of ['$X', '${X}', '\\$', '$(x)']) assert.ok(dotenvLiteral(v)?.startsWith("'"));
     assert.equal(dotenvLiteral("it's $X\n"), undefined);
   });
@@ -228,7 +364,8 @@ describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
           return;
         }
         refusals += 1;
-        for (const c of candidates(v)) assert.ok(!carries(c, v), `refused ${JSON.stringify(v)}, but ${JSON.stringify(c)} carries it`);
+        for (const c of candidates(v))
+          assert.ok(!carries(c, v), `refused ${JSON.stringify(v)}, but ${JSON.stringify(c)} carries it`);
         // Specific: only a single quote, a CR or a trailing backslash can start a refusal.
         assert.ok(v.includes("'") || v.includes('\r') || v.endsWith('\\'), `refused ${JSON.stringify(v)}`);
       }),
@@ -238,7 +375,9 @@ describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
   });
 
   it('accepts every value without a single quote, a CR or a trailing backslash (fast-check)', () => {
-    const ordinary = fc.oneof(hostileValue, fc.string({ unit: 'grapheme' })).filter((v) => !v.includes("'") && !v.includes('\r') && !v.endsWith('\\'));
+    const ordinary = fc
+      .oneof(hostileValue, fc.string({ unit: 'grapheme' }))
+      .filter((v) => !v.includes("'") && !v.includes('\r') && !v.endsWith('\\'));
     fc.assert(
       fc.property(ordinary, (v) => assert.equal(dotenvLiteral(v), `'${v}'`)),
       RUNS,
@@ -247,9 +386,9 @@ describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
 
   it('refuses exactly the small known set, with no value in the message', () => {
     const refused = [
-      "'`\"#", // every quote kind and a comment sign
+      '\'`"#', // every quote kind and a comment sign
       "it's $X\n", // a quote and a line break, and dotenvx expands in the other quotes
-      "\\'`\"#", // the text \' (dotenvx unescapes it in single quotes), every quote, #
+      '\\\'`"#', // the text \' (dotenvx unescapes it in single quotes), every quote, #
       'a\r"#', // a CR needs double quotes, which cannot hold " and # together …
       'a\r\\n', // … nor the text \n
       'a\r$X', // … nor an expansion
@@ -261,9 +400,12 @@ describe('render/dotenv: .env round trip through dotenv and dotenvx', () => {
       assert.equal(dotenvLiteral(v), undefined, JSON.stringify(v));
       for (const c of candidates(v)) assert.ok(!carries(c, v), `${JSON.stringify(c)} carries ${JSON.stringify(v)}`);
       const e = renderError(() => renderDotenv(map([['pw', str(v)]])), 'RENDER_UNREPRESENTABLE');
-      assert.equal(e.toOneLine(), 'pw: the value of PW cannot be quoted so that dotenv and dotenvx read it back exactly');
+      assert.equal(
+        e.toOneLine(),
+        'pw: the value of PW cannot be quoted so that dotenv and dotenvx read it back exactly',
+      );
     }
-    for (const v of ["'`\"", "'`\"\n", 'a\r"b', "it's \"q\" `b`", 'a\rb', "it's\\", "'\\", 'a\\b\\']) {
+    for (const v of ['\'`"', '\'`"\n', 'a\r"b', 'it\'s "q" `b`', 'a\rb', "it's\\", "'\\", 'a\\b\\']) {
       const literal = dotenvLiteral(v);
       assert.ok(literal !== undefined && carries(literal, v), JSON.stringify(v));
     }
@@ -353,7 +495,19 @@ describe('render/json', () => {
       text,
       '{\n  "b": "x",\n  "10": 1,\n  "big": "1152921504606846976",\n  "neg": -9007199254740991,\n  "f": 1.5,\n  "e": 1e-7,\n  "t": "2024-01-01T00:00:00Z",\n  "n": null,\n  "ok": true,\n  "l": [\n    "a",\n    {}\n  ],\n  "m": {\n    "__proto__": "p"\n  }\n}\n',
     );
-    assert.deepEqual(Object.keys(JSON.parse(text) as object), ['10', 'b', 'big', 'neg', 'f', 'e', 't', 'n', 'ok', 'l', 'm']);
+    assert.deepEqual(Object.keys(JSON.parse(text) as object), [
+      '10',
+      'b',
+      'big',
+      'neg',
+      'f',
+      'e',
+      't',
+      'n',
+      'ok',
+      'l',
+      'm',
+    ]);
   });
 
   it('round-trips any strings exactly (fast-check)', () => {
@@ -374,7 +528,64 @@ describe('render/json', () => {
 });
 
 /** Strings a YAML 1.1 (Kubernetes, yaml.v2, PyYAML) or 1.2 reader would take for another type unquoted. */
-const AMBIGUOUS = ['yes', 'no', 'on', 'off', 'y', 'n', 'Y', 'NO', 'True', 'false', 'null', 'Null', '~', '', '0755', '0o755', '0x1F', '0b101', '1e3', '1_000', '1:20', '190:20:30', '2024-01-01', '2024-01-01T10:00:00Z', '2001-12-14 21:59:43.10 -5', '.inf', '-.Inf', '.NaN', '=', '<<', '+1', '-0', '.5', '12.', ' lead', 'trail ', 'a: b', '- x', '#c', '@x', '`x', '!tag', '&a', '*a', '%x', '[a]', '{a}', '"q"', "'q'", 'x #y', '? q', '|', '>', ' \n', '\n \n', 'a\n b\n'];
+const AMBIGUOUS = [
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  'Y',
+  'NO',
+  'True',
+  'false',
+  'null',
+  'Null',
+  '~',
+  '',
+  '0755',
+  '0o755',
+  '0x1F',
+  '0b101',
+  '1e3',
+  '1_000',
+  '1:20',
+  '190:20:30',
+  '2024-01-01',
+  '2024-01-01T10:00:00Z',
+  '2001-12-14 21:59:43.10 -5',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '=',
+  '<<',
+  '+1',
+  '-0',
+  '.5',
+  '12.',
+  ' lead',
+  'trail ',
+  'a: b',
+  '- x',
+  '#c',
+  '@x',
+  '`x',
+  '!tag',
+  '&a',
+  '*a',
+  '%x',
+  '[a]',
+  '{a}',
+  '"q"',
+  "'q'",
+  'x #y',
+  '? q',
+  '|',
+  '>',
+  ' \n',
+  '\n \n',
+  'a\n b\n',
+];
 
 function readBoth(text: string): [unknown, unknown] {
   return [parseYaml(text, { version: '1.1' }), parseYaml(text, { version: '1.2' })];
@@ -382,7 +593,12 @@ function readBoth(text: string): [unknown, unknown] {
 
 describe('render/yaml', () => {
   it('quotes strings that a YAML 1.1 or 1.2 reader would misread, as values and as keys', () => {
-    const tree = map(AMBIGUOUS.flatMap((s, i): [string, Node][] => [[`v${i}`, str(s)], [s, str('key')]]));
+    const tree = map(
+      AMBIGUOUS.flatMap((s, i): [string, Node][] => [
+        [`v${i}`, str(s)],
+        [s, str('key')],
+      ]),
+    );
     const text = renderYaml(tree);
     for (const read of readBoth(text)) {
       const got = read as Record<string, unknown>;
@@ -414,7 +630,10 @@ describe('render/yaml', () => {
         ['list', seq([])],
       ]),
     );
-    assert.equal(text, 'one: 1.0\nneg: -2.0\nbig: 1.0e+21\nsmall: 1.5e-7\nnan: .nan\ninf: -.inf\ni: 1000000000000000000000000000000\nt: 2024-01-01T00:00:00Z\nz: null\nb: false\nempty: {}\nlist: []\n');
+    assert.equal(
+      text,
+      'one: 1.0\nneg: -2.0\nbig: 1.0e+21\nsmall: 1.5e-7\nnan: .nan\ninf: -.inf\ni: 1000000000000000000000000000000\nt: 2024-01-01T00:00:00Z\nz: null\nb: false\nempty: {}\nlist: []\n',
+    );
     // PyYAML's 1.1 float pattern needs a dot: `1e+21` would be a string there.
     const floatV11 = /^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$/;
     for (const line of text.split('\n').slice(0, 4)) assert.match(line.split(': ')[1] ?? '', floatV11);
@@ -459,7 +678,9 @@ function validateSecret(m: SecretManifest): void {
 /** Secret key → value, from either encoding. */
 function decoded(m: SecretManifest): Record<string, string> {
   if (m.stringData !== undefined) return { ...m.stringData };
-  return Object.fromEntries(Object.entries(m.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return Object.fromEntries(
+    Object.entries(m.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
 }
 
 const appTree = (): MapNode =>
@@ -467,14 +688,20 @@ const appTree = (): MapNode =>
     [
       'db',
       map([
-        ['password', str("p@ss'w\"rd\n")],
+        ['password', str('p@ss\'w"rd\n')],
         ['user', str('app')],
         ['replica', map([['password', str('r3')]])],
       ]),
     ],
     ['hosts', seq([str('a.example'), str('b.example')])],
     ['port', int(5432n)],
-    ['tls', map([['crt', str('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')], ['key', str('-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n')]])],
+    [
+      'tls',
+      map([
+        ['crt', str('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')],
+        ['key', str('-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n')],
+      ]),
+    ],
     ['registry', map([['.dockerconfigjson', str('{"auths":{"r.example":{"auth":"dTpw"}}}')]])],
   ]);
 
@@ -494,7 +721,7 @@ describe('render/k8s', () => {
     assert.equal(m.immutable, undefined);
     assert.equal(m.stringData, undefined);
     assert.deepEqual(decoded(m), {
-      'db.password': "p@ss'w\"rd\n",
+      'db.password': 'p@ss\'w"rd\n',
       'db.user': 'app',
       'db.replica.password': 'r3',
       'hosts.0': 'a.example',
@@ -508,7 +735,14 @@ describe('render/k8s', () => {
 
   it('specs select with keys globs (* one level, ** all below) and strip a prefix', () => {
     const specs: SecretSpec[] = [
-      { name: 'db', namespace: 'shop', keys: ['db.*'], stripPrefix: 'db', labels: { tier: 'data' }, annotations: { note: 'x' } },
+      {
+        name: 'db',
+        namespace: 'shop',
+        keys: ['db.*'],
+        stripPrefix: 'db',
+        labels: { tier: 'data' },
+        annotations: { note: 'x' },
+      },
       { name: 'db-all', keys: ['db.**'], stripPrefix: 'db', encoding: 'stringData', immutable: true },
       { name: 'passwords', keys: ['**.password', 'port'] },
       { name: 'web-tls', type: 'kubernetes.io/tls', keys: ['tls.*'] },
@@ -532,53 +766,150 @@ describe('render/k8s', () => {
     assert.equal(db?.metadata.annotations.note, 'x');
     assert.equal(dbAll?.immutable, true);
     assert.equal(dbAll?.data, undefined);
-    assert.equal(dbAll?.stringData?.password, "p@ss'w\"rd\n");
+    assert.equal(dbAll?.stringData?.password, 'p@ss\'w"rd\n');
     assert.equal(out[3]?.type, 'kubernetes.io/tls');
   });
 
   it('validates typed Secrets: tls needs tls.crt and tls.key, dockerconfigjson a JSON object', () => {
-    const e = renderError(() => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'web', type: 'kubernetes.io/tls', keys: ['tls.crt'] }] }), 'RENDER_INVALID_SECRET');
+    const e = renderError(
+      () =>
+        renderSecrets(appTree(), {
+          environment: 'prod',
+          specs: [{ name: 'web', type: 'kubernetes.io/tls', keys: ['tls.crt'] }],
+        }),
+      'RENDER_INVALID_SECRET',
+    );
     assert.match(e.message, /Secret web of type kubernetes\.io\/tls needs the key\(s\) tls\.key/);
-    const tree = map([['registry', map([['.dockerconfigjson', str('{"auths": CANARY-not-json')]])], ['list', map([['.dockerconfigjson', str('[1]')]])]]);
+    const tree = map([
+      ['registry', map([['.dockerconfigjson', str('{"auths": CANARY-not-json')]])],
+      ['list', map([['.dockerconfigjson', str('[1]')]])],
+    ]);
     for (const prefix of ['registry', 'list']) {
-      const bad = renderError(() => renderSecrets(tree, { environment: 'x', specs: [{ name: 'pull', type: 'kubernetes.io/dockerconfigjson', keys: [`${prefix}.*`], stripPrefix: prefix }] }), 'RENDER_INVALID_SECRET');
+      const bad = renderError(
+        () =>
+          renderSecrets(tree, {
+            environment: 'x',
+            specs: [
+              { name: 'pull', type: 'kubernetes.io/dockerconfigjson', keys: [`${prefix}.*`], stripPrefix: prefix },
+            ],
+          }),
+        'RENDER_INVALID_SECRET',
+      );
       assert.match(bad.message, /needs \.dockerconfigjson to hold a JSON object/);
       assert.doesNotMatch(errorText(bad), /CANARY|auths/);
     }
-    renderError(() => renderSecrets(map([['password', str('')]]), { environment: 'x', specs: [{ name: 'ssh', type: 'kubernetes.io/ssh-auth' }] }), 'RENDER_INVALID_SECRET');
-    assert.doesNotThrow(() => renderSecrets(map([['password', str('')]]), { environment: 'x', specs: [{ name: 'auth', type: 'kubernetes.io/basic-auth' }] }));
-    assert.doesNotThrow(() => renderSecrets(map([['x', str('')]]), { environment: 'x', overrides: { type: 'example.com/custom' } }));
+    renderError(
+      () =>
+        renderSecrets(map([['password', str('')]]), {
+          environment: 'x',
+          specs: [{ name: 'ssh', type: 'kubernetes.io/ssh-auth' }],
+        }),
+      'RENDER_INVALID_SECRET',
+    );
+    assert.doesNotThrow(() =>
+      renderSecrets(map([['password', str('')]]), {
+        environment: 'x',
+        specs: [{ name: 'auth', type: 'kubernetes.io/basic-auth' }],
+      }),
+    );
+    assert.doesNotThrow(() =>
+      renderSecrets(map([['x', str('')]]), { environment: 'x', overrides: { type: 'example.com/custom' } }),
+    );
   });
 
   it('refuses a pattern that selects nothing, invalid keys and two paths on one key', () => {
-    const e = renderError(() => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'db', keys: ['db.*', 'stripe.**'] }] }), 'RENDER_NO_MATCH');
+    const e = renderError(
+      () => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'db', keys: ['db.*', 'stripe.**'] }] }),
+      'RENDER_NO_MATCH',
+    );
     assert.match(e.message, /keys pattern "stripe\.\*\*" of Secret db selects no value/);
-    renderError(() => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'db', keys: ['db'] }] }), 'RENDER_NO_MATCH');
-    const bad = renderError(() => renderSecrets(map([['api key', str('v')]]), { environment: 'prod' }), 'RENDER_INVALID_NAME');
-    assert.equal(bad.toOneLine(), '["api key"]: Secret key "api key" of Secret prod may hold only letters, digits, "-", "_" and "."');
+    renderError(
+      () => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'db', keys: ['db'] }] }),
+      'RENDER_NO_MATCH',
+    );
+    const bad = renderError(
+      () => renderSecrets(map([['api key', str('v')]]), { environment: 'prod' }),
+      'RENDER_INVALID_NAME',
+    );
+    assert.equal(
+      bad.toOneLine(),
+      '["api key"]: Secret key "api key" of Secret prod may hold only letters, digits, "-", "_" and "."',
+    );
     renderError(() => renderSecrets(map([['..x', str('v')]]), { environment: 'prod' }), 'RENDER_INVALID_NAME');
     // A value exactly at the prefix keeps its full key: stripping would leave nothing.
-    assert.deepEqual(Object.keys(decoded(renderSecrets(map([['k', str('v')]]), { environment: 'prod', specs: [{ name: 'p', stripPrefix: 'k' }] })[0]!)), ['k']);
-    const clash = renderError(() => renderSecrets(map([['a', map([['b', str('1')]])], ['a.b', str('2')]]), { environment: 'prod' }), 'RENDER_NAME_COLLISION');
+    assert.deepEqual(
+      Object.keys(
+        decoded(
+          renderSecrets(map([['k', str('v')]]), { environment: 'prod', specs: [{ name: 'p', stripPrefix: 'k' }] })[0]!,
+        ),
+      ),
+      ['k'],
+    );
+    const clash = renderError(
+      () =>
+        renderSecrets(
+          map([
+            ['a', map([['b', str('1')]])],
+            ['a.b', str('2')],
+          ]),
+          { environment: 'prod' },
+        ),
+      'RENDER_NAME_COLLISION',
+    );
     assert.match(clash.message, /a\.b and \["a\.b"\] both become key "a\.b" of Secret prod/);
-    renderError(() => renderSecrets(map([['x', str('1')]]), { environment: 'prod', specs: [{ name: 's' }, { name: 's' }] }), 'RENDER_NAME_COLLISION');
+    renderError(
+      () => renderSecrets(map([['x', str('1')]]), { environment: 'prod', specs: [{ name: 's' }, { name: 's' }] }),
+      'RENDER_NAME_COLLISION',
+    );
   });
 
   it('validates object names, namespaces, labels and the size limit', () => {
-    const name = renderError(() => renderSecrets(map([['x', str('1')]]), { environment: 'Prod_EU' }), 'RENDER_INVALID_NAME');
+    const name = renderError(
+      () => renderSecrets(map([['x', str('1')]]), { environment: 'Prod_EU' }),
+      'RENDER_INVALID_NAME',
+    );
     assert.match(name.message, /Secret name "Prod_EU"/);
     assert.match(name.hint ?? '', /--name/);
-    assert.equal(renderSecrets(map([['x', str('1')]]), { environment: 'Prod_EU', overrides: { name: 'prod-eu' } })[0]?.metadata.name, 'prod-eu');
-    renderError(() => renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { namespace: 'a.b' } }), 'RENDER_INVALID_NAME');
-    renderError(() => renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { labels: { team: 'not ok' } } }), 'RENDER_INVALID_NAME');
-    renderError(() => renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { annotations: { 'bad key!': 'v' } } }), 'RENDER_INVALID_NAME');
-    renderError(() => renderSecrets(strings(['x'.repeat(600 * 1024), 'y'.repeat(600 * 1024)]), { environment: 'p' }), 'RENDER_INVALID_SECRET');
+    assert.equal(
+      renderSecrets(map([['x', str('1')]]), { environment: 'Prod_EU', overrides: { name: 'prod-eu' } })[0]?.metadata
+        .name,
+      'prod-eu',
+    );
+    renderError(
+      () => renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { namespace: 'a.b' } }),
+      'RENDER_INVALID_NAME',
+    );
+    renderError(
+      () => renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { labels: { team: 'not ok' } } }),
+      'RENDER_INVALID_NAME',
+    );
+    renderError(
+      () =>
+        renderSecrets(map([['x', str('1')]]), { environment: 'p', overrides: { annotations: { 'bad key!': 'v' } } }),
+      'RENDER_INVALID_NAME',
+    );
+    renderError(
+      () => renderSecrets(strings(['x'.repeat(600 * 1024), 'y'.repeat(600 * 1024)]), { environment: 'p' }),
+      'RENDER_INVALID_SECRET',
+    );
     renderError(() => renderSecrets(strings(['a\uD800']), { environment: 'p' }), 'RENDER_UNREPRESENTABLE');
   });
 
   it('applies overrides over specs; --name needs a single Secret', () => {
     const specs: SecretSpec[] = [{ name: 'a', keys: ['db.user'], labels: { x: '1' }, encoding: 'stringData' }];
-    const [m] = renderSecrets(appTree(), { environment: 'prod', specs, overrides: { name: 'b', namespace: 'ns', labels: { y: '2' }, annotations: { [CONTENT_HASH_ANNOTATION]: 'forged' }, encoding: 'data', immutable: false, type: 'Opaque' } });
+    const [m] = renderSecrets(appTree(), {
+      environment: 'prod',
+      specs,
+      overrides: {
+        name: 'b',
+        namespace: 'ns',
+        labels: { y: '2' },
+        annotations: { [CONTENT_HASH_ANNOTATION]: 'forged' },
+        encoding: 'data',
+        immutable: false,
+        type: 'Opaque',
+      },
+    });
     assert.ok(m !== undefined);
     validateSecret(m);
     assert.equal(m.metadata.name, 'b');
@@ -587,18 +918,32 @@ describe('render/k8s', () => {
     assert.notEqual(m.metadata.annotations[CONTENT_HASH_ANNOTATION], 'forged');
     assert.equal(m.immutable, false);
     assert.deepEqual(m.data, { 'db.user': Buffer.from('app').toString('base64') });
-    const e = catchError(() => renderSecrets(appTree(), { environment: 'prod', specs: [{ name: 'a' }, { name: 'b' }], overrides: { name: 'c' } }));
+    const e = catchError(() =>
+      renderSecrets(appTree(), {
+        environment: 'prod',
+        specs: [{ name: 'a' }, { name: 'b' }],
+        overrides: { name: 'c' },
+      }),
+    );
     assert.ok(e instanceof UsageError);
   });
 
   it('content hash changes iff a value (or key) changes, not with order or encoding (fast-check)', () => {
-    const entries = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9._-]{0,8}$/), fc.string({ unit: 'grapheme', maxLength: 8 }), { minKeys: 1, maxKeys: 5 });
+    const entries = fc.dictionary(
+      fc.stringMatching(/^[a-z][a-z0-9._-]{0,8}$/),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      { minKeys: 1, maxKeys: 5 },
+    );
     fc.assert(
       fc.property(entries, entries, (a, b) => {
         const hash = (r: Record<string, string>, encoding: 'data' | 'stringData', reverse = false): string => {
           const pairs = Object.entries(r);
           const tree = map((reverse ? pairs.reverse() : pairs).map(([k, v]) => [k, str(v)]));
-          return renderSecrets(tree, { environment: 'e', overrides: { encoding } })[0]?.metadata.annotations[CONTENT_HASH_ANNOTATION] ?? '';
+          return (
+            renderSecrets(tree, { environment: 'e', overrides: { encoding } })[0]?.metadata.annotations[
+              CONTENT_HASH_ANNOTATION
+            ] ?? ''
+          );
         };
         assert.equal(hash(a, 'data'), hash(a, 'stringData', true));
         const same = JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
@@ -611,7 +956,11 @@ describe('render/k8s', () => {
 
   it('every rendered Secret validates and its data decodes to the exact values (fast-check)', () => {
     const key = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,10}$/).filter((k) => !k.startsWith('..'));
-    const leafTree = fc.uniqueArray(fc.tuple(key, hostileValue), { minLength: 1, maxLength: 6, selector: ([k]) => k.toLowerCase() });
+    const leafTree = fc.uniqueArray(fc.tuple(key, hostileValue), {
+      minLength: 1,
+      maxLength: 6,
+      selector: ([k]) => k.toLowerCase(),
+    });
     fc.assert(
       fc.property(leafTree, fc.constantFrom<'data' | 'stringData'>('data', 'stringData'), (rows, encoding) => {
         const tree = map(rows.map(([k, v]) => [k, map([['v', str(v)]])]));
@@ -633,7 +982,19 @@ describe('render/k8s', () => {
   });
 
   it('writes a multi-document stream that YAML 1.1 readers type correctly', () => {
-    const manifests = renderSecrets(map([['flag', str('yes')], ['mode', str('0755')]]), { environment: 'prod', specs: [{ name: 'a', encoding: 'stringData' }, { name: 'b', immutable: true }] });
+    const manifests = renderSecrets(
+      map([
+        ['flag', str('yes')],
+        ['mode', str('0755')],
+      ]),
+      {
+        environment: 'prod',
+        specs: [
+          { name: 'a', encoding: 'stringData' },
+          { name: 'b', immutable: true },
+        ],
+      },
+    );
     const text = secretsToYaml(manifests);
     assert.equal(text.split(/^---$/m).length, 2);
     assert.match(text, /^ {2}flag: "yes"$/m);
@@ -644,7 +1005,10 @@ describe('render/k8s', () => {
       docs.forEach(validateSecret);
     }
     assert.equal(secretsToYaml([]), '');
-    assert.equal(plainToYaml({ a: 'on', b: undefined, c: [true, 1, null] }), 'a: "on"\nc:\n  - true\n  - 1\n  - null\n');
+    assert.equal(
+      plainToYaml({ a: 'on', b: undefined, c: [true, 1, null] }),
+      'a: "on"\nc:\n  - true\n  - 1\n  - null\n',
+    );
   });
 });
 
@@ -657,15 +1021,40 @@ describe('render: errors never carry a value', () => {
     const hostile = `${CANARY}'\`"#\n`;
     const errors: SealantError[] = [
       catchError(() => renderDotenv(map([['pw', str(hostile)]]))),
-      catchError(() => renderDotenv(map([['a', map([['b', str(CANARY)]])], ['a_b', str(CANARY)]]))),
+      catchError(() =>
+        renderDotenv(
+          map([
+            ['a', map([['b', str(CANARY)]])],
+            ['a_b', str(CANARY)],
+          ]),
+        ),
+      ),
       catchError(() => envVars(map([['pw', str(`${CANARY}\0`)]]))),
       catchError(() => envVars(map([['pw', str(`${CANARY}\uD800`)]]))),
       catchError(() => renderDockerEnv(map([['pw', str(`${CANARY}\n`)]]))),
       catchError(() => renderJson(map([['f', float(Number.NaN)]]))),
       catchError(() => renderYaml(map([['pw', str(`${CANARY}\uDC00`)]]))),
-      catchError(() => renderSecrets(map([['registry', map([['.dockerconfigjson', str(`{${CANARY}`)]])]]), { environment: 'e', specs: [{ name: 'p', type: 'kubernetes.io/dockerconfigjson', keys: ['registry.*'], stripPrefix: 'registry' }] })),
-      catchError(() => renderSecrets(map([['tls', map([['crt', str(CANARY)]])]]), { environment: 'e', specs: [{ name: 't', type: 'kubernetes.io/tls' }] })),
-      catchError(() => renderSecrets(map([['a', map([['b', str(CANARY)]])], ['a.b', str(CANARY)]]), { environment: 'e' })),
+      catchError(() =>
+        renderSecrets(map([['registry', map([['.dockerconfigjson', str(`{${CANARY}`)]])]]), {
+          environment: 'e',
+          specs: [{ name: 'p', type: 'kubernetes.io/dockerconfigjson', keys: ['registry.*'], stripPrefix: 'registry' }],
+        }),
+      ),
+      catchError(() =>
+        renderSecrets(map([['tls', map([['crt', str(CANARY)]])]]), {
+          environment: 'e',
+          specs: [{ name: 't', type: 'kubernetes.io/tls' }],
+        }),
+      ),
+      catchError(() =>
+        renderSecrets(
+          map([
+            ['a', map([['b', str(CANARY)]])],
+            ['a.b', str(CANARY)],
+          ]),
+          { environment: 'e' },
+        ),
+      ),
       catchError(() => renderSecrets(map([['x', str(CANARY.repeat(100_000))]]), { environment: 'e' })),
       catchError(() => renderSecrets(map([['x', str(`${CANARY}\uDBFF`)]]), { environment: 'e' })),
     ];
@@ -675,25 +1064,37 @@ describe('render: errors never carry a value', () => {
   it('no renderer error holds any value of the tree (fast-check)', () => {
     const value = hostileValue.map((v) => `${CANARY}${v}`);
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'a_b', 'a.b', 'B', 'x y', 'tls', '.dockerconfigjson'), value), { minLength: 1, maxLength: 5, selector: ([k]) => k }), (rows) => {
-        const tree = map(rows.map(([k, v]) => [k, k === 'a' ? map([['b', str(v)]]) : str(v)]));
-        const attempts: (() => unknown)[] = [
-          () => renderDotenv(tree),
-          () => renderDockerEnv(tree),
-          () => renderJson(tree),
-          () => renderYaml(tree),
-          () => renderSecrets(tree, { environment: 'e', specs: [{ name: 'd', type: 'kubernetes.io/dockerconfigjson' }] }),
-          () => renderSecrets(tree, { environment: 'e', specs: [{ name: 't', type: 'kubernetes.io/tls', keys: ['tls*'] }] }),
-        ];
-        for (const attempt of attempts) {
-          try {
-            attempt();
-          } catch (e) {
-            assert.ok(e instanceof SealantError, String(e));
-            assert.ok(!errorText(e).includes(CANARY), `${e.code} leaks: ${e.message}`);
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'a_b', 'a.b', 'B', 'x y', 'tls', '.dockerconfigjson'), value), {
+          minLength: 1,
+          maxLength: 5,
+          selector: ([k]) => k,
+        }),
+        (rows) => {
+          const tree = map(rows.map(([k, v]) => [k, k === 'a' ? map([['b', str(v)]]) : str(v)]));
+          const attempts: (() => unknown)[] = [
+            () => renderDotenv(tree),
+            () => renderDockerEnv(tree),
+            () => renderJson(tree),
+            () => renderYaml(tree),
+            () =>
+              renderSecrets(tree, { environment: 'e', specs: [{ name: 'd', type: 'kubernetes.io/dockerconfigjson' }] }),
+            () =>
+              renderSecrets(tree, {
+                environment: 'e',
+                specs: [{ name: 't', type: 'kubernetes.io/tls', keys: ['tls*'] }],
+              }),
+          ];
+          for (const attempt of attempts) {
+            try {
+              attempt();
+            } catch (e) {
+              assert.ok(e instanceof SealantError, String(e));
+              assert.ok(!errorText(e).includes(CANARY), `${e.code} leaks: ${e.message}`);
+            }
           }
-        }
-      }),
+        },
+      ),
       RUNS,
     );
   });

@@ -25,20 +25,48 @@ const keygen = spawnSync('age-keygen', ['-o', keyFile], { encoding: 'utf8' });
 assert.equal(keygen.status, 0, `age-keygen failed: ${keygen.stderr}`);
 const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
 
-const keyArb = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((k) => k !== 'sops' && !k.includes('\n') && !k.includes('\r'));
+const keyArb = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 12 })
+  .filter((k) => k !== 'sops' && !k.includes('\n') && !k.includes('\r'));
 const textArb = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 30 }),
   fc.constant(''),
-  fc.array(fc.string({ unit: 'grapheme-ascii', maxLength: 12 }), { minLength: 2, maxLength: 4 }).map((lines) => lines.join('\n')),
-  fc.constantFrom('true', '123', '0x1F', '2024-01-01', 'null', '~', 'yes', ' leading', 'trailing ', 'a: b', '#x', '- item', '"quoted"', "it's", 'ENC[AES256_GCM,'),
+  fc
+    .array(fc.string({ unit: 'grapheme-ascii', maxLength: 12 }), { minLength: 2, maxLength: 4 })
+    .map((lines) => lines.join('\n')),
+  fc.constantFrom(
+    'true',
+    '123',
+    '0x1F',
+    '2024-01-01',
+    'null',
+    '~',
+    'yes',
+    ' leading',
+    'trailing ',
+    'a: b',
+    '#x',
+    '- item',
+    '"quoted"',
+    "it's",
+    'ENC[AES256_GCM,',
+  ),
 );
-const commentArb = fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !s.includes('\n') && !s.includes('\r')).map((s): CommentNode => ({ kind: 'comment', text: ` ${s.trim()}` }));
+const commentArb = fc
+  .string({ unit: 'grapheme-ascii', maxLength: 20 })
+  .filter((s) => !s.includes('\n') && !s.includes('\r'))
+  .map((s): CommentNode => ({ kind: 'comment', text: ` ${s.trim()}` }));
 
 function scalarArb(): fc.Arbitrary<Node> {
   return fc.oneof(
     textArb.map((value): Node => ({ kind: 'scalar', value: { type: 'str', value } })),
-    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((value): Node => ({ kind: 'scalar', value: { type: 'int', value } })),
-    fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }).filter((v) => !Number.isInteger(v)).map((value): Node => ({ kind: 'scalar', value: { type: 'float', value } })),
+    fc
+      .bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
+      .map((value): Node => ({ kind: 'scalar', value: { type: 'int', value } })),
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 })
+      .filter((v) => !Number.isInteger(v))
+      .map((value): Node => ({ kind: 'scalar', value: { type: 'float', value } })),
     fc.boolean().map((value): Node => ({ kind: 'scalar', value: { type: 'bool', value } })),
     fc.constant<Node>({ kind: 'scalar', value: { type: 'null' } }),
   );
@@ -46,9 +74,17 @@ function scalarArb(): fc.Arbitrary<Node> {
 
 function treeArb(withComments: boolean) {
   const { node } = fc.letrec<{ node: Node; map: MapNode }>((tie) => ({
-    node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalarArb(), tie('map'), fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ kind: 'seq', items }))),
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      scalarArb(),
+      tie('map'),
+      fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ kind: 'seq', items })),
+    ),
     map: fc
-      .uniqueArray(fc.tuple(keyArb, tie('node'), withComments ? fc.option(commentArb, { freq: 4 }) : fc.constant(null)), { selector: ([k]) => k, maxLength: 5 })
+      .uniqueArray(
+        fc.tuple(keyArb, tie('node'), withComments ? fc.option(commentArb, { freq: 4 }) : fc.constant(null)),
+        { selector: ([k]) => k, maxLength: 5 },
+      )
       .map((entries): MapNode => ({
         kind: 'map',
         items: entries.flatMap(([key, value, comment]): (MapEntry | CommentNode)[] => {
@@ -69,30 +105,61 @@ async function roundTrip(format: 'yaml' | 'json', doc: MapNode): Promise<void> {
   const sources = await sourcesFromFiles(keyFile);
   const dec = await decryptText(enc.text, file, ctx, { sources });
   assert.equal(dec.text, plaintext);
-  assert.deepEqual(toPlain(storeFor(format).load(dec.text).documents[0]!), toPlain(storeFor(format).load(plaintext).documents[0]!));
+  assert.deepEqual(
+    toPlain(storeFor(format).load(dec.text).documents[0]!),
+    toPlain(storeFor(format).load(plaintext).documents[0]!),
+  );
 }
 
 describe('encrypt -> decrypt round trip (fast-check)', () => {
   test('YAML: 500 random documents come back byte for byte', async () => {
-    await fc.assert(fc.asyncProperty(treeArb(true), (doc) => roundTrip('yaml', doc)), { numRuns: 500 });
+    await fc.assert(
+      fc.asyncProperty(treeArb(true), (doc) => roundTrip('yaml', doc)),
+      { numRuns: 500 },
+    );
   });
 
   test('JSON: 500 random documents come back byte for byte', async () => {
-    await fc.assert(fc.asyncProperty(treeArb(false), (doc) => roundTrip('json', doc)), { numRuns: 500 });
+    await fc.assert(
+      fc.asyncProperty(treeArb(false), (doc) => roundTrip('json', doc)),
+      { numRuns: 500 },
+    );
   });
 
   test('YAML: 200 random hand-written files (flow collections, block scalars, no final line break) come back byte for byte', async () => {
     // Plain words include text only YAML 1.1 reads as another type (`yes`, `1:20`) and text
     // that needs care in `[...]` (`a:b`, `x#y`): written plain, each must come back plain.
-    const word = fc.constantFrom('a', 'b c', 'yes', 'y', 'on', 'No', '1:20', 'a:b', 'x#y', '123', '1.5', 'true', 'null', 'é', 'ENC', "it's", 'q"q');
+    const word = fc.constantFrom(
+      'a',
+      'b c',
+      'yes',
+      'y',
+      'on',
+      'No',
+      '1:20',
+      'a:b',
+      'x#y',
+      '123',
+      '1.5',
+      'true',
+      'null',
+      'é',
+      'ENC',
+      "it's",
+      'q"q',
+    );
     const flowItem = word.chain((w) => {
       const forms = [`'${w.replaceAll("'", "''")}'`, `"${w.replaceAll('"', '\\"')}"`];
       if (!w.includes("'") && !w.includes('"')) forms.push(w);
       return fc.constantFrom(...forms);
     });
     const flowSeq = fc.array(flowItem, { minLength: 1, maxLength: 4 }).map((items) => `[${items.join(', ')}]`);
-    const flowMap = fc.array(flowItem, { minLength: 1, maxLength: 3 }).map((items) => `{${items.map((v, i) => `k${i}: ${v}`).join(', ')}}`);
-    const line = fc.array(fc.constantFrom('alpha', 'beta', 'x:y', '#z', 'yes', 'é'), { minLength: 1, maxLength: 3 }).map((ws) => ws.join(' '));
+    const flowMap = fc
+      .array(flowItem, { minLength: 1, maxLength: 3 })
+      .map((items) => `{${items.map((v, i) => `k${i}: ${v}`).join(', ')}}`);
+    const line = fc
+      .array(fc.constantFrom('alpha', 'beta', 'x:y', '#z', 'yes', 'é'), { minLength: 1, maxLength: 3 })
+      .map((ws) => ws.join(' '));
     const block = fc
       .record({
         indicator: fc.constantFrom('|', '>'),
@@ -108,15 +175,19 @@ describe('encrypt -> decrypt round trip (fast-check)', () => {
         return { head: `${indicator}${chomp}`, text: `${text}\n${chomp === '+' && extraBlank ? '\n' : ''}` };
       });
     const value = fc.oneof(
-      word.filter((w) => !w.includes('"') && !w.includes("'") && !w.includes(':') && !w.includes('#')).map((w) => ({ head: w, text: '' })),
+      word
+        .filter((w) => !w.includes('"') && !w.includes("'") && !w.includes(':') && !w.includes('#'))
+        .map((w) => ({ head: w, text: '' })),
       flowSeq.map((f) => ({ head: f, text: '' })),
       flowMap.map((f) => ({ head: f, text: '' })),
       block,
     );
-    const file = fc.record({ values: fc.array(value, { minLength: 1, maxLength: 5 }), noFinalBreak: fc.boolean() }).map(({ values, noFinalBreak }) => {
-      const text = values.map((v, i) => `key${i}: ${v.head}\n${v.text}`).join('');
-      return noFinalBreak ? text.replace(/\n+$/, '') : text;
-    });
+    const file = fc
+      .record({ values: fc.array(value, { minLength: 1, maxLength: 5 }), noFinalBreak: fc.boolean() })
+      .map(({ values, noFinalBreak }) => {
+        const text = values.map((v, i) => `key${i}: ${v.head}\n${v.text}`).join('');
+        return noFinalBreak ? text.replace(/\n+$/, '') : text;
+      });
     const sources = await sourcesFromFiles(keyFile);
     await fc.assert(
       fc.asyncProperty(file, async (plaintext) => {
@@ -162,7 +233,9 @@ describe('encrypt -> decrypt round trip (fast-check)', () => {
 
 describe('files we write, read by other tools', () => {
   test('the age stanza decrypts with the Debian age CLI to the 32-byte data key', async () => {
-    const enc = await encryptText('secret: value\n', 'x.yaml', testContext(), { groups: [{ age: [recipient], kms: [] }] });
+    const enc = await encryptText('secret: value\n', 'x.yaml', testContext(), {
+      groups: [{ age: [recipient], kms: [] }],
+    });
     const meta = parseMetadata(storeFor('yaml').load(enc.text).metadata!);
     const stanza = meta.keyGroups[0]!.age[0]!;
     assert.equal(stanza.recipient, recipient);
@@ -178,7 +251,9 @@ describe('files we write, read by other tools', () => {
   });
 
   test('metadata is laid out as SOPS 3.13 writes it', async () => {
-    const enc = await encryptText('a: 1\n', 'x.yaml', testContext(new Date('2026-01-02T03:04:05Z')), { groups: [{ age: [recipient], kms: [] }] });
+    const enc = await encryptText('a: 1\n', 'x.yaml', testContext(new Date('2026-01-02T03:04:05Z')), {
+      groups: [{ age: [recipient], kms: [] }],
+    });
     const sopsBlock = enc.text.slice(enc.text.indexOf('sops:'));
     const keys = [...sopsBlock.matchAll(/^ {4}([a-z_]+):/gm)].map((m) => m[1]);
     assert.deepEqual(keys, ['age', 'lastmodified', 'mac', 'unencrypted_suffix', 'version']);

@@ -68,7 +68,7 @@ describe('share layout', () => {
     return shares;
   }
 
-  test('combine reads each share\'s own x coordinate (y bytes first, x last)', () => {
+  test("combine reads each share's own x coordinate (y bytes first, x last)", () => {
     const secret = randomBytes(32);
     const shares = textbookSplit(secret, [200, 7, 91], 2);
     assert.deepEqual(Buffer.from(combine([shares[0]!, shares[2]!])), secret);
@@ -78,7 +78,14 @@ describe('share layout', () => {
   test('split gives 33-byte shares with x = 1, 2, 3 that the textbook interpolation recombines', () => {
     const secret = randomBytes(32);
     const shares = split(secret, 3, 3);
-    assert.deepEqual(shares.map((s) => [s.length, s[32]]), [[33, 1], [33, 2], [33, 3]]);
+    assert.deepEqual(
+      shares.map((s) => [s.length, s[32]]),
+      [
+        [33, 1],
+        [33, 2],
+        [33, 3],
+      ],
+    );
     assert.deepEqual(Buffer.from(combine(shares)), secret);
   });
 });
@@ -93,7 +100,11 @@ describe('key groups against the real sops library', () => {
     }
     const harness = (await import(pathToFileURL(harnessPath).href)) as {
       ensureBootstrap(): string;
-      realSopsDecrypt(content: string, format: string, opts: { env: Record<string, string> }): Promise<{ ok: boolean; value?: unknown; sopsError?: string | null; reason?: string }>;
+      realSopsDecrypt(
+        content: string,
+        format: string,
+        opts: { env: Record<string, string> },
+      ): Promise<{ ok: boolean; value?: unknown; sopsError?: string | null; reason?: string }>;
     };
     try {
       harness.ensureBootstrap();

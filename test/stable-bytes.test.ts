@@ -26,7 +26,13 @@ const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(keyFile, 'utf8
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
   });
 }
 
@@ -41,24 +47,32 @@ async function repoWithFile(name: string, plaintext: string): Promise<{ repo: st
   const repo = mkdtempSync(join(root, 'repo-'));
   git(repo, 'init', '-q');
   const file = join(repo, name);
-  const enc = await encryptText(plaintext, file, testContext(new Date('2026-01-01T00:00:00Z')), { groups: [{ age: [recipient], kms: [] }] });
+  const enc = await encryptText(plaintext, file, testContext(new Date('2026-01-01T00:00:00Z')), {
+    groups: [{ age: [recipient], kms: [] }],
+  });
   writeFileSync(file, enc.text);
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'init');
   return { repo, file };
 }
 
-const hundredKeys = Array.from({ length: 100 }, (_, i) => `key${String(i).padStart(3, '0')}: value-${i}`).join('\n') + '\n';
+const hundredKeys =
+  Array.from({ length: 100 }, (_, i) => `key${String(i).padStart(3, '0')}: value-${i}`).join('\n') + '\n';
 
 describe('stable ciphertexts in git', () => {
   test('set on one value of a 100-key file changes exactly three lines', async () => {
     const { repo, file } = await repoWithFile('secrets.yaml', hundredKeys);
     const sources = await sourcesFromFiles(keyFile);
-    const r = await setValue(file, '["key042"]', str('new-value'), testContext(new Date('2026-02-01T00:00:00Z')), { sources });
+    const r = await setValue(file, '["key042"]', str('new-value'), testContext(new Date('2026-02-01T00:00:00Z')), {
+      sources,
+    });
     assert.equal(r.changed, true);
     const lines = changedLines(repo);
     assert.equal(lines.length, 6, lines.join('\n'));
-    assert.deepEqual(lines.filter((l) => l.startsWith('+')).map((l) => `+${l.slice(1).replace(/:.*/, '').trim()}`), ['+key042', '+lastmodified', '+mac']);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('+')).map((l) => `+${l.slice(1).replace(/:.*/, '').trim()}`),
+      ['+key042', '+lastmodified', '+mac'],
+    );
     const dec = await decryptFile(file, testContext(), { sources, extract: 'key042' });
     assert.equal(dec.text, 'new-value');
   });
@@ -77,7 +91,10 @@ describe('stable ciphertexts in git', () => {
     const r = await runCli(['encrypt', '--output', file, plain], { env: { SOPS_AGE_KEY_FILE: keyFile } });
     assert.equal(r.code, 0, r.stderr);
     const lines = changedLines(repo);
-    assert.deepEqual(lines.filter((l) => l.startsWith('+')).map((l) => `+${l.slice(1).replace(/:.*/, '').trim()}`), ['+key033', '+lastmodified', '+mac']);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('+')).map((l) => `+${l.slice(1).replace(/:.*/, '').trim()}`),
+      ['+key033', '+lastmodified', '+mac'],
+    );
     const same = await runCli(['encrypt', '--output', file, plain], { env: { SOPS_AGE_KEY_FILE: keyFile } });
     assert.equal(same.code, 0, same.stderr);
     assert.match(same.stderr, /already holds this content/);
@@ -88,14 +105,18 @@ describe('stable ciphertexts in git', () => {
 
   test('setting a value to what it already is writes nothing', async () => {
     const { repo, file } = await repoWithFile('same.yaml', hundredKeys);
-    const r = await setValue(file, 'key001', str('value-1'), testContext(new Date('2026-02-01T00:00:00Z')), { sources: await sourcesFromFiles(keyFile) });
+    const r = await setValue(file, 'key001', str('value-1'), testContext(new Date('2026-02-01T00:00:00Z')), {
+      sources: await sourcesFromFiles(keyFile),
+    });
     assert.equal(r.changed, false);
     assert.deepEqual(changedLines(repo), []);
   });
 
   test('unset removes one key: its line plus mac and lastmodified', async () => {
     const { repo, file } = await repoWithFile('unset.yaml', hundredKeys);
-    await unsetValue(file, 'key050', testContext(new Date('2026-02-01T00:00:00Z')), { sources: await sourcesFromFiles(keyFile) });
+    await unsetValue(file, 'key050', testContext(new Date('2026-02-01T00:00:00Z')), {
+      sources: await sourcesFromFiles(keyFile),
+    });
     const lines = changedLines(repo);
     assert.equal(lines.filter((l) => l.startsWith('-')).length, 3, lines.join('\n'));
     assert.equal(lines.filter((l) => l.startsWith('+')).length, 2, lines.join('\n'));
@@ -103,20 +124,32 @@ describe('stable ciphertexts in git', () => {
 
   test('set of a new nested key adds its lines only', async () => {
     const { repo, file } = await repoWithFile('nested.yaml', 'db:\n    user: admin\n    password: x\nother: y\n');
-    await setValue(file, 'db.host', str('localhost'), testContext(new Date('2026-02-01T00:00:00Z')), { sources: await sourcesFromFiles(keyFile) });
+    await setValue(file, 'db.host', str('localhost'), testContext(new Date('2026-02-01T00:00:00Z')), {
+      sources: await sourcesFromFiles(keyFile),
+    });
     const lines = changedLines(repo);
     assert.equal(lines.filter((l) => l.startsWith('+')).length, 3, lines.join('\n'));
     assert.equal(lines.filter((l) => l.startsWith('-')).length, 2, lines.join('\n'));
-    assert.ok(lines.some((l) => /^\+ {4}host: ENC\[/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^\+ {4}host: ENC\[/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   test('edit through $EDITOR changes only the edited value; the temp directory is removed', async () => {
     const { repo, file } = await repoWithFile('edit.yaml', hundredKeys);
     const editor = join(root, 'editor.sh');
     const seen = join(root, 'seen-path');
-    writeFileSync(editor, `#!/bin/sh\necho "$1" > ${seen}\nstat -c %a "$1" >> ${seen}\nsed -i 's/^key010: value-10$/key010: edited/' "$1"\n`);
+    writeFileSync(
+      editor,
+      `#!/bin/sh\necho "$1" > ${seen}\nstat -c %a "$1" >> ${seen}\nsed -i 's/^key010: value-10$/key010: edited/' "$1"\n`,
+    );
     chmodSync(editor, 0o755);
-    const r = await editFile(file, { ...testContext(new Date('2026-02-01T00:00:00Z')), env: { EDITOR: editor } }, { sources: await sourcesFromFiles(keyFile) });
+    const r = await editFile(
+      file,
+      { ...testContext(new Date('2026-02-01T00:00:00Z')), env: { EDITOR: editor } },
+      { sources: await sourcesFromFiles(keyFile) },
+    );
     assert.equal(r.changed, true);
     const [tmpPath, mode] = readFileSync(seen, 'utf8').trim().split('\n');
     assert.equal(mode, '600');
@@ -130,7 +163,10 @@ describe('stable ciphertexts in git', () => {
     const seen = join(root, 'seen-fail');
     writeFileSync(editor, `#!/bin/sh\necho "$1" > ${seen}\nexit 3\n`);
     chmodSync(editor, 0o755);
-    await assert.rejects(editFile(file, { ...testContext(), env: { EDITOR: editor } }, { sources: await sourcesFromFiles(keyFile) }), (e: Error & { code?: string }) => e.code === 'EDITOR_FAILED' && !e.message.includes('canary'));
+    await assert.rejects(
+      editFile(file, { ...testContext(), env: { EDITOR: editor } }, { sources: await sourcesFromFiles(keyFile) }),
+      (e: Error & { code?: string }) => e.code === 'EDITOR_FAILED' && !e.message.includes('canary'),
+    );
     assert.deepEqual(changedLines(repo), []);
     const tmpPath = readFileSync(seen, 'utf8').trim();
     assert.equal(spawnSync('test', ['-e', tmpPath]).status, 1);
@@ -143,7 +179,10 @@ describe('stable ciphertexts in git', () => {
     writeFileSync(editor, `#!/bin/sh\necho "$1" > ${seen}.tmp && mv ${seen}.tmp ${seen}\nsleep 10\n`);
     chmodSync(editor, 0o755);
     const before = readFileSync(file, 'utf8');
-    const child = spawn(process.execPath, [BIN, 'edit', file], { env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, EDITOR: editor }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'edit', file], {
+      env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, EDITOR: editor },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     while (!existsSync(seen)) await new Promise((r) => setTimeout(r, 20));
     const tmpPath = readFileSync(seen, 'utf8').trim();

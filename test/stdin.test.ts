@@ -56,7 +56,9 @@ describe('positional arguments never read stdin', () => {
   test('every argument of every command sets ignoreStdin (oclif would fill a missing one from a pipe)', () => {
     const missing: string[] = [];
     for (const [id, command] of Object.entries(commands)) {
-      for (const [name, arg] of Object.entries((command as { args?: Record<string, { ignoreStdin?: boolean }> }).args ?? {})) {
+      for (const [name, arg] of Object.entries(
+        (command as { args?: Record<string, { ignoreStdin?: boolean }> }).args ?? {},
+      )) {
         if (arg.ignoreStdin !== true) missing.push(`${id} ${name}`);
       }
     }
@@ -75,7 +77,10 @@ describe('readStdin: the one reader of standard input', () => {
   test('refuses a terminal instead of waiting for input', async () => {
     // A stream that never ends: reading it would hang the test.
     const terminal = Object.assign(new Readable({ read() {} }), { isTTY: true });
-    await assert.rejects(readStdin('the input file', { stream: terminal }), (e: unknown) => e instanceof SealantError && e.code === 'USAGE' && /terminal/.test(e.message));
+    await assert.rejects(
+      readStdin('the input file', { stream: terminal }),
+      (e: unknown) => e instanceof SealantError && e.code === 'USAGE' && /terminal/.test(e.message),
+    );
   });
 
   test('a closed stdin reads as empty', async () => {
@@ -86,7 +91,10 @@ describe('readStdin: the one reader of standard input', () => {
     const stream = piped(Buffer.from('x'));
     const first = await readStdin('the plan', { stream });
     assert.equal(await readStdin('the plan', { stream }), first);
-    await assert.rejects(readStdin('the value', { stream }), /standard input is already the plan; it cannot also be the value/);
+    await assert.rejects(
+      readStdin('the value', { stream }),
+      /standard input is already the plan; it cannot also be the value/,
+    );
   });
 
   test('text: kept as it came (BOM, spaces, newlines), and bytes that are not UTF-8 are refused with their offset', async () => {
@@ -99,7 +107,10 @@ describe('readStdin: the one reader of standard input', () => {
       return true;
     });
     // A bad continuation byte, and a text that ends inside a character: the offset is where the character starts.
-    await assert.rejects(readStdinText('the value', { stream: piped(Buffer.from([0x61, 0x62, 0xc3, 0x28])) }), /at byte 2\)/);
+    await assert.rejects(
+      readStdinText('the value', { stream: piped(Buffer.from([0x61, 0x62, 0xc3, 0x28])) }),
+      /at byte 2\)/,
+    );
     await assert.rejects(readStdinText('the value', { stream: piped(Buffer.from([0x61, 0xe2, 0x82])) }), /at byte 1\)/);
   });
 });
@@ -121,12 +132,30 @@ describe('"-" and no FILE: standard input and standard output', () => {
   });
 
   test('stdin needs --input-type, and cannot be written in place (exit 8, as sops)', async () => {
-    failedWith(await runCli(['decrypt'], { ...withKey, input: PLAIN }), 2, /^sealant: reading standard input needs --input-type/);
-    failedWith(await runCli(['encrypt', '--age', key.recipient, '-'], { input: PLAIN }), 2, /^sealant: reading standard input needs --input-type/);
-    failedWith(await runCli(['encrypt', '--age', key.recipient, '--input-type', 'yaml', '-i'], { input: PLAIN }), 8, /^sealant: cannot use --in-place when reading from standard input/);
+    failedWith(
+      await runCli(['decrypt'], { ...withKey, input: PLAIN }),
+      2,
+      /^sealant: reading standard input needs --input-type/,
+    );
+    failedWith(
+      await runCli(['encrypt', '--age', key.recipient, '-'], { input: PLAIN }),
+      2,
+      /^sealant: reading standard input needs --input-type/,
+    );
+    failedWith(
+      await runCli(['encrypt', '--age', key.recipient, '--input-type', 'yaml', '-i'], { input: PLAIN }),
+      8,
+      /^sealant: cannot use --in-place when reading from standard input/,
+    );
     const json = await runCli(['decrypt', '--input-type', 'yaml', '-i', '-', '--json'], { ...withKey, input: PLAIN });
     assert.equal(json.code, 8);
-    assert.deepEqual(parseJson(json.stdout), { status: 'error', code: 'CONFLICTING_PARAMETERS', message: 'cannot use --in-place when reading from standard input', exitCode: 8, hint: 'name the file to change in place' });
+    assert.deepEqual(parseJson(json.stdout), {
+      status: 'error',
+      code: 'CONFLICTING_PARAMETERS',
+      message: 'cannot use --in-place when reading from standard input',
+      exitCode: 8,
+      hint: 'name the file to change in place',
+    });
   });
 
   test('encrypting stdin without recipients says why the config cannot help', async () => {
@@ -136,7 +165,10 @@ describe('"-" and no FILE: standard input and standard output', () => {
 
   test('status - reads stdin', async () => {
     const { file } = await encryptedFile(PLAIN);
-    const r = await runCli(['status', '-', '--input-type', 'yaml', '--json'], { ...withKey, input: readFileSync(file) });
+    const r = await runCli(['status', '-', '--input-type', 'yaml', '--json'], {
+      ...withKey,
+      input: readFileSync(file),
+    });
     assert.equal(r.code, 0, r.stderr);
     const result = (parseJson(r.stdout) as { result: { file: string; encrypted: boolean; macValid: boolean } }).result;
     assert.deepEqual([result.file, result.encrypted, result.macValid], ['<stdin>', true, true]);
@@ -161,9 +193,21 @@ describe('"-" and no FILE: standard input and standard output', () => {
   /** A git repository whose .sealant.yaml gives dev/app.yaml (PLAIN, encrypted, committed) to `key`. */
   async function newRepo(): Promise<string> {
     const repo = newDir('repo');
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, ...args], {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
+      });
     git('init', '-q');
-    writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["dev/**"]\n    age: [${key.recipient}]\n`);
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      `environments:\n  dev:\n    files: ["dev/**"]\n    age: [${key.recipient}]\n`,
+    );
     mkdirSync(join(repo, 'dev'));
     writeFileSync(join(repo, 'dev/app.yaml'), PLAIN);
     assert.equal((await runCli(['encrypt', '-i', 'dev/app.yaml'], { cwd: repo })).code, 0);
@@ -176,15 +220,25 @@ describe('"-" and no FILE: standard input and standard output', () => {
     const repo = await newRepo();
     // A recipient added to the config: the plan rewraps the file's data key.
     const other = newAgeKey(root, 'other');
-    writeFileSync(join(repo, '.sealant.yaml'), `environments:\n  dev:\n    files: ["dev/**"]\n    age: [${key.recipient}, ${other.recipient}]\n`);
+    writeFileSync(
+      join(repo, '.sealant.yaml'),
+      `environments:\n  dev:\n    files: ["dev/**"]\n    age: [${key.recipient}, ${other.recipient}]\n`,
+    );
     const planned = await runCli(['plan', '--out', '-'], { ...withKey, cwd: repo });
     assert.equal(planned.code, 0, planned.stderr);
     const plan = parseJson(planned.stdout) as { version: number; files: { file: string; actions: string[] }[] };
     assert.equal(plan.version, 1);
-    assert.deepEqual(plan.files.map((f) => [f.file, f.actions]), [['dev/app.yaml', ['rewrap']]]);
+    assert.deepEqual(
+      plan.files.map((f) => [f.file, f.actions]),
+      [['dev/app.yaml', ['rewrap']]],
+    );
     assert.equal(existsSync(join(repo, '-')), false);
 
-    const both = await runCli(['apply', '-', '--value', 'password=-'], { ...withKey, cwd: repo, input: planned.stdout });
+    const both = await runCli(['apply', '-', '--value', 'password=-'], {
+      ...withKey,
+      cwd: repo,
+      input: planned.stdout,
+    });
     failedWith(both, 2, /standard input is already the plan; it cannot also be/);
     const applied = await runCli(['apply', '-'], { ...withKey, cwd: repo, input: planned.stdout });
     assert.equal(applied.code, 0, applied.stderr);
@@ -210,8 +264,16 @@ describe('"-" and no FILE: standard input and standard output', () => {
       const r = await runCli(argv, { ...withKey, cwd: dir, input: PLAIN });
       failedWith(r, 2, /works on files by their path; it cannot read standard input \("-"\)/);
     }
-    failedWith(await runCli(['decrypt', '--identity', '-', file], { input: readFileSync(key.file) }), 2, /--identity: an identity is not read from standard input/);
-    failedWith(await runCli(['access', '--config', '-'], { cwd: dir }), 2, /--config names a file; the config cannot be read from standard input/);
+    failedWith(
+      await runCli(['decrypt', '--identity', '-', file], { input: readFileSync(key.file) }),
+      2,
+      /--identity: an identity is not read from standard input/,
+    );
+    failedWith(
+      await runCli(['access', '--config', '-'], { cwd: dir }),
+      2,
+      /--config names a file; the config cannot be read from standard input/,
+    );
     assert.equal(existsSync(join(dir, '-')), false);
   });
 
@@ -224,9 +286,26 @@ describe('"-" and no FILE: standard input and standard output', () => {
     assert.deepEqual([event.event, event.environment, event.output], ['render', 'dev', out]);
     assert.match(readFileSync(out, 'utf8'), /^PASSWORD=/m);
     assert.equal(existsSync(join(repo, '-')), false);
-    failedWith(await runCli(['render', '--env', 'dev', '--audit-log', '-'], { ...withKey, cwd: repo }), 2, /--audit-log - would mix the audit line into the rendered output/);
-    failedWith(await runCli(['exec', '--env', 'dev', '--audit-log', '-', '--', 'true'], { ...withKey, cwd: repo }), 2, /--audit-log - would mix the audit line into the command's output/);
-    failedWith(await runCli(['krm'], { ...withKey, cwd: repo, env: { ...withKey.env, SEALANT_AUDIT_LOG: '-' }, input: '{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}' }), 2, /would mix the audit line into the Kubernetes output/);
+    failedWith(
+      await runCli(['render', '--env', 'dev', '--audit-log', '-'], { ...withKey, cwd: repo }),
+      2,
+      /--audit-log - would mix the audit line into the rendered output/,
+    );
+    failedWith(
+      await runCli(['exec', '--env', 'dev', '--audit-log', '-', '--', 'true'], { ...withKey, cwd: repo }),
+      2,
+      /--audit-log - would mix the audit line into the command's output/,
+    );
+    failedWith(
+      await runCli(['krm'], {
+        ...withKey,
+        cwd: repo,
+        env: { ...withKey.env, SEALANT_AUDIT_LOG: '-' },
+        input: '{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}',
+      }),
+      2,
+      /would mix the audit line into the Kubernetes output/,
+    );
   });
 });
 
@@ -248,7 +327,10 @@ describe('set --value-stdin', () => {
   test('refuses bytes that are not UTF-8 (never stores U+FFFD) and leaves the file as it was', async () => {
     const { file } = await encryptedFile('api:\n    token: old\n');
     const before = readFileSync(file);
-    const r = await runCli(['set', '--value-stdin', '--string', file, 'api.token'], { ...withKey, input: Buffer.from([0x74, 0x6f, 0x6b, 0xc3, 0x28]) });
+    const r = await runCli(['set', '--value-stdin', '--string', file, 'api.token'], {
+      ...withKey,
+      input: Buffer.from([0x74, 0x6f, 0x6b, 0xc3, 0x28]),
+    });
     failedWith(r, 2, /^sealant: the value of --value-stdin on standard input is not valid UTF-8 text \(at byte 3\)/);
     assert.deepEqual(readFileSync(file), before);
   });
@@ -281,7 +363,11 @@ describe('a canary piped into every command never comes out', () => {
   }
   const runs: Run[] = [];
   for (const [id, command] of Object.entries(commands)) {
-    const c = command as { args?: Record<string, { required?: boolean }>; flags?: Record<string, { required?: boolean; type: string }>; enableJsonFlag?: boolean };
+    const c = command as {
+      args?: Record<string, { required?: boolean }>;
+      flags?: Record<string, { required?: boolean; type: string }>;
+      enableJsonFlag?: boolean;
+    };
     // Required flags get a placeholder, so that parsing gets as far as the positional arguments.
     const flags = Object.entries(c.flags ?? {}).flatMap(([name, f]) => (f.required === true ? [`--${name}`, 'x'] : []));
     const args = Object.keys(c.args ?? {});
@@ -302,7 +388,11 @@ describe('a canary piped into every command never comes out', () => {
       const dir = newDir(`canary-${run.id.replace(':', '-')}`);
       const home = join(dir, 'home');
       mkdirSync(home);
-      const r = await runCli(run.argv, { cwd: dir, input: run.input, env: { HOME: home, EDITOR: 'false', SEALANT_AUDIT_LOG: join(dir, 'audit.jsonl') } });
+      const r = await runCli(run.argv, {
+        cwd: dir,
+        input: run.input,
+        env: { HOME: home, EDITOR: 'false', SEALANT_AUDIT_LOG: join(dir, 'audit.jsonl') },
+      });
       const leaks = [
         ...(r.stderr.includes(CANARY) ? ['stderr'] : []),
         ...(r.stdout.includes(CANARY) ? ['stdout'] : []),
@@ -312,7 +402,11 @@ describe('a canary piped into every command never comes out', () => {
       ];
       return { run: run.argv.join(' '), leaks, exit: r.code };
     });
-    const leaked = outcomes.flatMap((o) => (o.ok && o.value.leaks.length === 0 ? [] : [o.ok ? `${o.value.run}: ${o.value.leaks.join(', ')}` : String(o.error)]));
+    const leaked = outcomes.flatMap((o) =>
+      o.ok && o.value.leaks.length === 0
+        ? []
+        : [o.ok ? `${o.value.run}: ${o.value.leaks.join(', ')}` : String(o.error)],
+    );
     assert.deepEqual(leaked, []);
     // The runs did run: none was killed by the harness's timeout.
     assert.ok(outcomes.every((o) => o.ok && o.value.exit !== null));

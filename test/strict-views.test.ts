@@ -27,15 +27,32 @@ const CANARY = 'CANARYs7r1ct';
 /** `# café` in Latin-1: one byte (0xE9) that is not UTF-8. */
 const LATIN1_COMMENT = Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0a]);
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
 
 function context(repo: string) {
   const warnings: string[] = [];
-  return { env: { SOPS_AGE_KEY_FILE: key.file }, cwd: repo, now: () => new Date('2026-01-02T03:04:05Z'), warn: (m: string) => warnings.push(m), warnings };
+  return {
+    env: { SOPS_AGE_KEY_FILE: key.file },
+    cwd: repo,
+    now: () => new Date('2026-01-02T03:04:05Z'),
+    warn: (m: string) => warnings.push(m),
+    warnings,
+  };
 }
 
 /** A repository whose `.sealant.yaml` owns `env/dev/**`; `vendor/` belongs to no environment. */
-function newRepo(): { repo: string; git: (...args: string[]) => string; write: (name: string, data: string | Buffer) => void } {
+function newRepo(): {
+  repo: string;
+  git: (...args: string[]) => string;
+  write: (name: string, data: string | Buffer) => void;
+} {
   const repo = mkdtempSync(join(root, 'repo-'));
   const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: gitEnv });
   git('init', '-q');
@@ -63,8 +80,15 @@ describe('guard: a staged text file that is not UTF-8', () => {
     write('vendor/x.yaml', await withLatin1Comment('vendor/x.yaml'));
     git('add', '-A');
     const report = await guardStaged(context(repo), { repoDir: repo });
-    const byFile = (f: string) => report.results.filter((r) => r.file === f).map((r) => [r.check, r.severity, r.message.replace(/offset \d+/, 'offset N')]);
-    const expected = ['sops-metadata', 'error', 'not valid UTF-8 text: invalid byte at offset N: no SOPS tool can read this file'];
+    const byFile = (f: string) =>
+      report.results
+        .filter((r) => r.file === f)
+        .map((r) => [r.check, r.severity, r.message.replace(/offset \d+/, 'offset N')]);
+    const expected = [
+      'sops-metadata',
+      'error',
+      'not valid UTF-8 text: invalid byte at offset N: no SOPS tool can read this file',
+    ];
     assert.deepEqual(byFile('env/dev/app.yaml'), [expected]);
     assert.deepEqual(byFile('vendor/x.yaml'), [expected]);
     assert.ok(!JSON.stringify(report).includes(CANARY));
@@ -80,7 +104,10 @@ describe('guard: a staged text file that is not UTF-8', () => {
       report.results.map((r) => [r.file, r.check, r.line]),
       [['env/dev/notes.yaml', 'unencrypted-file', 1]],
     );
-    assert.match(report.results[0]!.message, /environment "dev" owns this file but it is not a SOPS file \(not valid UTF-8 text: invalid byte at offset 5\)/);
+    assert.match(
+      report.results[0]!.message,
+      /environment "dev" owns this file but it is not a SOPS file \(not valid UTF-8 text: invalid byte at offset 5\)/,
+    );
   });
 });
 
@@ -96,7 +123,10 @@ describe('diff: two revisions that differ only in bytes that are not UTF-8 do no
     assert.equal(report.alerts, 1);
     const alerts = report.files[0]!.alerts;
     assert.equal(alerts.length, 1, alerts.join('\n'));
-    assert.match(alerts[0]!, /^the new revision could not be read as yaml: not valid UTF-8 text: invalid byte at offset \d+$/);
+    assert.match(
+      alerts[0]!,
+      /^the new revision could not be read as yaml: not valid UTF-8 text: invalid byte at offset \d+$/,
+    );
   });
 
   test('an unowned file with ENC values that is not UTF-8 is reviewed, not left out', async () => {
@@ -106,7 +136,10 @@ describe('diff: two revisions that differ only in bytes that are not UTF-8 do no
     git('commit', '-q', '-m', 'base');
     write('vendor/x.yaml', await withLatin1Comment('vendor/x.yaml'));
     const report = await diffRevisions(context(repo), { keys: 'no-keys' });
-    assert.deepEqual(report.files.map((f) => f.file), ['vendor/x.yaml']);
+    assert.deepEqual(
+      report.files.map((f) => f.file),
+      ['vendor/x.yaml'],
+    );
     assert.match(report.files[0]!.alerts.join('\n'), /new revision could not be read as yaml: not valid UTF-8 text/);
   });
 
@@ -116,7 +149,11 @@ describe('diff: two revisions that differ only in bytes that are not UTF-8 do no
     git('add', '-A');
     git('commit', '-q', '-m', 'base');
     write('env/dev/blob.bin', await encrypted(Buffer.from([0xfe, 0x00, 0x01]), 'env/dev/blob.bin'));
-    const report = await diffRevisions(context(repo), { keys: 'keys', showValues: true, sources: await sourcesFromFiles(key.file) });
+    const report = await diffRevisions(context(repo), {
+      keys: 'keys',
+      showValues: true,
+      sources: await sourcesFromFiles(key.file),
+    });
     const change = report.files[0]!.changes.find((c) => c.path === 'data');
     assert.deepEqual(change?.value, { old: '/wAB', new: '/gAB' });
     assert.deepEqual(change?.valueEncoding, { old: 'base64', new: 'base64' });
@@ -139,7 +176,10 @@ describe('history (what plan reads): a revision that is not UTF-8', () => {
     commit(clean);
     const h = await fileHistory(repo, 'env/dev/app.yaml');
     assert.equal(h.entries.length, 3);
-    assert.deepEqual(h.skipped.map((s) => [s.commit, s.reason.replace(/offset \d+/, 'offset N')]), [[bad, 'not valid UTF-8 text: invalid byte at offset N']]);
+    assert.deepEqual(
+      h.skipped.map((s) => [s.commit, s.reason.replace(/offset \d+/, 'offset N')]),
+      [[bad, 'not valid UTF-8 text: invalid byte at offset N']],
+    );
   });
 });
 
@@ -153,6 +193,9 @@ describe('a write to a file no config owns: a last commit that is not UTF-8', ()
     const ctx = context(repo);
     await setValue(join(repo, 'vendor/x.yaml'), 'other', str('v'), ctx, { sources: await sourcesFromFiles(key.file) });
     assert.equal(ctx.warnings.length, 1, ctx.warnings.join('\n'));
-    assert.match(ctx.warnings[0]!, /^vendor\/x\.yaml: the last committed version is not valid UTF-8 text: invalid byte at offset \d+: its encryption settings cannot be compared with these$/);
+    assert.match(
+      ctx.warnings[0]!,
+      /^vendor\/x\.yaml: the last committed version is not valid UTF-8 text: invalid byte at offset \d+: its encryption settings cannot be compared with these$/,
+    );
   });
 });

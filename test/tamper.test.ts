@@ -63,26 +63,36 @@ describe('tamper detection', async () => {
   test('300 random single-byte flips in data/iv/tag of values and the MAC all fail authentication', async () => {
     let checked = 0;
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: fields.length - 1 }), fc.nat(), fc.integer({ min: 1, max: 255 }), async (fi, byteIndex, mask) => {
-        const f = fields[fi]!;
-        const tampered = flip(enc, f, byteIndex, mask);
-        await assert.rejects(decryptText(tampered, 'x.yaml', testContext(), { sources }), (e: unknown) => {
-          assert.ok(e instanceof SealantError, String(e));
-          assert.equal(e.exitCode, 51, `${f.field}${f.isMac ? ' (mac)' : ''}: ${e.code}`);
-          assert.ok(['DECRYPT_FAILED', 'MAC_MISMATCH'].includes(e.code), e.code);
-          assert.ok(!e.message.includes(CANARY) && !(e.hint ?? '').includes(CANARY));
-          return true;
-        });
-        checked += 1;
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: fields.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        async (fi, byteIndex, mask) => {
+          const f = fields[fi]!;
+          const tampered = flip(enc, f, byteIndex, mask);
+          await assert.rejects(decryptText(tampered, 'x.yaml', testContext(), { sources }), (e: unknown) => {
+            assert.ok(e instanceof SealantError, String(e));
+            assert.equal(e.exitCode, 51, `${f.field}${f.isMac ? ' (mac)' : ''}: ${e.code}`);
+            assert.ok(['DECRYPT_FAILED', 'MAC_MISMATCH'].includes(e.code), e.code);
+            assert.ok(!e.message.includes(CANARY) && !(e.hint ?? '').includes(CANARY));
+            return true;
+          });
+          checked += 1;
+        },
+      ),
       { numRuns: 300 },
     );
     assert.equal(checked, 300);
   });
 
   test('moving a value to another key fails (the AAD binds it to its path)', async () => {
-    const swapped = enc.replace(/(password: )(ENC\[[^\]]+\])/, '$1PLACEHOLDER').replace(/(note: )(ENC\[[^\]]+\])/, (_m, k) => `${k}${/password: (ENC\[[^\]]+\])/.exec(enc)![1]}`);
-    await assert.rejects(decryptText(swapped, 'x.yaml', testContext(), { sources }), (e: SealantError) => e.exitCode === 51);
+    const swapped = enc
+      .replace(/(password: )(ENC\[[^\]]+\])/, '$1PLACEHOLDER')
+      .replace(/(note: )(ENC\[[^\]]+\])/, (_m, k) => `${k}${/password: (ENC\[[^\]]+\])/.exec(enc)![1]}`);
+    await assert.rejects(
+      decryptText(swapped, 'x.yaml', testContext(), { sources }),
+      (e: SealantError) => e.exitCode === 51,
+    );
   });
 
   test('removing a value changes the MAC: exit 51 through the CLI, one line, no value', async () => {

@@ -9,7 +9,8 @@ import { ParseError } from '../src/errors.js';
 import { decodeUtf8, invalidUtf8Offset, utf8Text } from '../src/util/utf8.js';
 import { catchError } from './helpers/assert.js';
 
-const b = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const b = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 describe('invalidUtf8Offset', () => {
   const cases: [string, Buffer, number][] = [
@@ -33,7 +34,9 @@ describe('invalidUtf8Offset', () => {
         if (at === -1) return utf8Text(bytes) !== undefined;
         // A valid prefix, and no valid character starts at `at` (whatever follows).
         const prefixValid = utf8Text(bytes.subarray(0, at)) !== undefined;
-        const startsValid = [1, 2, 3, 4].some((n) => at + n <= bytes.length && utf8Text(bytes.subarray(at, at + n)) !== undefined);
+        const startsValid = [1, 2, 3, 4].some(
+          (n) => at + n <= bytes.length && utf8Text(bytes.subarray(at, at + n)) !== undefined,
+        );
         return prefixValid && !startsValid;
       }),
       { numRuns: 2000 },

@@ -44,13 +44,26 @@ const SCHEMA = {
       properties: {
         host: { type: 'string' },
         port: { type: 'integer', minimum: 1 },
-        password: { type: 'string', pattern: '^[A-Za-z0-9]{12,}$', 'x-sealant-secret': true, 'x-sealant-generate': { length: 24, alphabet: 'alphanumeric' } },
+        password: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9]{12,}$',
+          'x-sealant-secret': true,
+          'x-sealant-generate': { length: 24, alphabet: 'alphanumeric' },
+        },
       },
     },
     api: { $ref: '#/$defs/api' },
     public_unencrypted: { type: 'object' },
   },
-  $defs: { api: { type: 'object', properties: { token: { type: 'string', 'x-sealant-secret': true }, token_unencrypted: { 'x-sealant-secret': true } } } },
+  $defs: {
+    api: {
+      type: 'object',
+      properties: {
+        token: { type: 'string', 'x-sealant-secret': true },
+        token_unencrypted: { 'x-sealant-secret': true },
+      },
+    },
+  },
 };
 
 const GOOD = `db:\n    host: db.internal\n    port: 5432\n    password: Abcdefgh${CANARY}\napi:\n    token: tok-${CANARY}\npublic_unencrypted:\n    region: eu\n`;
@@ -68,7 +81,12 @@ function configText(o: RepoOptions, recipients: string[]): string {
   if (o.parityIgnore !== undefined) lines.push('parity:', `  ignore: ${JSON.stringify(o.parityIgnore)}`);
   lines.push('environments:');
   for (const env of ['dev', 'prod']) {
-    lines.push(`  ${env}:`, `    files: ["${env}/**"]`, '    schema: schema.json', `    age: [${recipients.join(', ')}]`);
+    lines.push(
+      `  ${env}:`,
+      `    files: ["${env}/**"]`,
+      '    schema: schema.json',
+      `    age: [${recipients.join(', ')}]`,
+    );
     if (env === 'prod' && o.prodIgnore !== undefined) lines.push(`    parity_ignore: ${JSON.stringify(o.prodIgnore)}`);
   }
   return `${lines.join('\n')}\n`;
@@ -91,7 +109,10 @@ async function fixture(o: RepoOptions): Promise<string> {
 
 type Result = ValidationResult;
 
-async function validateJson(repo: string, args: string[] = []): Promise<{ code: number | null; results: Result[]; raw: string }> {
+async function validateJson(
+  repo: string,
+  args: string[] = [],
+): Promise<{ code: number | null; results: Result[]; raw: string }> {
   const r = await runCli(['validate', '--json', ...args], { cwd: repo, env: { SOPS_AGE_KEY_FILE: alice.file } });
   assert.doesNotMatch(r.stdout + r.stderr, new RegExp(CANARY));
   const out = JSON.parse(r.stdout) as { status: string; result?: { results: Result[] } };
@@ -129,7 +150,8 @@ describe('validate (CLI, real encrypted files)', () => {
     const repo = await fixture({ files: { 'dev/app.yaml': bad, 'dev/other.yaml': missing } });
     const { code, results } = await validateJson(repo, ['--env', 'dev']);
     assert.equal(code, 1);
-    const find = (file: string, path: string, keyword: string) => results.find((r) => r.file === file && r.path === path && r.keyword === keyword && r.severity === 'error');
+    const find = (file: string, path: string, keyword: string) =>
+      results.find((r) => r.file === file && r.path === path && r.keyword === keyword && r.severity === 'error');
     assert.deepEqual(find('dev/app.yaml', 'db.port', 'type')?.line, 3);
     assert.equal(find('dev/app.yaml', 'db.port', 'type')?.message, 'must be integer');
     assert.deepEqual(find('dev/app.yaml', 'db.extra', 'additionalProperties')?.line, 5);
@@ -146,7 +168,10 @@ describe('validate (CLI, real encrypted files)', () => {
     const file = `db:\n    host: db.internal\n    port: 5432\n    password: Abcdefgh${CANARY}\napi:\n    token_unencrypted: leak-${CANARY}\n`;
     const repo = await fixture({ files: { 'dev/app.yaml': file } });
     const path = join(repo, 'dev/app.yaml');
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/^ {4}host: ENC\[.*\]$/m, `    host: edited-${CANARY}.internal`));
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace(/^ {4}host: ENC\[.*\]$/m, `    host: edited-${CANARY}.internal`),
+    );
     const { code, results } = await validateJson(repo);
     assert.equal(code, 1);
     const secret = results.find((r) => r.keyword === 'x-sealant-secret');
@@ -170,10 +195,19 @@ describe('validate (CLI, real encrypted files)', () => {
     const full = await validateJson(repo, ['--decrypt']);
     assert.equal(full.code, 1);
     const e = full.results.find((r) => r.path === 'db.password');
-    assert.deepEqual(e && [e.keyword, e.severity, e.line, e.col, e.message], ['pattern', 'error', 4, 5, 'must match pattern "^[A-Za-z0-9]{12,}$"']);
+    assert.deepEqual(e && [e.keyword, e.severity, e.line, e.col, e.message], [
+      'pattern',
+      'error',
+      4,
+      5,
+      'must match pattern "^[A-Za-z0-9]{12,}$"',
+    ]);
     const github = await validateText(repo, ['--decrypt', '--format', 'github']);
     assert.equal(github.code, 1);
-    assert.equal(github.stdout.trim(), '::error file=dev/app.yaml,line=4,col=5::db.password: must match pattern "^[A-Za-z0-9]{12,}$"');
+    assert.equal(
+      github.stdout.trim(),
+      '::error file=dev/app.yaml,line=4,col=5::db.password: must match pattern "^[A-Za-z0-9]{12,}$"',
+    );
     const human = await validateText(repo, ['--decrypt']);
     assert.equal(human.stdout.trim(), 'dev/app.yaml:4:5  db.password  must match pattern "^[A-Za-z0-9]{12,}$"');
   });
@@ -184,7 +218,10 @@ describe('validate (CLI, real encrypted files)', () => {
     const repo = await fixture({ files });
     const gap = await validateJson(repo, ['--parity']);
     assert.equal(gap.code, 1);
-    assert.deepEqual(gap.results.map((r) => [r.file, r.line, r.path, r.keyword, r.message]), [['dev/app.yaml', 9, 'public_unencrypted.beta', 'parity', 'missing in environment "prod" (present in "dev")']]);
+    assert.deepEqual(
+      gap.results.map((r) => [r.file, r.line, r.path, r.keyword, r.message]),
+      [['dev/app.yaml', 9, 'public_unencrypted.beta', 'parity', 'missing in environment "prod" (present in "dev")']],
+    );
     const globalIgnore = await fixture({ files, parityIgnore: ['public_unencrypted.*'] });
     assert.equal((await validateJson(globalIgnore, ['--parity'])).code, 0);
     const envIgnore = await fixture({ files, prodIgnore: ['public_unencrypted.beta'] });
@@ -213,7 +250,10 @@ describe('validate (CLI, real encrypted files)', () => {
     assert.match(r.stderr, /schema\.json: schema does not compile/);
     assert.equal((await validateText(repo, ['--env', 'nope'])).code, 2);
     assert.equal((await validateText(repo, ['--parity', '--decrypt'])).code, 2);
-    writeFileSync(join(repo, 'schema.json'), JSON.stringify({ properties: { a: { 'x-sealant-generate': { length: 'long' } } } }));
+    writeFileSync(
+      join(repo, 'schema.json'),
+      JSON.stringify({ properties: { a: { 'x-sealant-generate': { length: 'long' } } } }),
+    );
     assert.equal((await validateText(repo)).code, 2);
   });
 
@@ -231,20 +271,47 @@ describe('validate (library)', () => {
     const doc = yamlStore.load(yaml);
     return validateKeyless(createAjv().compile(schema), doc.documents[0]!, 0);
   };
-  const ENC_STR = 'ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]';
+  const ENC_STR =
+    'ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]';
   const ENC_INT = ENC_STR.replace('type:str', 'type:int');
 
   test('every value rule at an encrypted leaf is a note, even ones a single placeholder would pass', () => {
-    const f = keyless({ properties: { a: { type: 'string', minLength: 1, maxLength: 5000 }, n: { type: 'integer', minimum: 0, maximum: 10 } } }, `a: ${ENC_STR}\nn: ${ENC_INT}\n`);
-    assert.deepEqual(f.map((x) => [x.pointer, x.severity, x.keyword]), [['/a', 'note', 'minLength'], ['/n', 'note', 'minimum,maximum']]);
+    const f = keyless(
+      {
+        properties: {
+          a: { type: 'string', minLength: 1, maxLength: 5000 },
+          n: { type: 'integer', minimum: 0, maximum: 10 },
+        },
+      },
+      `a: ${ENC_STR}\nn: ${ENC_INT}\n`,
+    );
+    assert.deepEqual(
+      f.map((x) => [x.pointer, x.severity, x.keyword]),
+      [
+        ['/a', 'note', 'minLength'],
+        ['/n', 'note', 'minimum,maximum'],
+      ],
+    );
   });
 
   test('a type mismatch from the ENC tag is an error; anyOf over encrypted values is one note', () => {
-    assert.deepEqual(keyless({ properties: { n: { type: 'integer' } } }, `n: ${ENC_STR}\n`).map((x) => [x.severity, x.keyword]), [['error', 'type']]);
+    assert.deepEqual(
+      keyless({ properties: { n: { type: 'integer' } } }, `n: ${ENC_STR}\n`).map((x) => [x.severity, x.keyword]),
+      [['error', 'type']],
+    );
     const f = keyless({ properties: { a: { anyOf: [{ const: 'x' }, { const: 'y' }] } } }, `a: ${ENC_STR}\n`);
-    assert.deepEqual(f.map((x) => [x.severity, x.keyword]), [['note', 'anyOf']]);
-    const clear = keyless({ properties: { a: { anyOf: [{ type: 'integer' }, { type: 'boolean' }] } } }, 'a_unencrypted: 1\na: x\n');
-    assert.deepEqual(clear.map((x) => [x.severity, x.keyword]), [['error', 'anyOf']]);
+    assert.deepEqual(
+      f.map((x) => [x.severity, x.keyword]),
+      [['note', 'anyOf']],
+    );
+    const clear = keyless(
+      { properties: { a: { anyOf: [{ type: 'integer' }, { type: 'boolean' }] } } },
+      'a_unencrypted: 1\na: x\n',
+    );
+    assert.deepEqual(
+      clear.map((x) => [x.severity, x.keyword]),
+      [['error', 'anyOf']],
+    );
   });
 
   test('SchemaSet compiles each path once', async () => {
@@ -257,9 +324,26 @@ describe('validate (library)', () => {
 
   test('parity ignore globs cover descendants; output lines are exact', () => {
     const keys = (paths: string[]) => new Map(paths.map((p) => [p, { file: 'f', doc: 0, pointer: '' }]));
-    const gaps = findParityGaps([{ name: 'a', keys: keys(['x.y', 'tls.cert']), ignore: [] }, { name: 'b', keys: keys([]), ignore: [] }], ['tls']);
-    assert.deepEqual(gaps.map((g) => g.path), ['x.y']);
-    const r = { file: 'a,b.yaml', line: 3, col: 5, path: 'k', keyword: 'type', severity: 'note' as const, message: '50% done\nx' };
+    const gaps = findParityGaps(
+      [
+        { name: 'a', keys: keys(['x.y', 'tls.cert']), ignore: [] },
+        { name: 'b', keys: keys([]), ignore: [] },
+      ],
+      ['tls'],
+    );
+    assert.deepEqual(
+      gaps.map((g) => g.path),
+      ['x.y'],
+    );
+    const r = {
+      file: 'a,b.yaml',
+      line: 3,
+      col: 5,
+      path: 'k',
+      keyword: 'type',
+      severity: 'note' as const,
+      message: '50% done\nx',
+    };
     assert.equal(githubLine(r), '::notice file=a%2Cb.yaml,line=3,col=5::k: 50%25 done%0Ax');
     assert.equal(humanLine(r), 'a,b.yaml:3:5  k  note: 50% done\nx');
   });

@@ -6,7 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +46,13 @@ const bob = newAgeKey(root, 'bob');
 const CANARY = `canary-${randomBytes(8).toString('hex')}`;
 const isRoot = process.getuid?.() === 0;
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+};
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: gitEnv });
 }
@@ -41,7 +62,10 @@ async function renderRepo(name: string, gitignore: string, values: string): Prom
   const repo = join(root, name);
   mkdirSync(join(repo, 'env/dev'), { recursive: true });
   git(repo, 'init', '-q');
-  writeFileSync(join(repo, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${alice.recipient}]`, ''].join('\n'));
+  writeFileSync(
+    join(repo, '.sealant.yaml'),
+    ['environments:', '  dev:', '    files: ["env/dev/*.yaml"]', `    age: [${alice.recipient}]`, ''].join('\n'),
+  );
   writeFileSync(join(repo, 'env/dev/app.yaml'), values);
   const r = await runCli(['encrypt', '-i', 'env/dev/app.yaml'], { cwd: repo });
   assert.equal(r.code, 0, r.stderr);
@@ -61,14 +85,23 @@ interface Run {
  * Runs `sealant render --env dev --out OUT` in `repo`. `kill` decides when to SIGKILL it: after
  * `afterMs`, or `afterStaging` ms after a staging entry appears in one of `watchDirs`.
  */
-function render(repo: string, out: string, kill?: { afterMs?: number; afterStaging?: number; watchDirs?: string[] }): Promise<Run> {
+function render(
+  repo: string,
+  out: string,
+  kill?: { afterMs?: number; afterStaging?: number; watchDirs?: string[] },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, 'render', '--env', 'dev', '--out', out], { cwd: repo, env: { ...process.env, SOPS_AGE_KEY_FILE: alice.file, HOME: '/nonexistent-sealant-test-home' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'render', '--env', 'dev', '--out', out], {
+      cwd: repo,
+      env: { ...process.env, SOPS_AGE_KEY_FILE: alice.file, HOME: '/nonexistent-sealant-test-home' },
+      stdio: 'ignore',
+    });
     const timers: NodeJS.Timeout[] = [];
     const watchers = (kill?.afterStaging === undefined ? [] : (kill.watchDirs ?? [repo])).map((d) =>
       watch(d, (_event, file) => {
-        if (file?.startsWith(TEMP_PREFIX) === true) timers.push(setTimeout(() => child.kill('SIGKILL'), kill!.afterStaging));
+        if (file?.startsWith(TEMP_PREFIX) === true)
+          timers.push(setTimeout(() => child.kill('SIGKILL'), kill!.afterStaging));
       }),
     );
     if (kill?.afterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGKILL'), kill.afterMs));
@@ -118,7 +151,10 @@ function bigValues(): string {
 /** The complete output of a finished run, 0600 (compared without printing a megabyte on failure). */
 function assertRendered(path: string): void {
   const text = readFileSync(path, 'utf8');
-  assert.ok(text === `DB_PASSWORD='${CANARY}'\nBLOB='${BLOB}'\n`, `${path} is not the complete rendering (${text.length} bytes)`);
+  assert.ok(
+    text === `DB_PASSWORD='${CANARY}'\nBLOB='${BLOB}'\n`,
+    `${path} is not the complete rendering (${text.length} bytes)`,
+  );
   assert.equal(statSync(path).mode & 0o777, 0o600);
 }
 
@@ -129,7 +165,10 @@ async function killRepeatedly(repo: string, out: string, n: number, watchDirs: s
   rmSync(join(repo, out));
   let leftovers = 0;
   for (let i = 0; i < n; i++) {
-    const kill = i % 2 === 0 ? { afterMs: Math.floor(Math.random() * full.ms * 1.2) } : { afterStaging: Math.floor(Math.random() * 15), watchDirs };
+    const kill =
+      i % 2 === 0
+        ? { afterMs: Math.floor(Math.random() * full.ms * 1.2) }
+        : { afterStaging: Math.floor(Math.random() * 15), watchDirs };
     const r = await render(repo, out, kill);
     assertNothingGitWouldAdd(repo, out, `kill ${i} (${JSON.stringify(kill)}, ${r.signal ?? `exit ${String(r.code)}`})`);
     if (watchDirs.some((d) => stagingEntries(d).length > 0)) leftovers++;
@@ -144,7 +183,7 @@ describe('render --out killed with SIGKILL', () => {
     t.diagnostic(`${leftovers} of 10 kills left a staging directory`);
     const done = await render(repo, 'dev.env');
     assert.equal(done.code, 0);
-    assert.deepEqual(stagingEntries(repo), [], 'the next run removed the dead runs\' staging directories');
+    assert.deepEqual(stagingEntries(repo), [], "the next run removed the dead runs' staging directories");
     assertRendered(join(repo, 'dev.env'));
   });
 
@@ -164,9 +203,16 @@ describe('render --out killed with SIGKILL', () => {
 /** An encrypted file for alice alone, owned by 4242:4343 (when root) with `mode`. */
 async function encryptedFile(name: string, mode: number): Promise<string> {
   const dir = mkdtempSync(join(root, 'lib-'));
-  writeFileSync(join(dir, '.sealant.yaml'), ['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join('\n'));
+  writeFileSync(
+    join(dir, '.sealant.yaml'),
+    ['environments:', '  dev:', '    files: ["*.yaml"]', `    age: [${alice.recipient}, ${bob.recipient}]`, ''].join(
+      '\n',
+    ),
+  );
   const file = join(dir, name);
-  const enc = await encryptText(`db:\n    password: ${CANARY}\n`, file, testContext(), { groups: [{ age: [alice.recipient], kms: [] }] });
+  const enc = await encryptText(`db:\n    password: ${CANARY}\n`, file, testContext(), {
+    groups: [{ age: [alice.recipient], kms: [] }],
+  });
   writeFileSync(file, enc.text);
   if (isRoot) chownSync(file, 4242, 4343);
   chmodSync(file, mode);
@@ -182,8 +228,16 @@ function editor(): string {
 
 type InPlaceWrite = (file: string) => Promise<unknown>;
 const inPlaceWrites: [string, InPlaceWrite][] = [
-  ['set', async (file) => setValue(file, 'db.password', str('new'), testContext(), { sources: await sourcesFromFiles(alice.file) })],
-  ['rotate', async (file) => rotateFile({ file, environment: undefined }, testContext(), { sources: await sourcesFromFiles(alice.file) })],
+  [
+    'set',
+    async (file) =>
+      setValue(file, 'db.password', str('new'), testContext(), { sources: await sourcesFromFiles(alice.file) }),
+  ],
+  [
+    'rotate',
+    async (file) =>
+      rotateFile({ file, environment: undefined }, testContext(), { sources: await sourcesFromFiles(alice.file) }),
+  ],
   [
     'updatekeys',
     async (file) => {
@@ -192,24 +246,36 @@ const inPlaceWrites: [string, InPlaceWrite][] = [
       return updateKeysFile(targets[0]!, ctx, { sources: await sourcesFromFiles(alice.file) });
     },
   ],
-  ['edit', async (file) => editFile(file, { ...testContext(), env: { EDITOR: editor() } }, { sources: await sourcesFromFiles(alice.file) })],
+  [
+    'edit',
+    async (file) =>
+      editFile(file, { ...testContext(), env: { EDITOR: editor() } }, { sources: await sourcesFromFiles(alice.file) }),
+  ],
 ];
 
 describe('in-place writes', () => {
   for (const [name, write] of inPlaceWrites) {
-    test(`${name} keeps the file's owner, group and mode`, { skip: isRoot ? false : 'giving a file to another user needs root' }, async () => {
-      const file = await encryptedFile(`${name}-owner.yaml`, 0o640);
-      const before = readFileSync(file);
-      await write(file);
-      assert.notDeepEqual(readFileSync(file), before, 'the file was rewritten');
-      const st = statSync(file);
-      assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4343, 0o640]);
-    });
+    test(
+      `${name} keeps the file's owner, group and mode`,
+      { skip: isRoot ? false : 'giving a file to another user needs root' },
+      async () => {
+        const file = await encryptedFile(`${name}-owner.yaml`, 0o640);
+        const before = readFileSync(file);
+        await write(file);
+        assert.notDeepEqual(readFileSync(file), before, 'the file was rewritten');
+        const st = statSync(file);
+        assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4343, 0o640]);
+      },
+    );
 
     test(`${name} refuses a read-only file (exit 3) and leaves it as it was`, async () => {
       const file = await encryptedFile(`${name}-ro.yaml`, 0o444);
       const before = readFileSync(file);
-      await assert.rejects(write(file), (e: unknown) => e instanceof WriteError && e.exitCode === 3 && e.message === 'file is read-only' && e.file === file);
+      await assert.rejects(
+        write(file),
+        (e: unknown) =>
+          e instanceof WriteError && e.exitCode === 3 && e.message === 'file is read-only' && e.file === file,
+      );
       assert.deepEqual(readFileSync(file), before);
       assert.deepEqual(stagingEntries(join(file, '..')), []);
     });

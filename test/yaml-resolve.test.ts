@@ -139,7 +139,8 @@ describe('resolveTagged: explicit tags', () => {
     ['!!float', 'x'],
     ['!!binary', 'not base64!'],
   ]) {
-    test(`${tag} ${JSON.stringify(text)} is rejected`, () => assert.throws(() => resolveTagged(tag!, text!), TagMismatchError));
+    test(`${tag} ${JSON.stringify(text)} is rejected`, () =>
+      assert.throws(() => resolveTagged(tag!, text!), TagMismatchError));
   }
 });
 
@@ -155,9 +156,71 @@ describe('timestamps', () => {
 });
 
 describe('emission: when a string must be quoted', () => {
-  const quoted = ['123', 'true', 'True', '2024-01-01', 'yes', 'No', 'on', 'y', '0755', '0x1F', '1e3', '.inf', '~', 'null', '', 'a: b', 'a:', ' lead', 'trail ', '#x', 'a #b', '- item', '-', '? x', ': x', '"q"', "'q'", '&a', '*a', '!t', '|', '>', '%x', '@x', '`x', '{a}', '[a]', ',a', '---', '...', 'multi\nline', 'tab\there', 'bell\u0007', '<<', '1:20', '2024-01-01 10:00'];
+  const quoted = [
+    '123',
+    'true',
+    'True',
+    '2024-01-01',
+    'yes',
+    'No',
+    'on',
+    'y',
+    '0755',
+    '0x1F',
+    '1e3',
+    '.inf',
+    '~',
+    'null',
+    '',
+    'a: b',
+    'a:',
+    ' lead',
+    'trail ',
+    '#x',
+    'a #b',
+    '- item',
+    '-',
+    '? x',
+    ': x',
+    '"q"',
+    "'q'",
+    '&a',
+    '*a',
+    '!t',
+    '|',
+    '>',
+    '%x',
+    '@x',
+    '`x',
+    '{a}',
+    '[a]',
+    ',a',
+    '---',
+    '...',
+    'multi\nline',
+    'tab\there',
+    'bell\u0007',
+    '<<',
+    '1:20',
+    '2024-01-01 10:00',
+  ];
   for (const s of quoted) test(`${JSON.stringify(s)} needs quotes`, () => assert.equal(plainWouldChangeType(s), true));
-  const plain = ['hello', 'ENC[AES256_GCM,data:abc+/=,iv:x,tag:y,type:str]', 'a:b', 'a#b', '-foo', ':foo', 'with space', 'ünïcödé', '3.13.2', '_unencrypted', '^(data|stringData)$', 'it\'s', 'say "hi"', 'age1abc'];
+  const plain = [
+    'hello',
+    'ENC[AES256_GCM,data:abc+/=,iv:x,tag:y,type:str]',
+    'a:b',
+    'a#b',
+    '-foo',
+    ':foo',
+    'with space',
+    'ünïcödé',
+    '3.13.2',
+    '_unencrypted',
+    '^(data|stringData)$',
+    "it's",
+    'say "hi"',
+    'age1abc',
+  ];
   for (const s of plain) test(`${JSON.stringify(s)} stays plain`, () => assert.equal(plainWouldChangeType(s), false));
 
   test('flow context also quotes flow indicators (so ENC[…] is quoted inside [..] / {..})', () => {
@@ -181,14 +244,30 @@ describe('emission: scalar text', () => {
     for (const f of [1234568000, 0.1, 1e21, 1e-7, -3.5]) assert.deepEqual(resolvePlain(formatYamlFloat(f)), F(f));
     assert.deepEqual(emitScalar(B(false), block), { kind: 'flow', text: 'false', style: 'plain' });
     assert.deepEqual(emitScalar(N, block), { kind: 'flow', text: 'null', style: 'plain' });
-    assert.deepEqual(emitScalar(T('2024-01-01T00:00:00Z'), block), { kind: 'flow', text: '2024-01-01T00:00:00Z', style: 'plain' });
+    assert.deepEqual(emitScalar(T('2024-01-01T00:00:00Z'), block), {
+      kind: 'flow',
+      text: '2024-01-01T00:00:00Z',
+      style: 'plain',
+    });
   });
 
   test('a quoted style is kept for strings only', () => {
-    assert.deepEqual(emitScalar(S('ENC[x]'), { ...block, style: 'double' }), { kind: 'flow', text: '"ENC[x]"', style: 'double' });
-    assert.deepEqual(emitScalar(S('ENC[x]'), { ...block, style: 'single' }), { kind: 'flow', text: "'ENC[x]'", style: 'single' });
+    assert.deepEqual(emitScalar(S('ENC[x]'), { ...block, style: 'double' }), {
+      kind: 'flow',
+      text: '"ENC[x]"',
+      style: 'double',
+    });
+    assert.deepEqual(emitScalar(S('ENC[x]'), { ...block, style: 'single' }), {
+      kind: 'flow',
+      text: "'ENC[x]'",
+      style: 'single',
+    });
     assert.deepEqual(emitScalar(I(5n), { ...block, style: 'double' }), { kind: 'flow', text: '5', style: 'plain' });
-    assert.deepEqual(emitScalar(S('a\nb'), { ...block, style: 'single' }), { kind: 'block', header: '|-', lines: ['a', 'b'] });
+    assert.deepEqual(emitScalar(S('a\nb'), { ...block, style: 'single' }), {
+      kind: 'block',
+      header: '|-',
+      lines: ['a', 'b'],
+    });
   });
 
   test('multi-line strings become literal blocks with the right chomping', () => {
@@ -196,7 +275,11 @@ describe('emission: scalar text', () => {
     assert.deepEqual(emitScalar(S('a\nb\n'), block), { kind: 'block', header: '|', lines: ['a', 'b'] });
     assert.deepEqual(emitScalar(S('a\n\nb\n\n'), block), { kind: 'block', header: '|+', lines: ['a', '', 'b', ''] });
     // |+ only where the next line is known not to be blank; else double quotes.
-    assert.deepEqual(emitScalar(S('a\n\n'), { ...block, allowKeep: false }), { kind: 'flow', text: '"a\\n\\n"', style: 'double' });
+    assert.deepEqual(emitScalar(S('a\n\n'), { ...block, allowKeep: false }), {
+      kind: 'flow',
+      text: '"a\\n\\n"',
+      style: 'double',
+    });
     // A first line starting with a space would need an indentation indicator.
     assert.equal(emitScalar(S(' a\nb'), block).kind, 'flow');
   });

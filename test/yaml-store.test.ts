@@ -29,7 +29,9 @@ function lineDiff(a: string, b: string): { removed: string[]; added: string[] } 
   const x = a.split('\n');
   const y = b.split('\n');
   const lcs: number[][] = Array.from({ length: x.length + 1 }, () => new Array<number>(y.length + 1).fill(0));
-  for (let i = x.length - 1; i >= 0; i -= 1) for (let j = y.length - 1; j >= 0; j -= 1) lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = x.length - 1; i >= 0; i -= 1)
+    for (let j = y.length - 1; j >= 0; j -= 1)
+      lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const removed: string[] = [];
   const added: string[] = [];
   let i = 0;
@@ -69,7 +71,9 @@ const S = (value: string): ScalarValue => ({ type: 'str', value });
 const ENC = (tag: string): ScalarValue => S(`ENC[AES256_GCM,data:${tag},iv:aXY=,tag:dGFn,type:str]`);
 
 function comments(doc: MapNode): { aad: string; node: CommentNode }[] {
-  return [...walk(doc)].flatMap((v) => (v.kind === 'comment' ? [{ aad: v.keys.length === 0 ? ':' : `${v.keys.join(':')}:`, node: v.node }] : []));
+  return [...walk(doc)].flatMap((v) =>
+    v.kind === 'comment' ? [{ aad: v.keys.length === 0 ? ':' : `${v.keys.join(':')}:`, node: v.node }] : [],
+  );
 }
 
 interface ExpectedLeaf {
@@ -93,11 +97,16 @@ describe('interop: every SOPS YAML file', () => {
 
     const expectedFile = `${file}.expected.json`;
     if (!existsSync(expectedFile)) continue;
-    const expected = JSON.parse(readFileSync(expectedFile, 'utf8')) as { leaves: ExpectedLeaf[]; comments: { aad: string; text: string }[] };
+    const expected = JSON.parse(readFileSync(expectedFile, 'utf8')) as {
+      leaves: ExpectedLeaf[];
+      comments: { aad: string; text: string }[];
+    };
 
     test(`${name}: leaves in document order with SOPS's paths and types`, () => {
       const doc = yamlStore.load(text, name);
-      const leaves = doc.documents.flatMap((d) => [...walk(d)]).filter((v) => v.kind === 'scalar' && (v.node as ScalarNode).value.type !== 'null');
+      const leaves = doc.documents
+        .flatMap((d) => [...walk(d)])
+        .filter((v) => v.kind === 'scalar' && (v.node as ScalarNode).value.type !== 'null');
       assert.equal(leaves.length, expected.leaves.length);
       leaves.forEach((leaf, i) => {
         const exp = expected.leaves[i]!;
@@ -144,8 +153,13 @@ describe('interop: every SOPS YAML file', () => {
     assert.deepEqual(meta.kms, []);
     assert.equal(meta.lastmodified, '2022-03-15T22:11:15Z');
     assert.equal(meta.version, '3.7.1');
-    assert.match((meta.age as { enc: string }[])[0]!.enc, /^-----BEGIN AGE ENCRYPTED FILE-----\n[^]*\n-----END AGE ENCRYPTED FILE-----\n$/);
-    const typed = yamlStore.load('a: 1\nsops:\n    shamir_threshold: 2\n    mac_only_encrypted: true\n    version: 3.13.2\n').metadata!;
+    assert.match(
+      (meta.age as { enc: string }[])[0]!.enc,
+      /^-----BEGIN AGE ENCRYPTED FILE-----\n[^]*\n-----END AGE ENCRYPTED FILE-----\n$/,
+    );
+    const typed = yamlStore.load(
+      'a: 1\nsops:\n    shamir_threshold: 2\n    mac_only_encrypted: true\n    version: 3.13.2\n',
+    ).metadata!;
     assert.deepEqual(get(typed, 'shamir_threshold'), scalar({ type: 'int', value: 2n }, 'plain'));
     assert.deepEqual(get(typed, 'mac_only_encrypted'), scalar({ type: 'bool', value: true }, 'plain'));
     assert.deepEqual(get(typed, 'version'), str('3.13.2', 'plain'));
@@ -252,7 +266,10 @@ describe('editing scalars and comments', () => {
     const c = doc.documents[0]!.items.find((i): i is CommentNode => i.kind === 'comment')!;
     c.text = 'ENC[AES256_GCM,data:bm90ZQ==,iv:aXY=,tag:dGFn,type:comment]';
     const out = doc.serialize();
-    assert.deepEqual(lineDiff(text, out), { removed: ['# note'], added: ['#ENC[AES256_GCM,data:bm90ZQ==,iv:aXY=,tag:dGFn,type:comment]'] });
+    assert.deepEqual(lineDiff(text, out), {
+      removed: ['# note'],
+      added: ['#ENC[AES256_GCM,data:bm90ZQ==,iv:aXY=,tag:dGFn,type:comment]'],
+    });
     const inline = comments(doc.documents[0]!).find((x) => x.node.inline === true)!;
     inline.node.text = ' whom';
     assert.match(doc.serialize(), /user: admin {3}# whom\n/);
@@ -277,7 +294,10 @@ describe('editing scalars and comments', () => {
     setScalar(d, ['g'], S('line1\nline2\n'));
     setScalar(d, ['h'], S('no newline\nat end'));
     const out = doc.serialize();
-    assert.equal(out, 'a: -12\nb: 1234568000.0\nc: 0.25\nd: true\ne: 2024-01-01T00:00:00Z\nf: null\ng: |\n    line1\n    line2\nh: |-\n    no newline\n    at end\n');
+    assert.equal(
+      out,
+      'a: -12\nb: 1234568000.0\nc: 0.25\nd: true\ne: 2024-01-01T00:00:00Z\nf: null\ng: |\n    line1\n    line2\nh: |-\n    no newline\n    at end\n',
+    );
     const again = yamlStore.load(out).documents[0]!;
     assert.deepEqual(
       again.items.map((i) => (i as MapEntry).value).map((n) => (n as ScalarNode).value.type),
@@ -338,9 +358,16 @@ describe('editing scalars and comments', () => {
     setScalar(doc.documents[0]!, ['a', 1], ENC('eQ=='));
     setScalar(doc.documents[0]!, ['b', 'k'], ENC('dg=='));
     const enc = doc.serialize();
-    assert.equal(enc, 'a: [x, "ENC[AES256_GCM,data:eQ==,iv:aXY=,tag:dGFn,type:str\\x5D"] # c\nb: {k: "ENC[AES256_GCM,data:dg==,iv:aXY=,tag:dGFn,type:str]"}\n');
+    assert.equal(
+      enc,
+      'a: [x, "ENC[AES256_GCM,data:eQ==,iv:aXY=,tag:dGFn,type:str\\x5D"] # c\nb: {k: "ENC[AES256_GCM,data:dg==,iv:aXY=,tag:dGFn,type:str]"}\n',
+    );
     const back = yamlStore.load(enc);
-    assert.deepEqual((get(back.documents[0]!, 'a') as SeqNode).items[1], { kind: 'scalar', value: ENC('eQ=='), style: 'double' });
+    assert.deepEqual((get(back.documents[0]!, 'a') as SeqNode).items[1], {
+      kind: 'scalar',
+      value: ENC('eQ=='),
+      style: 'double',
+    });
     setScalar(back.documents[0]!, ['a', 1], S('y'));
     setScalar(back.documents[0]!, ['b', 'k'], S('v'));
     assert.equal(back.serialize(), src);
@@ -383,12 +410,29 @@ describe('editing scalars and comments', () => {
 });
 
 describe('structural edits', () => {
-  const text = ['top: 1', 'nested:', '    a: 1', '    b: 2 # about b', 'list:', '    - x', '    - y', 'last: z', ''].join('\n');
+  const text = [
+    'top: 1',
+    'nested:',
+    '    a: 1',
+    '    b: 2 # about b',
+    'list:',
+    '    - x',
+    '    - y',
+    'last: z',
+    '',
+  ].join('\n');
 
-  test('a new entry is inserted in place with the file\'s indentation; nothing else moves', () => {
+  test("a new entry is inserted in place with the file's indentation; nothing else moves", () => {
     const doc = yamlStore.load(text);
     const nested = at(doc.documents[0]!, 'nested') as MapNode;
-    nested.items.push({ kind: 'entry', key: 'c', value: map([['deep', str('v')], ['l', seq([str('1'), map([['m', str('o')]])])]]) });
+    nested.items.push({
+      kind: 'entry',
+      key: 'c',
+      value: map([
+        ['deep', str('v')],
+        ['l', seq([str('1'), map([['m', str('o')]])])],
+      ]),
+    });
     const out = doc.serialize();
     assert.deepEqual(lineDiff(text, out), {
       removed: [],
@@ -413,7 +457,10 @@ describe('structural edits', () => {
     const doc = yamlStore.load(text);
     const d = doc.documents[0]!;
     d.items = d.items.filter((i) => !(i.kind === 'entry' && i.key === 'nested'));
-    assert.deepEqual(lineDiff(text, doc.serialize()), { removed: ['nested:', '    a: 1', '    b: 2 # about b'], added: [] });
+    assert.deepEqual(lineDiff(text, doc.serialize()), {
+      removed: ['nested:', '    a: 1', '    b: 2 # about b'],
+      added: [],
+    });
   });
 
   test('sequence items: append, remove, insert in the middle', () => {
@@ -435,7 +482,20 @@ describe('structural edits', () => {
     nestedEntry.value = str('flat');
     d.items.splice(2, 0, { kind: 'comment', text: ' new comment' });
     (at(d, 'list') as SeqNode).items.splice(1, 0, { kind: 'comment', text: ' inline', inline: true });
-    assert.equal(doc.serialize(), ['top:', '    x: "1"', 'nested: flat', '# new comment', 'list:', '    - x # inline', '    - y', 'last: z', ''].join('\n'));
+    assert.equal(
+      doc.serialize(),
+      [
+        'top:',
+        '    x: "1"',
+        'nested: flat',
+        '# new comment',
+        'list:',
+        '    - x # inline',
+        '    - y',
+        'last: z',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('a replaced subtree only rewrites what differs (matched by key and position)', () => {
@@ -468,7 +528,15 @@ describe('metadata', () => {
   const plain = '# c\na: 1\nb:\n    c: d\n';
   const meta = (): MapNode =>
     map([
-      ['age', seq([map([['enc', str('-----BEGIN AGE ENCRYPTED FILE-----\nQUJD\n-----END AGE ENCRYPTED FILE-----\n')], ['recipient', str('age1abc')]])])],
+      [
+        'age',
+        seq([
+          map([
+            ['enc', str('-----BEGIN AGE ENCRYPTED FILE-----\nQUJD\n-----END AGE ENCRYPTED FILE-----\n')],
+            ['recipient', str('age1abc')],
+          ]),
+        ]),
+      ],
       ['lastmodified', str('2026-01-02T03:04:05Z', 'double')],
       ['mac', str('ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]')],
       ['unencrypted_suffix', str('_unencrypted')],
@@ -500,10 +568,13 @@ describe('metadata', () => {
     assert.equal(again.serialize(), plain);
   });
 
-  test('the file\'s indentation is used for a new block (2 spaces, age armor as a literal block)', () => {
+  test("the file's indentation is used for a new block (2 spaces, age armor as a literal block)", () => {
     const doc = yamlStore.load('a:\n  b: 1\n');
     doc.metadata = meta();
-    assert.match(doc.serialize(), /\nsops:\n {2}age:\n {4}- enc: \|\n {8}-----BEGIN AGE ENCRYPTED FILE-----\n {8}QUJD\n {8}-----END AGE ENCRYPTED FILE-----\n {6}recipient: age1abc\n {2}lastmodified: "2026/);
+    assert.match(
+      doc.serialize(),
+      /\nsops:\n {2}age:\n {4}- enc: \|\n {8}-----BEGIN AGE ENCRYPTED FILE-----\n {8}QUJD\n {8}-----END AGE ENCRYPTED FILE-----\n {6}recipient: age1abc\n {2}lastmodified: "2026/,
+    );
   });
 
   test('mac and lastmodified changed in place: only their lines change', () => {
@@ -512,8 +583,14 @@ describe('metadata', () => {
     (get(doc.metadata!, 'lastmodified') as ScalarNode).value = S('2026-02-02T00:00:00Z');
     (get(doc.metadata!, 'mac') as ScalarNode).value = S('ENC[AES256_GCM,data:bmV3,iv:aXY=,tag:dGFn,type:str]');
     assert.deepEqual(lineDiff(text, doc.serialize()), {
-      removed: ['    lastmodified: "2026-01-02T03:04:05Z"', '    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]'],
-      added: ['    lastmodified: "2026-02-02T00:00:00Z"', '    mac: ENC[AES256_GCM,data:bmV3,iv:aXY=,tag:dGFn,type:str]'],
+      removed: [
+        '    lastmodified: "2026-01-02T03:04:05Z"',
+        '    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]',
+      ],
+      added: [
+        '    lastmodified: "2026-02-02T00:00:00Z"',
+        '    mac: ENC[AES256_GCM,data:bmV3,iv:aXY=,tag:dGFn,type:str]',
+      ],
     });
   });
 
@@ -521,12 +598,23 @@ describe('metadata', () => {
     const text = readFileSync(join(INTEROP, 'getsops-sops/pr1031-age/example.yaml'), 'utf8');
     const doc = yamlStore.load(text);
     const next = cloneNode(doc.metadata!);
-    (get(next, 'age') as SeqNode).items.push(map([['recipient', str('age1new')], ['enc', str('-----BEGIN AGE ENCRYPTED FILE-----\nTkVX\n-----END AGE ENCRYPTED FILE-----\n')]]));
+    (get(next, 'age') as SeqNode).items.push(
+      map([
+        ['recipient', str('age1new')],
+        ['enc', str('-----BEGIN AGE ENCRYPTED FILE-----\nTkVX\n-----END AGE ENCRYPTED FILE-----\n')],
+      ]),
+    );
     next.items = next.items.filter((i) => !(i.kind === 'entry' && i.key === 'pgp'));
     doc.metadata = next;
     assert.deepEqual(lineDiff(text, doc.serialize()), {
       removed: ['    pgp: []'],
-      added: ['        - recipient: age1new', '          enc: |', '            -----BEGIN AGE ENCRYPTED FILE-----', '            TkVX', '            -----END AGE ENCRYPTED FILE-----'],
+      added: [
+        '        - recipient: age1new',
+        '          enc: |',
+        '            -----BEGIN AGE ENCRYPTED FILE-----',
+        '            TkVX',
+        '            -----END AGE ENCRYPTED FILE-----',
+      ],
     });
   });
 
@@ -534,7 +622,9 @@ describe('metadata', () => {
     const text = readFileSync(join(INTEROP, 'getsops-sops/pr1031-age/example.yaml'), 'utf8');
     const doc = yamlStore.load(text);
     const stanza = (get(doc.metadata!, 'age') as SeqNode).items[0] as MapNode;
-    (get(stanza, 'enc') as ScalarNode).value = S('-----BEGIN AGE ENCRYPTED FILE-----\nTkVX\n-----END AGE ENCRYPTED FILE-----\n');
+    (get(stanza, 'enc') as ScalarNode).value = S(
+      '-----BEGIN AGE ENCRYPTED FILE-----\nTkVX\n-----END AGE ENCRYPTED FILE-----\n',
+    );
     const { removed, added } = lineDiff(text, doc.serialize());
     assert.deepEqual(added, ['            TkVX']);
     assert.equal(removed.length, 5);
@@ -557,7 +647,17 @@ describe('metadata', () => {
 });
 
 describe('multi-document files', () => {
-  const text = ['a: 1', 'sops:', '    version: 3.13.2', '---', '# second', 'b: 2', 'sops:', '    version: 3.13.2', ''].join('\n');
+  const text = [
+    'a: 1',
+    'sops:',
+    '    version: 3.13.2',
+    '---',
+    '# second',
+    'b: 2',
+    'sops:',
+    '    version: 3.13.2',
+    '',
+  ].join('\n');
 
   test('every document is a tree; metadata comes from document 0; bytes survive', () => {
     const doc = yamlStore.load(text);
@@ -588,7 +688,10 @@ describe('multi-document files', () => {
   });
 
   test('create() separates documents with ---', () => {
-    assert.equal(yamlStore.create([map([['a', str('x')]]), map([['b', str('z')]])], map([['version', str('3.13.2')]])).serialize(), 'a: x\nsops:\n    version: 3.13.2\n---\nb: z\nsops:\n    version: 3.13.2\n');
+    assert.equal(
+      yamlStore.create([map([['a', str('x')]]), map([['b', str('z')]])], map([['version', str('3.13.2')]])).serialize(),
+      'a: x\nsops:\n    version: 3.13.2\n---\nb: z\nsops:\n    version: 3.13.2\n',
+    );
   });
 });
 
@@ -600,7 +703,24 @@ describe('create(): SOPS canonical layout', () => {
         { kind: 'comment', text: ' top' },
         { kind: 'entry', key: 'a', value: str('x') },
         { kind: 'comment', text: ' about a', inline: true },
-        { kind: 'entry', key: 'nest', value: map([['b', scalar({ type: 'int', value: 1n })], ['l', seq([str('i'), map([['k', str('v')], ['w', str('multi\nline\n')]]), seq([str('p')])])]]) },
+        {
+          kind: 'entry',
+          key: 'nest',
+          value: map([
+            ['b', scalar({ type: 'int', value: 1n })],
+            [
+              'l',
+              seq([
+                str('i'),
+                map([
+                  ['k', str('v')],
+                  ['w', str('multi\nline\n')],
+                ]),
+                seq([str('p')]),
+              ]),
+            ],
+          ]),
+        },
         { kind: 'entry', key: 'e', value: map() },
         { kind: 'entry', key: 'f', value: seq() },
         { kind: 'entry', key: 'long', value: str('x'.repeat(200)) },
@@ -636,7 +756,18 @@ describe('create(): SOPS canonical layout', () => {
 });
 
 describe('aliases', () => {
-  const text = ['base: &b', '    x: 1', '    y: [a, b]', 'copy: *b', 'merged:', '    <<: *b', '    z: 2', 's: &s hello', 't: *s', ''].join('\n');
+  const text = [
+    'base: &b',
+    '    x: 1',
+    '    y: [a, b]',
+    'copy: *b',
+    'merged:',
+    '    <<: *b',
+    '    z: 2',
+    's: &s hello',
+    't: *s',
+    '',
+  ].join('\n');
 
   test('aliases are expanded into copies; <<  stays a literal key', () => {
     const doc = yamlStore.load(text);
@@ -658,22 +789,37 @@ describe('aliases', () => {
     setScalar(doc.documents[0]!, ['copy', 'x'], ENC('MQ=='));
     const out = doc.serialize();
     assert.match(out, /\nt: ENC\[AES256_GCM,data:aGVsbG8=,/);
-    assert.match(out, /\ncopy:\n {4}x: ENC\[AES256_GCM,data:MQ==,[^\n]*\n {4}"y":\n {8}- a\n {8}- b\nmerged:\n {4}<<: \*b\n/);
+    assert.match(
+      out,
+      /\ncopy:\n {4}x: ENC\[AES256_GCM,data:MQ==,[^\n]*\n {4}"y":\n {8}- a\n {8}- b\nmerged:\n {4}<<: \*b\n/,
+    );
     assert.equal(get(yamlStore.load(out).documents[0]!, 'copy')?.kind, 'map');
   });
 
   test('a billion-laughs document is rejected', () => {
     const names = 'abcdefghi';
     const lines = [`a: &a [${Array(9).fill('"lol"').join(', ')}]`];
-    for (let i = 1; i < names.length; i += 1) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < names.length; i += 1)
+      lines.push(
+        `${names[i]}: &${names[i]} [${Array(9)
+          .fill(`*${names[i - 1]}`)
+          .join(', ')}]`,
+      );
     assert.throws(
       () => yamlStore.load(`${lines.join('\n')}\n`, 'bomb.yaml'),
-      (e: unknown) => e instanceof UnsupportedDocumentError && e.message === 'YAML aliases expand beyond the limit' && e.file === 'bomb.yaml' && e.line !== undefined,
+      (e: unknown) =>
+        e instanceof UnsupportedDocumentError &&
+        e.message === 'YAML aliases expand beyond the limit' &&
+        e.file === 'bomb.yaml' &&
+        e.line !== undefined,
     );
   });
 
   test('an alias to an unknown anchor is a parse error with its line', () => {
-    assert.throws(() => yamlStore.load('a: 1\nb: *nope\n'), (e: unknown) => e instanceof ParseError && e.line === 2);
+    assert.throws(
+      () => yamlStore.load('a: 1\nb: *nope\n'),
+      (e: unknown) => e instanceof ParseError && e.line === 2,
+    );
   });
 });
 
@@ -713,7 +859,8 @@ describe('errors: typed, located, and free of values', () => {
   test('duplicate keys report the key path (a name, not a value)', () => {
     assert.throws(
       () => yamlStore.load('a:\n    b: 1\n    b: 2\n', 'in.yaml'),
-      (e: unknown) => e instanceof UnsupportedDocumentError && e.toOneLine() === 'in.yaml:3:5: a.b: duplicate mapping key',
+      (e: unknown) =>
+        e instanceof UnsupportedDocumentError && e.toOneLine() === 'in.yaml:3:5: a.b: duplicate mapping key',
     );
   });
 
@@ -744,38 +891,65 @@ describe('empty and comment-only files', () => {
 });
 
 describe('property: random edits of a created file re-load as the edited tree', () => {
-  const keyArb = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }).filter((k) => k !== 'sops' && !/[\r\n]/.test(k));
+  const keyArb = fc
+    .string({ unit: 'grapheme', minLength: 1, maxLength: 8 })
+    .filter((k) => k !== 'sops' && !/[\r\n]/.test(k));
   const textArb = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 20 }),
-    fc.array(fc.string({ unit: 'grapheme-ascii', maxLength: 10 }), { minLength: 2, maxLength: 4 }).map((l) => l.join('\n')),
-    fc.constantFrom('123', 'true', '2024-01-01', 'yes', '0755', 'a: b', ' lead', '#x', '- x', 'ENC[AES256_GCM,data:YQ==,iv:aXY=,tag:dGFn,type:str]', 'a\n\n', '\n', ''),
+    fc
+      .array(fc.string({ unit: 'grapheme-ascii', maxLength: 10 }), { minLength: 2, maxLength: 4 })
+      .map((l) => l.join('\n')),
+    fc.constantFrom(
+      '123',
+      'true',
+      '2024-01-01',
+      'yes',
+      '0755',
+      'a: b',
+      ' lead',
+      '#x',
+      '- x',
+      'ENC[AES256_GCM,data:YQ==,iv:aXY=,tag:dGFn,type:str]',
+      'a\n\n',
+      '\n',
+      '',
+    ),
   );
   const valueArb: fc.Arbitrary<ScalarValue> = fc.oneof(
     textArb.map((v): ScalarValue => ({ type: 'str', value: v })),
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v): ScalarValue => ({ type: 'int', value: v })),
     fc.double().map((v): ScalarValue => ({ type: 'float', value: v })),
     fc.boolean().map((v): ScalarValue => ({ type: 'bool', value: v })),
-    fc.constantFrom<ScalarValue>({ type: 'null' }, { type: 'time', value: '2024-01-01T00:00:00Z' }, { type: 'time', value: '2024-1-2' }),
+    fc.constantFrom<ScalarValue>(
+      { type: 'null' },
+      { type: 'time', value: '2024-01-01T00:00:00Z' },
+      { type: 'time', value: '2024-1-2' },
+    ),
   );
   const commentArb = fc.string({ unit: 'grapheme-ascii', maxLength: 12 }).filter((s) => !/[\r\n]/.test(s));
   const { node: nodeArb } = fc.letrec<{ node: Node }>((tie) => ({
     node: fc.oneof(
       { depthSize: 'small' },
       valueArb.map((v): Node => ({ kind: 'scalar', value: v })),
-      fc.uniqueArray(fc.tuple(keyArb, tie('node'), fc.option(commentArb, { freq: 3 }), fc.boolean()), { selector: ([k]) => k, maxLength: 4 }).map(
-        (entries): Node => ({
+      fc
+        .uniqueArray(fc.tuple(keyArb, tie('node'), fc.option(commentArb, { freq: 3 }), fc.boolean()), {
+          selector: ([k]) => k,
+          maxLength: 4,
+        })
+        .map((entries): Node => ({
           kind: 'map',
           items: entries.flatMap(([key, value, c, inline]): (MapEntry | CommentNode)[] => {
             const entry: MapEntry = { kind: 'entry', key, value };
             if (c === null) return [entry];
             return inline ? [entry, { kind: 'comment', text: c, inline: true }] : [{ kind: 'comment', text: c }, entry];
           }),
-        }),
-      ),
+        })),
       fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ kind: 'seq', items })),
     ),
   }));
-  const docArb = fc.uniqueArray(fc.tuple(keyArb, nodeArb), { selector: ([k]) => k, minLength: 1, maxLength: 5 }).map((e) => map(e));
+  const docArb = fc
+    .uniqueArray(fc.tuple(keyArb, nodeArb), { selector: ([k]) => k, minLength: 1, maxLength: 5 })
+    .map((e) => map(e));
 
   /** Deterministic pseudo-random edits driven by `seed` (children first, then this level). */
   function mutate(doc: MapNode, seed: number[], fresh: () => Node): void {
@@ -793,12 +967,15 @@ describe('property: random edits of a created file re-load as the edited tree', 
           else if (next() % 4 === 0) it.text = ` changed ${next()}`;
         }
         if (n.items.length > 0 && next() % 4 === 0) n.items.splice(next() % n.items.length, 1);
-        if (next() % 4 === 0) n.items.splice(next() % (n.items.length + 1), 0, { kind: 'entry', key: `new${next()}`, value: fresh() });
-        if (next() % 5 === 0) n.items.splice(next() % (n.items.length + 1), 0, { kind: 'comment', text: ` added ${next()}` });
+        if (next() % 4 === 0)
+          n.items.splice(next() % (n.items.length + 1), 0, { kind: 'entry', key: `new${next()}`, value: fresh() });
+        if (next() % 5 === 0)
+          n.items.splice(next() % (n.items.length + 1), 0, { kind: 'comment', text: ` added ${next()}` });
         const seen = new Set<string>();
         n.items = n.items.filter((it) => it.kind === 'comment' || (!seen.has(it.key) && seen.add(it.key)));
         // A mapping holding only comments reads back as null: keep an entry.
-        if (n.items.length > 0 && !n.items.some((it) => it.kind === 'entry')) n.items.push({ kind: 'entry', key: 'kept', value: str('k') });
+        if (n.items.length > 0 && !n.items.some((it) => it.kind === 'entry'))
+          n.items.push({ kind: 'entry', key: 'kept', value: str('k') });
         return;
       }
       for (const it of n.items) if (it.kind !== 'comment') visit(it);
@@ -831,37 +1008,52 @@ describe('property: random edits of a created file re-load as the edited tree', 
 
   test('files written by another YAML emitter (2-space indent, unindented or flow sequences)', () => {
     fc.assert(
-      fc.property(docArb, fc.constantFrom<YAML.ToStringOptions>({ indent: 2, indentSeq: false }, { indent: 3 }, { collectionStyle: 'flow' }), fc.array(fc.nat(1000), { minLength: 8, maxLength: 40 }), fc.array(nodeArb, { minLength: 1, maxLength: 6 }), (doc, opts, seed, pool) => {
-        const text = YAML.stringify(toPlain(doc), { ...opts, lineWidth: 0 });
-        // Skip what that emitter gets wrong itself (it writes `- ` block text inside flow collections),
-        // and keys go-yaml would not read as strings (`0_: x` is the int 0 for go-yaml).
-        fc.pre(YAML.parseAllDocuments(text).every((d) => d.errors.length === 0));
-        try {
-          yamlStore.load(text);
-        } catch (e) {
-          fc.pre(!(e instanceof UnsupportedDocumentError));
-          throw e;
-        }
-        editRoundTrip(text, seed, pool);
-      }),
+      fc.property(
+        docArb,
+        fc.constantFrom<YAML.ToStringOptions>(
+          { indent: 2, indentSeq: false },
+          { indent: 3 },
+          { collectionStyle: 'flow' },
+        ),
+        fc.array(fc.nat(1000), { minLength: 8, maxLength: 40 }),
+        fc.array(nodeArb, { minLength: 1, maxLength: 6 }),
+        (doc, opts, seed, pool) => {
+          const text = YAML.stringify(toPlain(doc), { ...opts, lineWidth: 0 });
+          // Skip what that emitter gets wrong itself (it writes `- ` block text inside flow collections),
+          // and keys go-yaml would not read as strings (`0_: x` is the int 0 for go-yaml).
+          fc.pre(YAML.parseAllDocuments(text).every((d) => d.errors.length === 0));
+          try {
+            yamlStore.load(text);
+          } catch (e) {
+            fc.pre(!(e instanceof UnsupportedDocumentError));
+            throw e;
+          }
+          editRoundTrip(text, seed, pool);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   test('300 random documents × random edits', () => {
     fc.assert(
-      fc.property(docArb, fc.array(fc.nat(1000), { minLength: 8, maxLength: 40 }), fc.array(nodeArb, { minLength: 1, maxLength: 6 }), (doc, seed, pool) => {
-        const text = yamlStore.create([doc]).serialize();
-        const loaded = yamlStore.load(text);
-        assert.equal(loaded.serialize(), text);
-        let p = 0;
-        mutate(loaded.documents[0]!, seed, () => cloneNode(pool[p++ % pool.length]!));
-        const expected = normal(loaded.documents[0]!);
-        const out = loaded.serialize();
-        const again = yamlStore.load(out);
-        assert.deepEqual(normal(again.documents[0]!), expected, out);
-        assert.equal(again.serialize(), out);
-      }),
+      fc.property(
+        docArb,
+        fc.array(fc.nat(1000), { minLength: 8, maxLength: 40 }),
+        fc.array(nodeArb, { minLength: 1, maxLength: 6 }),
+        (doc, seed, pool) => {
+          const text = yamlStore.create([doc]).serialize();
+          const loaded = yamlStore.load(text);
+          assert.equal(loaded.serialize(), text);
+          let p = 0;
+          mutate(loaded.documents[0]!, seed, () => cloneNode(pool[p++ % pool.length]!));
+          const expected = normal(loaded.documents[0]!);
+          const out = loaded.serialize();
+          const again = yamlStore.load(out);
+          assert.deepEqual(normal(again.documents[0]!), expected, out);
+          assert.equal(again.serialize(), out);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -21,7 +21,11 @@ const key = newAgeKey(root, 'key');
 /** The part of the real-sops harness this test uses (an .mjs outside the project: typed here). */
 interface RealSops {
   ensureBootstrap(): string;
-  realSopsDecrypt(content: string, format: 'yaml', opts: { env: Record<string, string> }): Promise<{ ok: boolean; value?: Record<string, unknown>; reason?: string }>;
+  realSopsDecrypt(
+    content: string,
+    format: 'yaml',
+    opts: { env: Record<string, string> },
+  ): Promise<{ ok: boolean; value?: Record<string, unknown>; reason?: string }>;
 }
 const HARNESS = join(ROOT, '..', 'shared', 'tools', 'real-sops', 'real-sops.mjs');
 

@@ -52,10 +52,12 @@ export function ruleCovers(rule: CryptRule, reference: CryptRule): boolean {
   if (rule.field === reference.field && rule.value === reference.value) return true;
   // A key path stays in clear when any of its keys ends with the suffix: a longer suffix
   // ending in the reference's leaves a subset of what the reference leaves in clear.
-  if (rule.field === 'unencrypted_suffix' && reference.field === 'unencrypted_suffix') return rule.value.endsWith(reference.value);
+  if (rule.field === 'unencrypted_suffix' && reference.field === 'unencrypted_suffix')
+    return rule.value.endsWith(reference.value);
   // A key path is encrypted when any of its keys ends with the suffix: a shorter suffix the
   // reference's ends in encrypts a superset.
-  if (rule.field === 'encrypted_suffix' && reference.field === 'encrypted_suffix') return reference.value.endsWith(rule.value);
+  if (rule.field === 'encrypted_suffix' && reference.field === 'encrypted_suffix')
+    return reference.value.endsWith(rule.value);
   return false;
 }
 
@@ -63,7 +65,7 @@ export function ruleCovers(rule: CryptRule, reference: CryptRule): boolean {
 export function ruleText(rule: CryptRule | undefined): string {
   const r = rule ?? DEFAULT_CRYPT_RULE;
   const value = r.value.length > 80 ? `${r.value.slice(0, 80)}…` : r.value;
-  return `${r.field} ${JSON.stringify(value)}${rule === undefined ? ' (SOPS\'s default)' : ''}`;
+  return `${r.field} ${JSON.stringify(value)}${rule === undefined ? " (SOPS's default)" : ''}`;
 }
 
 /**
@@ -75,10 +77,18 @@ export function weakerProtection(have: Protection, want: Protection, against: st
   const out: AuthorityFinding[] = [];
   const rule = have.rule ?? DEFAULT_CRYPT_RULE;
   if (!ruleCovers(rule, want.rule ?? DEFAULT_CRYPT_RULE)) {
-    out.push({ kind: 'weaker-rule', field: rule.field, message: `sops.${ruleText(have.rule)} may leave in clear values that ${against} encrypts (it has ${ruleText(want.rule)})` });
+    out.push({
+      kind: 'weaker-rule',
+      field: rule.field,
+      message: `sops.${ruleText(have.rule)} may leave in clear values that ${against} encrypts (it has ${ruleText(want.rule)})`,
+    });
   }
   if (have.macOnlyEncrypted === true && want.macOnlyEncrypted !== true) {
-    out.push({ kind: 'weaker-rule', field: 'mac_only_encrypted', message: `sops.mac_only_encrypted: true leaves clear values out of the MAC; ${against} does not` });
+    out.push({
+      kind: 'weaker-rule',
+      field: 'mac_only_encrypted',
+      message: `sops.mac_only_encrypted: true leaves clear values out of the MAC; ${against} does not`,
+    });
   }
   return out;
 }
@@ -87,7 +97,9 @@ export function weakerProtection(have: Protection, want: Protection, against: st
 export function sameProtection(a: Protection, b: Protection): boolean {
   const ra = a.rule ?? DEFAULT_CRYPT_RULE;
   const rb = b.rule ?? DEFAULT_CRYPT_RULE;
-  return ra.field === rb.field && ra.value === rb.value && (a.macOnlyEncrypted === true) === (b.macOnlyEncrypted === true);
+  return (
+    ra.field === rb.field && ra.value === rb.value && (a.macOnlyEncrypted === true) === (b.macOnlyEncrypted === true)
+  );
 }
 
 /** Groups needed to recover the data key: all of them unless a threshold says fewer. */
@@ -103,16 +115,36 @@ function needed(groups: number, threshold: number | undefined): number {
  */
 export function authorityFindings(meta: SopsMetadata, env: EnvironmentConfig): AuthorityFinding[] {
   const against = `environment "${env.name}"`;
-  const out = weakerProtection({ rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted }, { rule: env.rule, macOnlyEncrypted: env.macOnlyEncrypted }, against);
+  const out = weakerProtection(
+    { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted },
+    { rule: env.rule, macOnlyEncrypted: env.macOnlyEncrypted },
+    against,
+  );
   for (const recipient of diffRecipients(meta, env.groups, env.shamirThreshold).removed) {
-    out.push({ kind: 'added-recipient', field: 'key_groups', recipient, message: `sops.key_groups: ${recipient} is not a recipient of ${against}` });
+    out.push({
+      kind: 'added-recipient',
+      field: 'key_groups',
+      recipient,
+      message: `sops.key_groups: ${recipient} is not a recipient of ${against}`,
+    });
   }
   const configured = new Set(env.unsupportedKeys ?? []);
   for (const o of meta.keyGroups.flatMap((g) => g.other)) {
-    if (!configured.has(o.type)) out.push({ kind: 'added-recipient', field: 'key_groups', recipient: o.type, message: `sops.key_groups: ${o.type} keys are not recipients of ${against}` });
+    if (!configured.has(o.type))
+      out.push({
+        kind: 'added-recipient',
+        field: 'key_groups',
+        recipient: o.type,
+        message: `sops.key_groups: ${o.type} keys are not recipients of ${against}`,
+      });
   }
   const have = needed(meta.keyGroups.length, meta.shamirThreshold);
   const want = needed(env.groups.length, env.shamirThreshold);
-  if (have < want) out.push({ kind: 'weaker-threshold', field: 'shamir_threshold', message: `sops.shamir_threshold: ${have} of ${meta.keyGroups.length} key group(s) open the file; ${against} needs ${want}` });
+  if (have < want)
+    out.push({
+      kind: 'weaker-threshold',
+      field: 'shamir_threshold',
+      message: `sops.shamir_threshold: ${have} of ${meta.keyGroups.length} key group(s) open the file; ${against} needs ${want}`,
+    });
   return out;
 }

@@ -47,7 +47,12 @@ const ANSI_RE = /\u001b\[[0-9;]*m/g;
  * others, such as a command module that fails to load (exit 1), are internal errors.
  */
 function isOclifUsageError(err: unknown): err is Errors.CLIError {
-  return err instanceof Errors.CLIError && !(err instanceof Errors.ExitError) && !(err instanceof Errors.ModuleLoadError) && (err.oclif.exit ?? 2) === 2;
+  return (
+    err instanceof Errors.CLIError &&
+    !(err instanceof Errors.ExitError) &&
+    !(err instanceof Errors.ModuleLoadError) &&
+    (err.oclif.exit ?? 2) === 2
+  );
 }
 
 /** Collapses oclif's multi-line parse messages ("The following errors occurred:\n  …\nSee more help…") into one line. */
@@ -56,7 +61,14 @@ function oneLineUsage(message: string): string {
     .replace(ANSI_RE, '')
     .split('\n')
     .map((l) => l.trim().replace(/\s+/g, ' '))
-    .filter((l) => l !== '' && l !== 'See more help with --help' && !/^The following errors? occurred:$/.test(l) && !l.startsWith('Note:') && !l.startsWith('Alternatively,'));
+    .filter(
+      (l) =>
+        l !== '' &&
+        l !== 'See more help with --help' &&
+        !/^The following errors? occurred:$/.test(l) &&
+        !l.startsWith('Note:') &&
+        !l.startsWith('Alternatively,'),
+    );
   let out = '';
   for (const line of lines) out += out === '' ? line : out.endsWith(':') ? ` ${line}` : `; ${line}`;
   return out;
@@ -95,15 +107,40 @@ export function toErrorEnvelope(err: unknown, commandId?: string): ErrorEnvelope
   if (isOclifUsageError(err)) {
     // Ids are colon-joined inside oclif; users type them with spaces.
     const notFound = /^command (\S+) not found$/.exec(err.message);
-    if (notFound) return { status: 'error', code: 'USAGE', message: `unknown command "${(notFound[1] ?? '').replaceAll(':', ' ')}"`, exitCode: ExitCode.usage, hint: 'see `sealant --help` for the list of commands' };
-    return { status: 'error', code: 'USAGE', message: oneLineUsage(err.message), exitCode: ExitCode.usage, hint: helpHint };
+    if (notFound)
+      return {
+        status: 'error',
+        code: 'USAGE',
+        message: `unknown command "${(notFound[1] ?? '').replaceAll(':', ' ')}"`,
+        exitCode: ExitCode.usage,
+        hint: 'see `sealant --help` for the list of commands',
+      };
+    return {
+      status: 'error',
+      code: 'USAGE',
+      message: oneLineUsage(err.message),
+      exitCode: ExitCode.usage,
+      hint: helpHint,
+    };
   }
   // A plain Error thrown by a flag's custom `parse` function: still the user's input at fault.
   if (err instanceof Error) {
     const m = FLAG_PARSE_RE.exec(err.message);
-    if (m) return { status: 'error', code: 'USAGE', message: `--${m[1] ?? ''}: ${(m[2] ?? '').split('\n')[0] ?? ''}`, exitCode: ExitCode.usage, hint: helpHint };
+    if (m)
+      return {
+        status: 'error',
+        code: 'USAGE',
+        message: `--${m[1] ?? ''}: ${(m[2] ?? '').split('\n')[0] ?? ''}`,
+        exitCode: ExitCode.usage,
+        hint: helpHint,
+      };
   }
-  return { status: 'error', code: 'INTERNAL', message: `internal error: ${internalMessage(err)}`, exitCode: ExitCode.generic };
+  return {
+    status: 'error',
+    code: 'INTERNAL',
+    message: `internal error: ${internalMessage(err)}`,
+    exitCode: ExitCode.generic,
+  };
 }
 
 /** The one-line human form of an envelope (what follows `sealant: `). */
@@ -112,7 +149,9 @@ function humanLine(env: ErrorEnvelope, err: unknown): string {
   if (err instanceof SealantError) {
     if (env.message === err.message) return err.toOneLine();
     // The message was normalised (a flag parse error rewritten by oclif): render a copy.
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as SealantError, err, { message: env.message });
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as SealantError, err, {
+      message: env.message,
+    });
     return copy.toOneLine();
   }
   return env.message;
@@ -122,7 +161,9 @@ function humanLine(env: ErrorEnvelope, err: unknown): string {
 export function debugEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const v = env.DEBUG;
   if (v === undefined || v === '') return false;
-  return v.split(/[\s,]+/).some((p) => p === '*' || p === 'sealant' || p.startsWith('sealant*') || p.startsWith('sealant:'));
+  return v
+    .split(/[\s,]+/)
+    .some((p) => p === '*' || p === 'sealant' || p.startsWith('sealant*') || p.startsWith('sealant:'));
 }
 
 /**

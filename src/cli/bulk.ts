@@ -14,7 +14,10 @@ export const concurrencyFlag = () =>
   Flags.integer({ summary: 'How many files to process at once.', default: 8, min: 1, helpGroup: 'GLOBAL' });
 
 /** Turns outcomes into JSON entries, in input order. */
-export function bulkEntries<T extends object>(files: readonly string[], outcomes: readonly Outcome<T>[]): BulkEntry<T>[] {
+export function bulkEntries<T extends object>(
+  files: readonly string[],
+  outcomes: readonly Outcome<T>[],
+): BulkEntry<T>[] {
   return outcomes.map((o, i) => {
     if (o.ok) return { ok: true, ...o.value };
     const { status: _status, ...error } = toErrorEnvelope(o.error);
@@ -24,7 +27,9 @@ export function bulkEntries<T extends object>(files: readonly string[], outcomes
 
 /** Exit code for a bulk run: 0 if all succeeded, else the failures' common code, else 1. */
 export function bulkExitCode(outcomes: readonly Outcome<unknown>[]): number {
-  const codes = new Set(outcomes.filter((o) => !o.ok).map((o) => (o.ok ? 0 : o.error instanceof SealantError ? o.error.exitCode : 1)));
+  const codes = new Set(
+    outcomes.filter((o) => !o.ok).map((o) => (o.ok ? 0 : o.error instanceof SealantError ? o.error.exitCode : 1)),
+  );
   if (codes.size === 0) return 0;
   return codes.size === 1 ? [...codes][0]! : 1;
 }

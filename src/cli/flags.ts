@@ -30,25 +30,38 @@ export const stringArg = Args.custom<string>({ ignoreStdin: true });
 
 export const identityFlag = () =>
   Flags.string({
-    summary: 'age identity file to decrypt with (repeatable); SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and ~/.config/sops/age/keys.txt are always read too.',
+    summary:
+      'age identity file to decrypt with (repeatable); SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and ~/.config/sops/age/keys.txt are always read too.',
     multiple: true,
     multipleNonGreedy: true,
     helpValue: 'FILE',
     parse: async (input) => {
-      if (input === '-') throw new UsageError('an identity is not read from standard input', { hint: 'use SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or name the file (a file called "-" is ./-)' });
+      if (input === '-')
+        throw new UsageError('an identity is not read from standard input', {
+          hint: 'use SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or name the file (a file called "-" is ./-)',
+        });
       return input;
     },
   });
 
 /** `--age` as sops takes it: comma-separated recipients, repeatable. */
 export const ageRecipientsFlag = () =>
-  Flags.string({ summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.', multiple: true, multipleNonGreedy: true, helpValue: 'age1…' });
+  Flags.string({
+    summary: 'age recipients, comma-separated (repeatable); default $SOPS_AGE_RECIPIENTS, else the config.',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpValue: 'age1…',
+  });
 
 /** `--config` for the commands that choose recipients from the project configuration. */
-export const configFlag = () => Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' });
+export const configFlag = () =>
+  Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' });
 
 export const ignoreMacFlag = () =>
-  Flags.boolean({ summary: 'Decrypt even if the MAC does not match (unsafe: the file may have been tampered with).', default: false });
+  Flags.boolean({
+    summary: 'Decrypt even if the MAC does not match (unsafe: the file may have been tampered with).',
+    default: false,
+  });
 
 /** The ops context of this process, with warnings routed to the command. */
 export function contextFor(warn: (message: string) => void): OpsContext {

@@ -25,12 +25,18 @@ export function isStdoutPath(path: string | undefined): path is typeof STDIO_PAT
  * @throws UsageError when one of `files` is `-`.
  */
 export function refuseStdinFiles(files: readonly (string | undefined)[], command: string): void {
-  if (files.includes(STDIO_PATH)) throw new UsageError(`${command} works on files by their path; it cannot read standard input ("-")`, { hint: 'name the file (a file called "-" is ./-)' });
+  if (files.includes(STDIO_PATH))
+    throw new UsageError(`${command} works on files by their path; it cannot read standard input ("-")`, {
+      hint: 'name the file (a file called "-" is ./-)',
+    });
 }
 
 /** @throws ConflictingParametersError for `--in-place` with stdin, with sops's exit code 8. */
 export function refuseInPlaceStdin(inPlace: boolean, fromStdin: boolean): void {
-  if (inPlace && fromStdin) throw new ConflictingParametersError('cannot use --in-place when reading from standard input', { hint: 'name the file to change in place' });
+  if (inPlace && fromStdin)
+    throw new ConflictingParametersError('cannot use --in-place when reading from standard input', {
+      hint: 'name the file to change in place',
+    });
 }
 
 /** The input file read from stdin: its bytes (text stores decode them strictly), the name messages give it, and its format. */
@@ -46,7 +52,10 @@ export interface StdinInput {
  * @throws UsageError without `inputType`, or for a terminal.
  */
 export async function readStdinInput(inputType: FileFormat | undefined): Promise<StdinInput> {
-  if (inputType === undefined) throw new UsageError('reading standard input needs --input-type (there is no file name to tell the format by)', { hint: 'e.g. --input-type yaml' });
+  if (inputType === undefined)
+    throw new UsageError('reading standard input needs --input-type (there is no file name to tell the format by)', {
+      hint: 'e.g. --input-type yaml',
+    });
   return { bytes: await readStdin('the input file'), file: STDIN_NAME, format: inputType };
 }
 
@@ -55,8 +64,14 @@ export async function readStdinInput(inputType: FileFormat | undefined): Promise
  * nothing else (`busy` names what it carries).
  * @throws UsageError for `-` while stdout is busy.
  */
-export function auditStream(auditLog: string | undefined, busy: string | undefined): { auditLog?: string; stream: NodeJS.WritableStream } {
+export function auditStream(
+  auditLog: string | undefined,
+  busy: string | undefined,
+): { auditLog?: string; stream: NodeJS.WritableStream } {
   if (!isStdoutPath(auditLog)) return { ...(auditLog === undefined ? {} : { auditLog }), stream: process.stderr };
-  if (busy !== undefined) throw new UsageError(`--audit-log - would mix the audit line into ${busy} on standard output`, { hint: 'leave --audit-log out (the line goes to stderr) or name a file' });
+  if (busy !== undefined)
+    throw new UsageError(`--audit-log - would mix the audit line into ${busy} on standard output`, {
+      hint: 'leave --audit-log out (the line goes to stderr) or name a file',
+    });
   return { stream: process.stdout };
 }

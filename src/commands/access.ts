@@ -6,7 +6,7 @@ import { accessReport, type AccessReport } from '../ops/access.js';
 export default class Access extends BaseCommand<AccessReport> {
   static override summary = 'Who can decrypt which environment, and which files drifted from the config.';
   static override description =
-    'Prints the environment × recipient matrix from .sealant.yaml (or .sops.yaml) and checks every file\'s sops metadata against it — no key needed. Exit code 1 when a file drifted (recipients differ from the config): fix with `sealant updatekeys`.';
+    "Prints the environment × recipient matrix from .sealant.yaml (or .sops.yaml) and checks every file's sops metadata against it — no key needed. Exit code 1 when a file drifted (recipients differ from the config): fix with `sealant updatekeys`.";
   static override examples = [
     { description: 'The matrix and drift', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'For CI', command: '<%= config.bin %> <%= command.id %> --json' },
@@ -18,7 +18,10 @@ export default class Access extends BaseCommand<AccessReport> {
 
   async run(): Promise<AccessReport> {
     const { flags } = await this.parse(Access);
-    const report = await accessReport(contextFor((m) => this.warnUser(m)), { env: flags.env, configPath: flags.config });
+    const report = await accessReport(
+      contextFor((m) => this.warnUser(m)),
+      { env: flags.env, configPath: flags.config },
+    );
     if (!this.jsonEnabled()) this.log(render(report));
     if (report.drift.length > 0) process.exitCode = 1;
     return report;
@@ -29,9 +32,15 @@ function render(r: AccessReport): string {
   const envs = r.environments.map((e) => e.name);
   const width = Math.max(9, ...r.matrix.map((m) => m.recipient.length));
   const lines = [`${'recipient'.padEnd(width)}  ${envs.join('  ')}`];
-  for (const m of r.matrix) lines.push(`${m.recipient.padEnd(width)}  ${envs.map((e) => (m.environments.includes(e) ? 'x' : '-').padEnd(e.length)).join('  ')}`);
+  for (const m of r.matrix)
+    lines.push(
+      `${m.recipient.padEnd(width)}  ${envs.map((e) => (m.environments.includes(e) ? 'x' : '-').padEnd(e.length)).join('  ')}`,
+    );
   lines.push('');
-  for (const e of r.environments) lines.push(`${e.name}: ${e.files} file(s), ${e.recipients.length} recipient(s)${e.shamirThreshold !== undefined ? `, ${e.shamirThreshold} groups needed` : ''}`);
+  for (const e of r.environments)
+    lines.push(
+      `${e.name}: ${e.files} file(s), ${e.recipients.length} recipient(s)${e.shamirThreshold !== undefined ? `, ${e.shamirThreshold} groups needed` : ''}`,
+    );
   if (r.drift.length === 0) lines.push('no drift: every file matches its environment');
   for (const d of r.drift) {
     lines.push(`DRIFT ${d.file} (${d.environment})${d.problem !== undefined ? `: ${d.problem}` : ''}`);

@@ -14,17 +14,27 @@ export type ApplyCommandResult = ApplyResult;
 export default class Apply extends BaseCommand<ApplyCommandResult> {
   static override summary = 'Carry out a rotation plan: all files or none.';
   static override description =
-    'Refuses when any file (or the config) changed since the plan. Computes every new file in memory — the config without offboarded recipients, rewrap, new data key, new values (generated from the schema\'s x-sealant-generate, or read with --value PATH=@FILE or PATH=- from stdin, keeping each key\'s type) — validates the new values against the schema, and only then replaces them all. Values are never taken from the command line.';
+    "Refuses when any file (or the config) changed since the plan. Computes every new file in memory — the config without offboarded recipients, rewrap, new data key, new values (generated from the schema's x-sealant-generate, or read with --value PATH=@FILE or PATH=- from stdin, keeping each key's type) — validates the new values against the schema, and only then replaces them all. Values are never taken from the command line.";
   static override examples = [
     { description: 'Apply a saved plan', command: '<%= config.bin %> <%= command.id %> plan.json' },
-    { description: 'A value with no generator, from a private file', command: "<%= config.bin %> <%= command.id %> plan.json --value 'stripe.key=@/dev/shm/stripe'" },
+    {
+      description: 'A value with no generator, from a private file',
+      command: "<%= config.bin %> <%= command.id %> plan.json --value 'stripe.key=@/dev/shm/stripe'",
+    },
     { description: 'Preview the encrypted diff', command: '<%= config.bin %> <%= command.id %> plan.json --dry-run' },
   ];
-  static override args = { plan: stringArg({ description: 'Plan file written by `sealant plan --out` (-: standard input).', required: true }) };
+  static override args = {
+    plan: stringArg({ description: 'Plan file written by `sealant plan --out` (-: standard input).', required: true }),
+  };
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff it would produce; write nothing.', default: false }),
-    value: Flags.string({ summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.', multiple: true }),
-    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
+    value: Flags.string({
+      summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.',
+      multiple: true,
+    }),
+    config: Flags.string({
+      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
+    }),
     identity: identityFlag(),
   };
 
@@ -42,11 +52,24 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
     const plan = parsePlan(data);
     const values = (flags.value ?? []).map(parseValueFlag);
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
-    const result = await applyPlan(plan, ctx, { sources, values, dryRun: flags['dry-run'], configPath: flags.config, readStdin: () => readStdinText('the --value read from stdin'), ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}) });
+    const result = await applyPlan(plan, ctx, {
+      sources,
+      values,
+      dryRun: flags['dry-run'],
+      configPath: flags.config,
+      readStdin: () => readStdinText('the --value read from stdin'),
+      ...(process.stdin.isTTY === true && !this.jsonEnabled() ? { prompt: hiddenPrompt } : {}),
+    });
     if (!this.jsonEnabled()) {
       if (result.diff !== undefined) this.log(result.diff.trimEnd());
-      for (const r of result.config?.removed ?? []) this.log(`${result.config!.file}: ${result.dryRun ? 'would remove' : 'removed'} ${r.recipient} from environment "${r.environment}"`);
-      for (const f of result.files) this.log(`${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`);
+      for (const r of result.config?.removed ?? [])
+        this.log(
+          `${result.config!.file}: ${result.dryRun ? 'would remove' : 'removed'} ${r.recipient} from environment "${r.environment}"`,
+        );
+      for (const f of result.files)
+        this.log(
+          `${f.file}: ${result.dryRun ? 'would apply' : 'applied'} ${f.actions.join(', ')}${f.values.map((v) => `\n  ~ ${v.path} (${v.source})`).join('')}`,
+        );
       if (result.files.length === 0 && result.config === undefined) this.log('Nothing to do: the plan is empty.');
     }
     return result;

@@ -22,18 +22,41 @@ export interface DecryptCommandResult {
 export default class Decrypt extends BaseCommand<DecryptCommandResult> {
   static override summary = 'Decrypt a SOPS file (to stdout, a file, or in place).';
   static override description =
-    'Unwraps the data key with an available age identity, decrypts every value and verifies the MAC (exit 51 on mismatch, 128 when no key can decrypt). The output keeps the file\'s layout, comments and key order.';
+    "Unwraps the data key with an available age identity, decrypts every value and verifies the MAC (exit 51 on mismatch, 128 when no key can decrypt). The output keeps the file's layout, comments and key order.";
   static override examples = [
-    { description: 'Print the plaintext', command: 'SOPS_AGE_KEY_FILE=environments/demo.agekey <%= config.bin %> <%= command.id %> environments/dev/app.yaml' },
-    { description: 'Print one value', command: '<%= config.bin %> <%= command.id %> --extract \'["db"]["password"]\' secrets.yaml' },
-    { description: 'Write JSON to a 0600 file', command: '<%= config.bin %> <%= command.id %> --output-type json --output secrets.json secrets.yaml' },
-    { description: 'Decrypt what a pipe brings (stdin has no name: say its format)', command: 'git show HEAD:secrets.yaml | <%= config.bin %> <%= command.id %> --input-type yaml' },
+    {
+      description: 'Print the plaintext',
+      command:
+        'SOPS_AGE_KEY_FILE=environments/demo.agekey <%= config.bin %> <%= command.id %> environments/dev/app.yaml',
+    },
+    {
+      description: 'Print one value',
+      command: '<%= config.bin %> <%= command.id %> --extract \'["db"]["password"]\' secrets.yaml',
+    },
+    {
+      description: 'Write JSON to a 0600 file',
+      command: '<%= config.bin %> <%= command.id %> --output-type json --output secrets.json secrets.yaml',
+    },
+    {
+      description: 'Decrypt what a pipe brings (stdin has no name: say its format)',
+      command: 'git show HEAD:secrets.yaml | <%= config.bin %> <%= command.id %> --input-type yaml',
+    },
   ];
-  static override args = { file: stringArg({ description: 'Encrypted file (omitted or -: standard input, with --input-type)' }) };
+  static override args = {
+    file: stringArg({ description: 'Encrypted file (omitted or -: standard input, with --input-type)' }),
+  };
   static override flags = {
     extract: Flags.string({ summary: 'Print only this value: ["key"]["sub"][0] or key.sub[0].', helpValue: 'PATH' }),
-    output: Flags.string({ summary: 'Write the plaintext to FILE (mode 0600) instead of stdout ("-" = stdout).', helpValue: 'FILE', exclusive: ['in-place'] }),
-    'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its plaintext (mode 0600).', default: false }),
+    output: Flags.string({
+      summary: 'Write the plaintext to FILE (mode 0600) instead of stdout ("-" = stdout).',
+      helpValue: 'FILE',
+      exclusive: ['in-place'],
+    }),
+    'in-place': Flags.boolean({
+      char: 'i',
+      summary: 'Replace the file with its plaintext (mode 0600).',
+      default: false,
+    }),
     'input-type': inputTypeFlag(),
     'output-type': outputTypeFlag(),
     identity: identityFlag(),
@@ -45,10 +68,19 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
     const fromStdin = isStdinFile(args.file);
     refuseInPlaceStdin(flags['in-place'], fromStdin);
     const ctx = contextFor((m) => this.warnUser(m));
-    const opts = { inputType: flags['input-type'], outputType: flags['output-type'], extract: flags.extract, ignoreMac: flags['ignore-mac'], identityFiles: flags.identity ?? [] };
+    const opts = {
+      inputType: flags['input-type'],
+      outputType: flags['output-type'],
+      extract: flags.extract,
+      ignoreMac: flags['ignore-mac'],
+      identityFiles: flags.identity ?? [],
+    };
     const input = fromStdin ? await readStdinInput(flags['input-type']) : undefined;
     const file = input?.file ?? args.file!;
-    const r = input === undefined ? await decryptFile(file, ctx, opts) : await inFile(file, () => decryptText(input.bytes, file, ctx, { ...opts, inputType: input.format }));
+    const r =
+      input === undefined
+        ? await decryptFile(file, ctx, opts)
+        : await inFile(file, () => decryptText(input.bytes, file, ctx, { ...opts, inputType: input.format }));
     const result: DecryptCommandResult = { file, format: r.format, unwrappedBy: r.unwrappedBy, macValid: r.macValid };
     const target = flags['in-place'] ? file : isStdoutPath(flags.output) ? undefined : flags.output;
     if (target !== undefined) {

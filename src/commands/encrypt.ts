@@ -1,11 +1,27 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { ageRecipientsFlag, configFlag, contextFor, identityFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
+import {
+  ageRecipientsFlag,
+  configFlag,
+  contextFor,
+  identityFlag,
+  inputTypeFlag,
+  outputTypeFlag,
+  stringArg,
+} from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
 import { cryptRuleFrom } from '../format/selectors.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
-import { encryptFile, encryptOver, encryptSettings, encryptText, existingEncryptedText, parseAgeRecipientList, parseKmsList } from '../ops/encrypt.js';
+import {
+  encryptFile,
+  encryptOver,
+  encryptSettings,
+  encryptText,
+  existingEncryptedText,
+  parseAgeRecipientList,
+  parseKmsList,
+} from '../ops/encrypt.js';
 import { keySources } from '../ops/context.js';
 import { inFile, readBytes } from '../ops/document.js';
 import { formatFromPath } from '../stores/index.js';
@@ -27,23 +43,56 @@ export interface EncryptCommandResult {
 export default class Encrypt extends BaseCommand<EncryptCommandResult> {
   static override summary = 'Encrypt a plaintext file into a SOPS file.';
   static override description =
-    'Every value is encrypted with AES-256-GCM under a new data key; keys, comments\' positions and order stay readable. The data key is wrapped for each age recipient. By default keys ending in _unencrypted stay in clear (as in sops); --encrypted-regex and friends choose otherwise. Recipients come from --age or SOPS_AGE_RECIPIENTS, else from the file\'s environment in .sealant.yaml / .sops.yaml. When --output names an existing encrypted version of the file, its data key and recipients are kept and every unchanged value keeps its ciphertext (so the git diff shows only what changed); --fresh starts over.';
+    "Every value is encrypted with AES-256-GCM under a new data key; keys, comments' positions and order stay readable. The data key is wrapped for each age recipient. By default keys ending in _unencrypted stay in clear (as in sops); --encrypted-regex and friends choose otherwise. Recipients come from --age or SOPS_AGE_RECIPIENTS, else from the file's environment in .sealant.yaml / .sops.yaml. When --output names an existing encrypted version of the file, its data key and recipients are kept and every unchanged value keeps its ciphertext (so the git diff shows only what changed); --fresh starts over.";
   static override examples = [
-    { description: 'Encrypt in place for two recipients', command: '<%= config.bin %> <%= command.id %> --age age1…,age1… --in-place secrets.yaml' },
-    { description: 'Encrypt only data/stringData of a Kubernetes Secret', command: '<%= config.bin %> <%= command.id %> --age age1… --encrypted-regex \'^(data|stringData)$\' secret.yaml > secret.enc.yaml' },
-    { description: 'Encrypt a dotenv file to a new file', command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env' },
-    { description: 'Re-encrypt an edited plaintext over its encrypted version (minimal diff)', command: '<%= config.bin %> <%= command.id %> --output secrets.enc.yaml secrets.yaml' },
-    { description: 'Encrypt what a pipe brings (stdin has no name: say its format)', command: 'kubectl create secret generic db --from-literal=password=… --dry-run=client -o yaml | <%= config.bin %> <%= command.id %> --age age1… --input-type yaml --encrypted-regex \'^(data|stringData)$\'' },
+    {
+      description: 'Encrypt in place for two recipients',
+      command: '<%= config.bin %> <%= command.id %> --age age1…,age1… --in-place secrets.yaml',
+    },
+    {
+      description: 'Encrypt only data/stringData of a Kubernetes Secret',
+      command:
+        "<%= config.bin %> <%= command.id %> --age age1… --encrypted-regex '^(data|stringData)$' secret.yaml > secret.enc.yaml",
+    },
+    {
+      description: 'Encrypt a dotenv file to a new file',
+      command: '<%= config.bin %> <%= command.id %> --age age1… --output app.enc.env app.env',
+    },
+    {
+      description: 'Re-encrypt an edited plaintext over its encrypted version (minimal diff)',
+      command: '<%= config.bin %> <%= command.id %> --output secrets.enc.yaml secrets.yaml',
+    },
+    {
+      description: 'Encrypt what a pipe brings (stdin has no name: say its format)',
+      command:
+        "kubectl create secret generic db --from-literal=password=… --dry-run=client -o yaml | <%= config.bin %> <%= command.id %> --age age1… --input-type yaml --encrypted-regex '^(data|stringData)$'",
+    },
   ];
-  static override args = { file: stringArg({ description: 'Plaintext file (omitted or -: standard input, with --input-type)' }) };
+  static override args = {
+    file: stringArg({ description: 'Plaintext file (omitted or -: standard input, with --input-type)' }),
+  };
   static override flags = {
     age: ageRecipientsFlag(),
-    kms: Flags.string({ summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'arn:aws:kms:…' }),
-    pgp: Flags.string({ summary: 'PGP fingerprints, comma-separated (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'FPR' }),
+    kms: Flags.string({
+      summary: 'AWS KMS key ARNs, comma-separated, each optionally +ROLE_ARN (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'arn:aws:kms:…',
+    }),
+    pgp: Flags.string({
+      summary: 'PGP fingerprints, comma-separated (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'FPR',
+    }),
     'encryption-context': Flags.string({ summary: 'KMS encryption context for --kms keys: key:value,key2:value2.' }),
     'aws-profile': Flags.string({ summary: 'AWS profile for --kms keys (stored as aws_profile).' }),
     config: configFlag(),
-    output: Flags.string({ summary: 'Write to FILE instead of stdout ("-" = stdout).', helpValue: 'FILE', exclusive: ['in-place'] }),
+    output: Flags.string({
+      summary: 'Write to FILE instead of stdout ("-" = stdout).',
+      helpValue: 'FILE',
+      exclusive: ['in-place'],
+    }),
     'in-place': Flags.boolean({ char: 'i', summary: 'Replace the file with its encrypted version.', default: false }),
     'input-type': inputTypeFlag(),
     'output-type': outputTypeFlag(),
@@ -54,7 +103,10 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     'unencrypted-comment-regex': Flags.string({ summary: 'Values after a comment matching this stay in clear.' }),
     'encrypted-comment-regex': Flags.string({ summary: 'Only values after a comment matching this are encrypted.' }),
     'mac-only-encrypted': Flags.boolean({ summary: 'Compute the MAC over encrypted values only.', default: false }),
-    fresh: Flags.boolean({ summary: 'With --output: ignore an existing encrypted version there (new data key, every ciphertext new).', default: false }),
+    fresh: Flags.boolean({
+      summary: 'With --output: ignore an existing encrypted version there (new data key, every ciphertext new).',
+      default: false,
+    }),
     identity: identityFlag(),
   };
 
@@ -69,7 +121,13 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     // An encrypted version already at --output: keep its data key and every unchanged ciphertext.
     const previous = output !== undefined && !flags.fresh ? await existingEncryptedText(output) : undefined;
     if (previous !== undefined && output !== undefined) {
-      const over = await inFile(file, async () => encryptOver(input?.bytes ?? (await readBytes(file)), file, previous, output, ctx, { sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }), inputType: flags['input-type'], ...(flags.config === undefined ? {} : { configPath: flags.config }) }));
+      const over = await inFile(file, async () =>
+        encryptOver(input?.bytes ?? (await readBytes(file)), file, previous, output, ctx, {
+          sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }),
+          inputType: flags['input-type'],
+          ...(flags.config === undefined ? {} : { configPath: flags.config }),
+        }),
+      );
       if (over === undefined) {
         if (!this.jsonEnabled()) this.logToStderr(`${output} already holds this content; not changed`);
         return { file, format: formatFromPath(output), recipients: [], output, unchanged: true };
@@ -88,13 +146,20 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     const settings = await encryptSettings(input === undefined ? file : undefined, ctx, {
       age: parseAgeRecipientList(flags.age ?? []),
       kms: parseKmsList(flags.kms ?? [], flags['encryption-context'], flags['aws-profile']),
-      pgp: (flags.pgp ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '').map(parsePgpFingerprint),
+      pgp: (flags.pgp ?? [])
+        .flatMap((p) => p.split(','))
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .map(parsePgpFingerprint),
       ...(rule === undefined ? {} : { rule }),
       macOnlyEncrypted: flags['mac-only-encrypted'],
       ...(flags.config === undefined ? {} : { configPath: flags.config }),
     });
     const opts = { ...settings, inputType: flags['input-type'], outputType: flags['output-type'] };
-    const r = input === undefined ? await encryptFile(file, ctx, opts) : await inFile(file, () => encryptText(input.bytes, file, ctx, opts));
+    const r =
+      input === undefined
+        ? await encryptFile(file, ctx, opts)
+        : await inFile(file, () => encryptText(input.bytes, file, ctx, opts));
     const result: EncryptCommandResult = { file, format: r.format, recipients: r.recipients };
     if (settings.environment !== undefined) result.environment = settings.environment;
     const target = flags['in-place'] ? file : output;

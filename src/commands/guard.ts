@@ -39,7 +39,11 @@ export default class Guard extends BaseCommand<GuardCommandResult> {
     { description: 'In CI, as annotations', command: '<%= config.bin %> <%= command.id %> --format github' },
   ];
   static override flags = {
-    format: Flags.string({ summary: 'Output for people or GitHub Actions annotations.', options: ['human', 'github'], default: 'human' }),
+    format: Flags.string({
+      summary: 'Output for people or GitHub Actions annotations.',
+      options: ['human', 'github'],
+      default: 'human',
+    }),
   };
 
   async run(): Promise<GuardCommandResult> {
@@ -54,6 +58,9 @@ export default class Guard extends BaseCommand<GuardCommandResult> {
 
   private print(result: GuardReport, github: boolean): void {
     for (const r of result.results) this.log(github ? guardGithubLine(r) : guardHumanLine(r));
-    if (result.errors > 0) this.logToStderr(`sealant guard: ${result.errors} problem${result.errors === 1 ? '' : 's'} in ${result.files.length} staged file${result.files.length === 1 ? '' : 's'}; commit blocked (bypass once: git commit --no-verify)`);
+    if (result.errors > 0)
+      this.logToStderr(
+        `sealant guard: ${result.errors} problem${result.errors === 1 ? '' : 's'} in ${result.files.length} staged file${result.files.length === 1 ? '' : 's'}; commit blocked (bypass once: git commit --no-verify)`,
+      );
   }
 }

@@ -23,7 +23,8 @@ export interface KeygenResult {
 export function rfc3339Local(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();
-  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  const zone =
+    off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
 }
 
@@ -31,15 +32,24 @@ export default class Keygen extends BaseCommand<KeygenResult> {
   static override summary = 'Generate an age identity (like age-keygen).';
 
   static override description = [
-    "Writes a new age identity in age-keygen's format: a \"# created\" line, a \"# public key\" line and the AGE-SECRET-KEY line. The public key (the recipient to put in .sops.yaml) is also printed to stderr.",
+    'Writes a new age identity in age-keygen\'s format: a "# created" line, a "# public key" line and the AGE-SECRET-KEY line. The public key (the recipient to put in .sops.yaml) is also printed to stderr.',
     'With --output the file is created with mode 0600 (missing directories are created 0700) and an existing file is never overwritten. The identity works with sops (SOPS_AGE_KEY_FILE) and with the age CLI (age -d -i FILE).',
   ].join('\n\n');
 
   static override examples = [
-    { description: 'Create the default key file sops reads', command: '<%= config.bin %> <%= command.id %> --output ~/.config/sops/age/keys.txt' },
+    {
+      description: 'Create the default key file sops reads',
+      command: '<%= config.bin %> <%= command.id %> --output ~/.config/sops/age/keys.txt',
+    },
     { description: 'Print a new identity to stdout', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Generate a post-quantum hybrid identity', command: '<%= config.bin %> <%= command.id %> --pq --output pq-key.txt' },
-    { description: 'Get the recipient as JSON', command: '<%= config.bin %> <%= command.id %> --output key.txt --json' },
+    {
+      description: 'Generate a post-quantum hybrid identity',
+      command: '<%= config.bin %> <%= command.id %> --pq --output pq-key.txt',
+    },
+    {
+      description: 'Get the recipient as JSON',
+      command: '<%= config.bin %> <%= command.id %> --output key.txt --json',
+    },
   ];
 
   static override flags = {
@@ -66,7 +76,10 @@ export default class Keygen extends BaseCommand<KeygenResult> {
       try {
         await mkdir(dirname(flags.output), { recursive: true, mode: 0o700 });
       } catch (e) {
-        throw new WriteError(`cannot create the directory for the key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file: flags.output });
+        throw new WriteError(
+          `cannot create the directory for the key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+          { file: flags.output },
+        );
       }
       await writeOutputFile(flags.output, text, { plaintext: true, exclusive: true });
       if (!this.jsonEnabled()) process.stderr.write(`Public key: ${recipient}\n`);

@@ -24,7 +24,12 @@ export interface KrmCommandResult {
  * @throws KrmInputError when stdin is a terminal.
  */
 export function readStdin(): Promise<string> {
-  return readStdinText('a KRM ResourceList', { onTerminal: () => new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', { hint: 'run it through kpt or kustomize' }) });
+  return readStdinText('a KRM ResourceList', {
+    onTerminal: () =>
+      new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', {
+        hint: 'run it through kpt or kustomize',
+      }),
+  });
 }
 
 /**
@@ -63,8 +68,14 @@ export default class Krm extends BaseCommand<KrmCommandResult> {
     'Always ask for the output (kpt -o stdout / -o unwrap): run in place, kpt would write the plaintext Secrets into the package. See docs/kubernetes.md.',
   ].join('\n\n');
   static override examples = [
-    { description: 'kpt, imperatively', command: 'kpt fn eval --exec "sealant krm" DIR -o unwrap | kubectl apply -f -' },
-    { description: 'kpt, with a Kptfile pipeline (exec: "sealant krm")', command: 'kpt fn render --allow-exec DIR -o unwrap' },
+    {
+      description: 'kpt, imperatively',
+      command: 'kpt fn eval --exec "sealant krm" DIR -o unwrap | kubectl apply -f -',
+    },
+    {
+      description: 'kpt, with a Kptfile pipeline (exec: "sealant krm")',
+      command: 'kpt fn render --allow-exec DIR -o unwrap',
+    },
   ];
   static override enableJsonFlag = false;
 

@@ -16,14 +16,29 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
   static override description =
     'Compares every file (or every file of --env) with its environment and its git history: recipients that differ from the config (rewrap), a data key a removed or offboarded recipient holds or older than data_key_max_age (rotate-data-key), values older than rotate_every or readable by an offboarded recipient (rotate-values). Writes nothing but --out; apply the plan with `sealant apply`.';
   static override examples = [
-    { description: 'Plan for one environment and save it', command: '<%= config.bin %> <%= command.id %> --env prod --out plan.json' },
-    { description: 'What could a departing teammate read?', command: '<%= config.bin %> <%= command.id %> --offboard age1…' },
+    {
+      description: 'Plan for one environment and save it',
+      command: '<%= config.bin %> <%= command.id %> --env prod --out plan.json',
+    },
+    {
+      description: 'What could a departing teammate read?',
+      command: '<%= config.bin %> <%= command.id %> --offboard age1…',
+    },
   ];
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
-    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
-    offboard: Flags.string({ summary: 'A recipient leaving (repeatable): report what it could read, remove it from .sealant.yaml, rotate the data keys and the secrets it could read.', multiple: true }),
-    out: Flags.string({ char: 'o', summary: 'Write the plan (JSON) to this file for `sealant apply` ("-": to stdout, instead of the summary).' }),
+    config: Flags.string({
+      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
+    }),
+    offboard: Flags.string({
+      summary:
+        'A recipient leaving (repeatable): report what it could read, remove it from .sealant.yaml, rotate the data keys and the secrets it could read.',
+      multiple: true,
+    }),
+    out: Flags.string({
+      char: 'o',
+      summary: 'Write the plan (JSON) to this file for `sealant apply` ("-": to stdout, instead of the summary).',
+    }),
     format: Flags.string({ summary: 'Output format.', options: ['human', 'markdown'], default: 'human' }),
     identity: identityFlag(),
   };
@@ -32,7 +47,12 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     const { flags } = await this.parse(PlanCommand);
     const ctx = contextFor((m) => this.warnUser(m));
     const sources = await keySources(ctx, { identityFiles: flags.identity ?? [] });
-    const plan = await planRotation(ctx, { env: flags.env, configPath: flags.config, offboard: flags.offboard ?? [], sources });
+    const plan = await planRotation(ctx, {
+      env: flags.env,
+      configPath: flags.config,
+      offboard: flags.offboard ?? [],
+      sources,
+    });
     const planJson = `${JSON.stringify(plan, null, 2)}\n`;
     if (isStdoutPath(flags.out)) {
       // Under --json the envelope already carries the plan; a second document would break it.
@@ -40,7 +60,8 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
       return plan;
     }
     if (flags.out !== undefined) await writeFileAtomic(flags.out, planJson, { noFollow: true });
-    if (!this.jsonEnabled()) this.log((flags.format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan)).trimEnd());
+    if (!this.jsonEnabled())
+      this.log((flags.format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan)).trimEnd());
     return plan;
   }
 }

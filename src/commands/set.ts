@@ -20,9 +20,18 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
   static override description =
     'VALUE is JSON, as in `sops set` (a string needs quotes: \'"text"\'). Use --value-stdin to keep a secret out of your shell history. Every other value keeps its exact ciphertext, so the git diff shows this value plus the mac and lastmodified lines.';
   static override examples = [
-    { description: 'Set a string', command: '<%= config.bin %> <%= command.id %> secrets.yaml \'["db"]["password"]\' \'"s3cr3t"\'' },
-    { description: 'Set a number with the dotted path form', command: '<%= config.bin %> <%= command.id %> secrets.yaml db.port 5432' },
-    { description: 'Read the value from stdin as a plain string', command: 'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> --value-stdin --string secrets.yaml api.token' },
+    {
+      description: 'Set a string',
+      command: '<%= config.bin %> <%= command.id %> secrets.yaml \'["db"]["password"]\' \'"s3cr3t"\'',
+    },
+    {
+      description: 'Set a number with the dotted path form',
+      command: '<%= config.bin %> <%= command.id %> secrets.yaml db.port 5432',
+    },
+    {
+      description: 'Read the value from stdin as a plain string',
+      command: 'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> --value-stdin --string secrets.yaml api.token',
+    },
   ];
   static override args = {
     file: stringArg({ description: 'Encrypted file', required: true }),
@@ -31,7 +40,10 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
   };
   static override flags = {
     string: Flags.boolean({ summary: 'Take VALUE as a literal string instead of JSON.', default: false }),
-    'value-stdin': Flags.boolean({ summary: 'Read VALUE from stdin, exactly (nothing trimmed; it must be UTF-8).', default: false }),
+    'value-stdin': Flags.boolean({
+      summary: 'Read VALUE from stdin, exactly (nothing trimmed; it must be UTF-8).',
+      default: false,
+    }),
     'input-type': inputTypeFlag(),
     identity: identityFlag(),
   };
@@ -48,8 +60,19 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
       throw new UsageError('missing VALUE', { hint: 'pass a JSON value, or --value-stdin to read it from stdin' });
     } else raw = args.value;
     const value = flags.string ? stringValue(raw) : parseJsonValue(raw);
-    const r = await setValue(args.file, args.path, value, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });
-    if (!this.jsonEnabled()) this.logToStderr(r.changed ? `updated ${formatPath(r.path)} in ${r.file}` : `${formatPath(r.path)} already had that value; ${r.file} not changed`);
+    const r = await setValue(
+      args.file,
+      args.path,
+      value,
+      contextFor((m) => this.warnUser(m)),
+      { inputType: flags['input-type'], identityFiles: flags.identity ?? [] },
+    );
+    if (!this.jsonEnabled())
+      this.logToStderr(
+        r.changed
+          ? `updated ${formatPath(r.path)} in ${r.file}`
+          : `${formatPath(r.path)} already had that value; ${r.file} not changed`,
+      );
     return { file: r.file, path: formatPath(r.path), changed: r.changed };
   }
 }

@@ -10,9 +10,14 @@ export default class Status extends BaseCommand<StatusResult> {
     'Reads the sops metadata without any key. When an identity is available it also unwraps the data key and verifies the MAC (--no-verify skips that). Exit code 0 even if the MAC is invalid; check "macValid" in --json.';
   static override examples = [
     { description: 'Human-readable status', command: '<%= config.bin %> <%= command.id %> environments/prod/app.yaml' },
-    { description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json secrets.yaml | jq .result.encrypted' },
+    {
+      description: 'For scripts',
+      command: '<%= config.bin %> <%= command.id %> --json secrets.yaml | jq .result.encrypted',
+    },
   ];
-  static override args = { file: stringArg({ description: 'File to inspect (-: standard input, with --input-type)', required: true }) };
+  static override args = {
+    file: stringArg({ description: 'File to inspect (-: standard input, with --input-type)', required: true }),
+  };
   static override flags = {
     verify: Flags.boolean({ summary: 'Verify the MAC when a key is available.', default: true, allowNo: true }),
     'input-type': inputTypeFlag(),
@@ -24,7 +29,10 @@ export default class Status extends BaseCommand<StatusResult> {
     const ctx = contextFor((m) => this.warnUser(m));
     const opts = { inputType: flags['input-type'], identityFiles: flags.identity ?? [], verify: flags.verify };
     const input = isStdinFile(args.file) ? await readStdinInput(flags['input-type']) : undefined;
-    const r = input === undefined ? await statusFile(args.file, ctx, opts) : await statusText(input.bytes, input.file, ctx, { ...opts, inputType: input.format });
+    const r =
+      input === undefined
+        ? await statusFile(args.file, ctx, opts)
+        : await statusText(input.bytes, input.file, ctx, { ...opts, inputType: input.format });
     if (!this.jsonEnabled()) this.log(renderStatus(r));
     return r;
   }
@@ -32,7 +40,9 @@ export default class Status extends BaseCommand<StatusResult> {
 
 function renderStatus(r: StatusResult): string {
   if (!r.encrypted) return `${r.file}: not encrypted`;
-  const lines = [`${r.file}: encrypted (sops ${r.version ?? '?'}, ${r.format}), last modified ${r.lastmodified ?? '?'}`];
+  const lines = [
+    `${r.file}: encrypted (sops ${r.version ?? '?'}, ${r.format}), last modified ${r.lastmodified ?? '?'}`,
+  ];
   (r.keyGroups ?? []).forEach((g, i) => {
     const label = (r.keyGroups ?? []).length > 1 ? `  group ${i + 1}:` : '  recipients:';
     lines.push(label);

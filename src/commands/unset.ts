@@ -13,9 +13,13 @@ export interface UnsetCommandResult {
 
 export default class Unset extends BaseCommand<UnsetCommandResult> {
   static override summary = 'Remove one key (or list item) from an encrypted file.';
-  static override description = 'Like `sops unset`. Exit code 91 when the path does not exist. Other values keep their exact ciphertext.';
+  static override description =
+    'Like `sops unset`. Exit code 91 when the path does not exist. Other values keep their exact ciphertext.';
   static override examples = [
-    { description: 'Remove a key', command: '<%= config.bin %> <%= command.id %> secrets.yaml \'["db"]["old_password"]\'' },
+    {
+      description: 'Remove a key',
+      command: '<%= config.bin %> <%= command.id %> secrets.yaml \'["db"]["old_password"]\'',
+    },
     { description: 'Remove the first list item', command: '<%= config.bin %> <%= command.id %> secrets.yaml hosts[0]' },
   ];
   static override args = {
@@ -27,7 +31,12 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
   async run(): Promise<UnsetCommandResult> {
     const { args, flags } = await this.parse(Unset);
     refuseStdinFiles([args.file], 'unset');
-    const r = await unsetValue(args.file, args.path, contextFor((m) => this.warnUser(m)), { inputType: flags['input-type'], identityFiles: flags.identity ?? [] });
+    const r = await unsetValue(
+      args.file,
+      args.path,
+      contextFor((m) => this.warnUser(m)),
+      { inputType: flags['input-type'], identityFiles: flags.identity ?? [] },
+    );
     if (!this.jsonEnabled()) this.logToStderr(`removed ${formatPath(r.path)} from ${r.file}`);
     return { file: r.file, path: formatPath(r.path), changed: r.changed };
   }

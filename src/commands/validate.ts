@@ -16,7 +16,10 @@ const CONFIG_EXIT_CODES: ReadonlySet<number> = new Set([ExitCode.configError, Ex
 
 function asUsageExit(e: unknown): unknown {
   if (!(e instanceof SealantError) || !CONFIG_EXIT_CODES.has(e.exitCode)) return e;
-  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SealantError, e, { exitCode: ExitCode.usage, message: e.message });
+  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SealantError, e, {
+    exitCode: ExitCode.usage,
+    message: e.message,
+  });
 }
 
 export default class Validate extends BaseCommand<ValidateCommandResult> {
@@ -25,18 +28,44 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
     'Without keys: SOPS metadata and recipients, structure and value types (from the ENC type tag) against the environment\'s JSON Schema, x-sealant-secret values and every value the encryption rule selects are encrypted. Rules that need the values (pattern, format, limits…) are reported as "needs keys" notes. --decrypt checks those too; --parity compares key paths across environments. Keys whose value is "" or null, which the MAC does not cover (anyone can add them without a key), are warnings. Exit 1 when anything is wrong (warnings and notes are not), 2 for a usage or config error (a schema that does not compile).';
   static override examples = [
     { description: 'Every file of every environment, no keys needed', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'All rules, with keys, as GitHub annotations', command: '<%= config.bin %> <%= command.id %> --env prod --decrypt --format github' },
-    { description: 'Keys present in one environment but missing in another', command: '<%= config.bin %> <%= command.id %> --parity' },
+    {
+      description: 'All rules, with keys, as GitHub annotations',
+      command: '<%= config.bin %> <%= command.id %> --env prod --decrypt --format github',
+    },
+    {
+      description: 'Keys present in one environment but missing in another',
+      command: '<%= config.bin %> <%= command.id %> --parity',
+    },
   ];
   static override strict = false;
-  static override args = { files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }) };
+  static override args = {
+    files: stringArg({ description: 'Files (default: every file of --env, or of all environments)' }),
+  };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment (with --parity: only its gaps).' }),
-    config: Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' }),
-    decrypt: Flags.boolean({ summary: 'Decrypt and check every rule on the real values.', default: false, exclusive: ['parity'] }),
-    parity: Flags.boolean({ summary: 'Compare key paths across environments (no keys needed).', default: false, exclusive: ['decrypt'] }),
-    notes: Flags.boolean({ summary: 'List "needs keys" notes (--no-notes: errors and warnings only; the summary still counts notes).', default: true, allowNo: true }),
-    format: Flags.string({ summary: 'Output for people or GitHub Actions annotations.', options: ['human', 'github'], default: 'human' }),
+    config: Flags.string({
+      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
+    }),
+    decrypt: Flags.boolean({
+      summary: 'Decrypt and check every rule on the real values.',
+      default: false,
+      exclusive: ['parity'],
+    }),
+    parity: Flags.boolean({
+      summary: 'Compare key paths across environments (no keys needed).',
+      default: false,
+      exclusive: ['decrypt'],
+    }),
+    notes: Flags.boolean({
+      summary: 'List "needs keys" notes (--no-notes: errors and warnings only; the summary still counts notes).',
+      default: true,
+      allowNo: true,
+    }),
+    format: Flags.string({
+      summary: 'Output for people or GitHub Actions annotations.',
+      options: ['human', 'github'],
+      default: 'human',
+    }),
     identity: identityFlag(),
     concurrency: concurrencyFlag(),
   };
@@ -45,13 +74,23 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
     const { argv, flags } = await this.parse(Validate);
     const files = argv as string[];
     refuseStdinFiles(files, 'validate');
-    if (flags.parity && files.length > 0) throw new UsageError('--parity compares whole environments; it takes no files', { hint: 'use --env to limit it' });
+    if (flags.parity && files.length > 0)
+      throw new UsageError('--parity compares whole environments; it takes no files', {
+        hint: 'use --env to limit it',
+      });
     const mode: ValidateMode = flags.parity ? 'parity' : flags.decrypt ? 'decrypt' : 'keyless';
     const ctx = contextFor((m) => this.warnUser(m));
     let result: ValidateReport;
     try {
       const sources = mode === 'decrypt' ? await keySources(ctx, { identityFiles: flags.identity ?? [] }) : undefined;
-      result = await validate(ctx, { mode, files, env: flags.env, configPath: flags.config, sources, concurrency: flags.concurrency });
+      result = await validate(ctx, {
+        mode,
+        files,
+        env: flags.env,
+        configPath: flags.config,
+        sources,
+        concurrency: flags.concurrency,
+      });
     } catch (e) {
       throw asUsageExit(e);
     }

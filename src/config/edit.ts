@@ -8,7 +8,17 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { ConfigError, ReadError, UsageError } from '../errors.js';
-import { get, map, seq, str, type CommentNode, type MapEntry, type MapNode, type Node, type SeqNode } from '../format/tree.js';
+import {
+  get,
+  map,
+  seq,
+  str,
+  type CommentNode,
+  type MapEntry,
+  type MapNode,
+  type Node,
+  type SeqNode,
+} from '../format/tree.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { parsePgpFingerprint } from '../keys/pgp.js';
 import { yamlStore } from '../stores/index.js';
@@ -54,18 +64,29 @@ function scalarString(n: Node | undefined): string | undefined {
 }
 
 /** The environment's map, or its `group`-th key group's. */
-function target(root: MapNode, config: ProjectConfig, shown: string, envName: string, group: number | undefined): Target {
+function target(
+  root: MapNode,
+  config: ProjectConfig,
+  shown: string,
+  envName: string,
+  group: number | undefined,
+): Target {
   const env = config.environments.find((e) => e.name === envName);
-  if (env === undefined) throw new ConfigError(`no environment "${envName}" (known: ${config.environments.map((e) => e.name).join(', ')})`, { file: shown });
+  if (env === undefined)
+    throw new ConfigError(`no environment "${envName}" (known: ${config.environments.map((e) => e.name).join(', ')})`, {
+      file: shown,
+    });
   const envMap = get(get(root, 'environments') as MapNode, envName) as MapNode;
   const groups = get(envMap, 'key_groups');
   if (groups?.kind !== 'seq') {
-    if (group !== undefined && group !== 1) throw new UsageError(`environment "${envName}" has no key_groups: leave out --group (or use --group 1)`);
+    if (group !== undefined && group !== 1)
+      throw new UsageError(`environment "${envName}" has no key_groups: leave out --group (or use --group 1)`);
     return { map: envMap };
   }
   const count = values(groups).length;
   if (group === undefined) throw new UsageError(`environment "${envName}" uses key_groups: pass --group 1…${count}`);
-  if (group < 1 || group > count) throw new UsageError(`--group must be between 1 and ${count} for environment "${envName}"`);
+  if (group < 1 || group > count)
+    throw new UsageError(`--group must be between 1 and ${count} for environment "${envName}"`);
   return { map: values(groups)[group - 1] as MapNode, group };
 }
 
@@ -76,7 +97,10 @@ function sameRecipient(n: Node, r: Recipient, anyRole: boolean): boolean {
       return scalarString(n) === r.recipient;
     case 'pgp': {
       const s = scalarString(n);
-      return s !== undefined && s.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase() === parsePgpFingerprint(r.fingerprint);
+      return (
+        s !== undefined &&
+        s.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase() === parsePgpFingerprint(r.fingerprint)
+      );
     }
     case 'kms': {
       if (n.kind !== 'map' || scalarString(get(n, 'arn')) !== r.kms.arn) return false;
@@ -92,14 +116,18 @@ function itemNode(r: Recipient): Node {
     case 'pgp':
       return str(r.fingerprint);
     case 'kms':
-      return map([['arn', str(r.kms.arn)], ...(r.kms.role === undefined ? [] : ([['role', str(r.kms.role)]] as [string, Node][]))]);
+      return map([
+        ['arn', str(r.kms.arn)],
+        ...(r.kms.role === undefined ? [] : ([['role', str(r.kms.role)]] as [string, Node][])),
+      ]);
   }
 }
 
 /** Index after `from` and the inline comment that sits on its line, if any. */
 function afterWithComment(items: readonly (MapEntry | CommentNode | Node)[], from: number): number {
   let i = from + 1;
-  while (i < items.length && (items[i] as CommentNode).kind === 'comment' && (items[i] as CommentNode).inline === true) i++;
+  while (i < items.length && (items[i] as CommentNode).kind === 'comment' && (items[i] as CommentNode).inline === true)
+    i++;
   return i;
 }
 
@@ -144,11 +172,16 @@ export interface TextEdit {
   group?: number;
 }
 
-function load(text: string, path: string, shown: string): { root: MapNode; serialize: () => string; config: ProjectConfig } {
+function load(
+  text: string,
+  path: string,
+  shown: string,
+): { root: MapNode; serialize: () => string; config: ProjectConfig } {
   const config = parseSealantConfig(text, path, shown);
   const doc = yamlStore.load(text, shown);
   const root = doc.documents[0];
-  if (doc.documents.length !== 1 || root === undefined) throw new ConfigError('expected a single YAML document', { file: shown });
+  if (doc.documents.length !== 1 || root === undefined)
+    throw new ConfigError('expected a single YAML document', { file: shown });
   return { root, serialize: () => doc.serialize(), config };
 }
 
@@ -165,7 +198,14 @@ function done(text: string, path: string, shown: string, out: string, group: num
  * @throws ConfigError for an invalid config or an unknown environment; UsageError when
  * `group` is missing for an environment with key groups, or out of range.
  */
-export function addRecipientText(text: string, path: string, envName: string, recipient: Recipient, group?: number, shown: string = path): TextEdit {
+export function addRecipientText(
+  text: string,
+  path: string,
+  envName: string,
+  recipient: Recipient,
+  group?: number,
+  shown: string = path,
+): TextEdit {
   const { root, serialize, config } = load(text, path, shown);
   const t = target(root, config, shown, envName, group);
   const list = get(t.map, recipient.type);
@@ -184,15 +224,27 @@ export function addRecipientText(text: string, path: string, envName: string, re
  * @throws ConfigError when it is the group's last recipient (a group needs one); the same
  * errors as {@link addRecipientText} otherwise.
  */
-export function removeRecipientText(text: string, path: string, envName: string, recipient: Recipient, group?: number, shown: string = path): TextEdit {
+export function removeRecipientText(
+  text: string,
+  path: string,
+  envName: string,
+  recipient: Recipient,
+  group?: number,
+  shown: string = path,
+): TextEdit {
   const { root, serialize, config } = load(text, path, shown);
   const t = target(root, config, shown, envName, group);
   const list = get(t.map, recipient.type);
-  if (list?.kind !== 'seq' || removeFrom(list, recipient) === 0) return { text, changed: false, ...(t.group === undefined ? {} : { group: t.group }) };
+  if (list?.kind !== 'seq' || removeFrom(list, recipient) === 0)
+    return { text, changed: false, ...(t.group === undefined ? {} : { group: t.group }) };
   if (values(list).length === 0) dropEntry(t.map, recipient.type);
   if (recipientsLeft(t.map) === 0) {
-    const where = t.group === undefined ? `environment "${envName}"` : `key group ${t.group} of environment "${envName}"`;
-    throw new ConfigError(`${recipientLabel(recipient)} is the last recipient of ${where}`, { file: shown, hint: 'add the new recipient first, then remove this one' });
+    const where =
+      t.group === undefined ? `environment "${envName}"` : `key group ${t.group} of environment "${envName}"`;
+    throw new ConfigError(`${recipientLabel(recipient)} is the last recipient of ${where}`, {
+      file: shown,
+      hint: 'add the new recipient first, then remove this one',
+    });
   }
   return done(text, path, shown, serialize(), t.group);
 }
@@ -205,7 +257,13 @@ export interface EditOptions {
   shown?: string;
 }
 
-async function edit(kind: 'add' | 'remove', configPath: string, envName: string, recipientText: string, opts: EditOptions): Promise<RecipientChange> {
+async function edit(
+  kind: 'add' | 'remove',
+  configPath: string,
+  envName: string,
+  recipientText: string,
+  opts: EditOptions,
+): Promise<RecipientChange> {
   const shown = opts.shown ?? configPath;
   const recipient = parseRecipient(recipientText);
   let bytes: Buffer;
@@ -219,7 +277,14 @@ async function edit(kind: 'add' | 'remove', configPath: string, envName: string,
   const f = kind === 'add' ? addRecipientText : removeRecipientText;
   const r = f(text, configPath, envName, recipient, opts.group, shown);
   if (r.changed) await writeFileAtomic(configPath, r.text);
-  return { config: shown, environment: envName, ...(r.group === undefined ? {} : { group: r.group }), type: recipient.type, recipient: recipientLabel(recipient), changed: r.changed };
+  return {
+    config: shown,
+    environment: envName,
+    ...(r.group === undefined ? {} : { group: r.group }),
+    type: recipient.type,
+    recipient: recipientLabel(recipient),
+    changed: r.changed,
+  };
 }
 
 /**
@@ -229,7 +294,12 @@ async function edit(kind: 'add' | 'remove', configPath: string, envName: string,
  * @throws KeyFormatError for a malformed recipient; ReadError/WriteError; the errors of
  * {@link addRecipientText}.
  */
-export function addRecipient(configPath: string, envName: string, recipient: string, opts: EditOptions = {}): Promise<RecipientChange> {
+export function addRecipient(
+  configPath: string,
+  envName: string,
+  recipient: string,
+  opts: EditOptions = {},
+): Promise<RecipientChange> {
   return edit('add', configPath, envName, recipient, opts);
 }
 
@@ -239,7 +309,12 @@ export function addRecipient(configPath: string, envName: string, recipient: str
  * @throws KeyFormatError for a malformed recipient; ReadError/WriteError; the errors of
  * {@link removeRecipientText}.
  */
-export function removeRecipient(configPath: string, envName: string, recipient: string, opts: EditOptions = {}): Promise<RecipientChange> {
+export function removeRecipient(
+  configPath: string,
+  envName: string,
+  recipient: string,
+  opts: EditOptions = {},
+): Promise<RecipientChange> {
   return edit('remove', configPath, envName, recipient, opts);
 }
 
@@ -250,10 +325,21 @@ export function removeRecipient(configPath: string, envName: string, recipient: 
  * @throws ConfigError when there is none, or when the project is configured by `.sops.yaml`
  * (recipients are edited in `.sealant.yaml` only; `sealant config import` makes one).
  */
-export async function editableConfig(cwd: string, env: Readonly<Record<string, string | undefined>>, override?: string): Promise<{ path: string; shown: string }> {
+export async function editableConfig(
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+  override?: string,
+): Promise<{ path: string; shown: string }> {
   const found = await findConfig(cwd, env, override);
-  if (found === undefined) throw new ConfigError(`no ${SEALANT_CONFIG_FILE} found from this directory upwards`, { hint: 'create one (see docs/config.md) or pass --config FILE' });
+  if (found === undefined)
+    throw new ConfigError(`no ${SEALANT_CONFIG_FILE} found from this directory upwards`, {
+      hint: 'create one (see docs/config.md) or pass --config FILE',
+    });
   const shown = relative(cwd, found.path) || found.path;
-  if (found.kind !== 'sealant') throw new ConfigError(`recipients are edited in ${SEALANT_CONFIG_FILE}; this project is configured by a .sops.yaml`, { file: shown, hint: 'run `sealant config import` to create a .sealant.yaml from it' });
+  if (found.kind !== 'sealant')
+    throw new ConfigError(
+      `recipients are edited in ${SEALANT_CONFIG_FILE}; this project is configured by a .sops.yaml`,
+      { file: shown, hint: 'run `sealant config import` to create a .sealant.yaml from it' },
+    );
   return { path: found.path, shown };
 }

@@ -83,7 +83,8 @@ export async function walkFiles(root: string, dir = ''): Promise<string[]> {
   for (const e of entries) {
     const rel = dir === '' ? e.name : `${dir}/${e.name}`;
     // A staging directory holds a copy of a file being written (see fsx/atomic.ts), not a file of its own.
-    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(TEMP_PREFIX)) out.push(...(await walkFiles(root, rel)));
+    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(TEMP_PREFIX))
+      out.push(...(await walkFiles(root, rel)));
     else if (e.isFile() && !e.name.startsWith(TEMP_PREFIX)) out.push(rel);
   }
   return out;

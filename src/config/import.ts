@@ -53,7 +53,7 @@ function tokenize(body: string): Token[] | undefined {
     if (last?.t === 'lit') last.s += s;
     else out.push({ t: 'lit', s });
   };
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const rest = body.slice(i);
     const seg = /^\[\^\/\]([*+])/.exec(rest);
     if (rest.startsWith('.*')) {
@@ -158,12 +158,39 @@ function envsDisjoint(a: string[], b: string[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // names
 
-const ENV_WORDS = new Set(['dev', 'develop', 'development', 'staging', 'stage', 'stg', 'prod', 'production', 'prd', 'preprod', 'test', 'testing', 'qa', 'uat', 'preview', 'sandbox', 'local', 'ci', 'demo', 'int', 'integration']);
+const ENV_WORDS = new Set([
+  'dev',
+  'develop',
+  'development',
+  'staging',
+  'stage',
+  'stg',
+  'prod',
+  'production',
+  'prd',
+  'preprod',
+  'test',
+  'testing',
+  'qa',
+  'uat',
+  'preview',
+  'sandbox',
+  'local',
+  'ci',
+  'demo',
+  'int',
+  'integration',
+]);
 
 /** A readable, unique environment name for a rule: an environment word in its regex if any. */
 function nameFor(env: EnvironmentConfig, index: number, taken: Set<string>): string {
-  const words = (env.pathRegex ?? '').replace(/\\./g, ' ').split(/[^A-Za-z0-9_-]+/).filter((w) => w !== '');
-  let base = words.find((w) => ENV_WORDS.has(w.toLowerCase()))?.toLowerCase() ?? (env.pathRegex === undefined ? 'default' : `rule-${index + 1}`);
+  const words = (env.pathRegex ?? '')
+    .replace(/\\./g, ' ')
+    .split(/[^A-Za-z0-9_-]+/)
+    .filter((w) => w !== '');
+  let base =
+    words.find((w) => ENV_WORDS.has(w.toLowerCase()))?.toLowerCase() ??
+    (env.pathRegex === undefined ? 'default' : `rule-${index + 1}`);
   if (taken.has(base)) base = `${base}-${index + 1}`;
   taken.add(base);
   return base;
@@ -213,7 +240,10 @@ function styleEnvironment(pair: Pair): void {
   }
 }
 
-function render(envs: { name: string; source: EnvironmentConfig; index: number; plain: Record<string, unknown> }[], source: string): string {
+function render(
+  envs: { name: string; source: EnvironmentConfig; index: number; plain: Record<string, unknown> }[],
+  source: string,
+): string {
   const doc = new Document({ environments: Object.fromEntries(envs.map((e) => [e.name, e.plain])) });
   doc.commentBefore = [
     ` Imported from ${source} by \`sealant config import\` (see docs/config.md).`,
@@ -238,22 +268,37 @@ function render(envs: { name: string; source: EnvironmentConfig; index: number; 
 function checkImportable(config: ProjectConfig, env: EnvironmentConfig, index: number): void {
   const where = { file: config.path, ...(env.line === undefined ? {} : { line: env.line }) };
   if (env.unsupportedKeys !== undefined) {
-    throw new ConfigError(`creation_rules[${index}] uses ${env.unsupportedKeys.join(', ')} keys, which sealant does not support yet`, where);
+    throw new ConfigError(
+      `creation_rules[${index}] uses ${env.unsupportedKeys.join(', ')} keys, which sealant does not support yet`,
+      where,
+    );
   }
   if (env.groups.some((g) => g.age.length + g.kms.length + (g.pgp ?? []).length === 0)) {
-    throw new ConfigError(`creation_rules[${index}] names no age, kms or pgp key (a sealant environment needs recipients)`, { ...where, hint: 'add the recipients to the rule, or write that environment by hand' });
+    throw new ConfigError(
+      `creation_rules[${index}] names no age, kms or pgp key (a sealant environment needs recipients)`,
+      { ...where, hint: 'add the recipients to the rule, or write that environment by hand' },
+    );
   }
 }
 
 /** Files that the new config assigns differently from `.sops.yaml`'s first-match rule. */
-function overlapWarnings(sops: ProjectConfig, sealant: ProjectConfig, names: string[], files: readonly string[]): string[] {
+function overlapWarnings(
+  sops: ProjectConfig,
+  sealant: ProjectConfig,
+  names: string[],
+  files: readonly string[],
+): string[] {
   const out: string[] = [];
   for (const rel of files) {
     const first = sops.environments.findIndex((e) => selects(e, rel));
     const matches = sealant.environments.filter((e) => selects(e, rel)).map((e) => e.name);
     const expected = first === -1 ? undefined : names[first];
-    if (matches.length > 1) out.push(`${rel} matches environments ${matches.join(' and ')} (.sops.yaml used ${expected ?? 'none'}): narrow their files or path_regex`);
-    else if (matches[0] !== expected) out.push(`${rel} now belongs to ${matches[0] ?? 'no environment'} instead of ${expected ?? 'none'}`);
+    if (matches.length > 1)
+      out.push(
+        `${rel} matches environments ${matches.join(' and ')} (.sops.yaml used ${expected ?? 'none'}): narrow their files or path_regex`,
+      );
+    else if (matches[0] !== expected)
+      out.push(`${rel} now belongs to ${matches[0] ?? 'no environment'} instead of ${expected ?? 'none'}`);
     if (out.length >= 20) break;
   }
   return out;
@@ -274,7 +319,11 @@ export function importSopsConfig(config: ProjectConfig, files: readonly string[]
   });
   const withExclusions = envs.map((e, i) => {
     if (e.globs === undefined) return { ...e, files: undefined };
-    const excluded = envs.slice(0, i).flatMap((prev) => (prev.globs === undefined || envsDisjoint(e.globs as string[], prev.globs) ? [] : prev.globs.map((g) => `!${g}`)));
+    const excluded = envs
+      .slice(0, i)
+      .flatMap((prev) =>
+        prev.globs === undefined || envsDisjoint(e.globs as string[], prev.globs) ? [] : prev.globs.map((g) => `!${g}`),
+      );
     return { ...e, files: [...e.globs, ...excluded] };
   });
   const plain = withExclusions.map((e) => ({ ...e, plain: environmentPlain(e.source, e.files) }));
@@ -283,7 +332,11 @@ export function importSopsConfig(config: ProjectConfig, files: readonly string[]
   const names = plain.map((e) => e.name);
   return {
     text,
-    environments: plain.map((e) => ({ name: e.name, rule: e.index + 1, ...(e.files === undefined ? { pathRegex: e.source.pathRegex as string } : { files: e.files }) })),
+    environments: plain.map((e) => ({
+      name: e.name,
+      rule: e.index + 1,
+      ...(e.files === undefined ? { pathRegex: e.source.pathRegex as string } : { files: e.files }),
+    })),
     warnings: overlapWarnings(config, parsed, names, files),
   };
 }
@@ -317,13 +370,21 @@ export interface ImportOutcome {
  */
 export async function runImport(opts: ImportOptions): Promise<ImportOutcome> {
   const path = await findSopsConfig(opts.cwd, opts.env, opts.from);
-  if (path === undefined) throw new ConfigError(`no ${SOPS_CONFIG_FILE} found from this directory upwards`, { hint: 'pass --config PATH to name one' });
+  if (path === undefined)
+    throw new ConfigError(`no ${SOPS_CONFIG_FILE} found from this directory upwards`, {
+      hint: 'pass --config PATH to name one',
+    });
   const shown = relative(opts.cwd, path) || path;
   const config = await readProjectConfig({ path, kind: 'sops' }, opts.cwd);
   if (config === undefined) throw new ConfigError('has no creation_rules: nothing to import', { file: shown });
   const files = (await walkFiles(config.root)).filter((f) => f !== configRelativePath(config.root, path).path);
   const result = importSopsConfig(config, files);
-  const outcome: ImportOutcome = { source: shown, environments: result.environments, warnings: result.warnings, text: result.text };
+  const outcome: ImportOutcome = {
+    source: shown,
+    environments: result.environments,
+    warnings: result.warnings,
+    text: result.text,
+  };
   if (opts.out === '-') return outcome;
   const out = opts.out === undefined ? resolve(config.root, SEALANT_CONFIG_FILE) : resolve(opts.cwd, opts.out);
   const outShown = relative(opts.cwd, out) || out;
@@ -331,7 +392,10 @@ export async function runImport(opts: ImportOptions): Promise<ImportOutcome> {
     await writeFileAtomic(out, result.text, { exclusive: opts.force !== true, noFollow: true });
   } catch (e) {
     if (opts.force !== true && e instanceof Error && /refusing to overwrite/.test(e.message)) {
-      throw new UsageError('already exists', { file: outShown, hint: 'pass --force to replace it, or --out another path' });
+      throw new UsageError('already exists', {
+        file: outShown,
+        hint: 'pass --force to replace it, or --out another path',
+      });
     }
     throw e;
   }

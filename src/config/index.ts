@@ -60,7 +60,10 @@ async function kindOf(path: string): Promise<'sealant' | 'sops'> {
  * @throws UsageError
  */
 function refuseStdinConfig(override: string | undefined): void {
-  if (override === '-') throw new UsageError('--config names a file; the config cannot be read from standard input', { hint: 'name the file (a file called "-" is ./-)' });
+  if (override === '-')
+    throw new UsageError('--config names a file; the config cannot be read from standard input', {
+      hint: 'name the file (a file called "-" is ./-)',
+    });
 }
 
 /**
@@ -81,7 +84,8 @@ export async function findConfig(cwd: string, env: Env, override?: string): Prom
     if (!(await isFile(path))) throw new ConfigNotFoundError('config file not found', { file: override });
     return { path, kind: await kindOf(path) };
   }
-  const sopsOverride = env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== '' ? resolve(cwd, env.SOPS_CONFIG) : undefined;
+  const sopsOverride =
+    env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== '' ? resolve(cwd, env.SOPS_CONFIG) : undefined;
   let dir = resolve(cwd);
   for (let i = 0; i < MAX_DEPTH; i++) {
     const sealant = resolve(dir, SEALANT_CONFIG_FILE);
@@ -93,7 +97,8 @@ export async function findConfig(cwd: string, env: Env, override?: string): Prom
     dir = parent;
   }
   if (sopsOverride === undefined) return undefined;
-  if (!(await isFile(sopsOverride))) throw new ConfigNotFoundError('config file not found (SOPS_CONFIG)', { file: env.SOPS_CONFIG });
+  if (!(await isFile(sopsOverride)))
+    throw new ConfigNotFoundError('config file not found (SOPS_CONFIG)', { file: env.SOPS_CONFIG });
   return { path: sopsOverride, kind: 'sops' };
 }
 
@@ -155,7 +160,9 @@ export async function readProjectConfig(found: FoundConfig, cwd: string): Promis
     throw new ReadError('cannot read config file', { file: shown, cause: e });
   }
   const text = decodeUtf8(bytes, shown);
-  return found.kind === 'sealant' ? parseSealantConfig(text, found.path, shown) : parseSopsConfig(text, found.path, shown);
+  return found.kind === 'sealant'
+    ? parseSealantConfig(text, found.path, shown)
+    : parseSopsConfig(text, found.path, shown);
 }
 
 /**
@@ -176,10 +183,13 @@ export function environmentFor(config: ProjectConfig, filePath: string, cwd: str
   if (matches.length > 1) {
     const [a, b] = matches as [EnvironmentConfig, EnvironmentConfig];
     const line = (e: EnvironmentConfig) => (e.line === undefined ? '' : ` (line ${e.line})`);
-    throw new ConfigError(`matches environments "${a.name}"${line(a)} and "${b.name}"${line(b)}; a file must belong to exactly one`, {
-      file: relative(cwd, resolve(cwd, filePath)) || filePath,
-      hint: `narrow the files globs in ${relative(cwd, config.path) || config.path} (a "!glob" entry excludes)`,
-    });
+    throw new ConfigError(
+      `matches environments "${a.name}"${line(a)} and "${b.name}"${line(b)}; a file must belong to exactly one`,
+      {
+        file: relative(cwd, resolve(cwd, filePath)) || filePath,
+        hint: `narrow the files globs in ${relative(cwd, config.path) || config.path} (a "!glob" entry excludes)`,
+      },
+    );
   }
   return matches[0];
 }

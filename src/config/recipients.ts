@@ -15,7 +15,8 @@ export const KMS_ARN_RE = /^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/;
 const ROLE_MARKER = '+arn:aws:iam::';
 
 /** A parsed recipient of one of the three supported types. */
-export type Recipient = { type: 'age'; recipient: string } | { type: 'kms'; kms: KmsRecipient } | { type: 'pgp'; fingerprint: string };
+export type Recipient =
+  { type: 'age'; recipient: string } | { type: 'kms'; kms: KmsRecipient } | { type: 'pgp'; fingerprint: string };
 
 /** The key type of a recipient, as named in config files. */
 export type RecipientType = Recipient['type'];

@@ -89,7 +89,11 @@ function pathOf(pointer: string, data: unknown): (string | number)[] {
 }
 
 function isChildOf(child: ErrorObject, parent: ErrorObject): boolean {
-  return child !== parent && child.instancePath.startsWith(parent.instancePath) && child.schemaPath.startsWith(`${parent.schemaPath}/`);
+  return (
+    child !== parent &&
+    child.instancePath.startsWith(parent.instancePath) &&
+    child.schemaPath.startsWith(`${parent.schemaPath}/`)
+  );
 }
 
 /**

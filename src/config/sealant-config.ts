@@ -82,9 +82,11 @@ function groups(y: ConfigYaml, path: Path, raw: RawEnvironment): GroupRecipients
   if (raw.key_groups === undefined) return [group(y, path, raw)];
   const out = raw.key_groups.map((g, i) => group(y, [...path, 'key_groups', i], g));
   const t = raw.shamir_threshold;
-  if (t !== undefined && t > out.length) throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but there are only ${out.length} key groups`);
+  if (t !== undefined && t > out.length)
+    throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but there are only ${out.length} key groups`);
   // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
-  if (t !== undefined && out.length > 1 && t < 2) throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but must be at least 2 with ${out.length} key groups`);
+  if (t !== undefined && out.length > 1 && t < 2)
+    throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but must be at least 2 with ${out.length} key groups`);
   return out;
 }
 
@@ -92,7 +94,10 @@ function groups(y: ConfigYaml, path: Path, raw: RawEnvironment): GroupRecipients
 function cryptRule(y: ConfigYaml, path: Path, raw: RawEnvironment): CryptRule | undefined {
   const set = CRYPT_RULE_FIELDS.filter((f) => raw[f] !== undefined);
   if (set.length > 1) {
-    const [first, second] = [...set].sort((a, b) => locate(y, [...path, a]).line - locate(y, [...path, b]).line) as [CryptRuleField, CryptRuleField];
+    const [first, second] = [...set].sort((a, b) => locate(y, [...path, a]).line - locate(y, [...path, b]).line) as [
+      CryptRuleField,
+      CryptRuleField,
+    ];
     throw errorAt(y, [...path, second], `only one of ${CRYPT_RULE_FIELDS.join(', ')} may be set (${first} is set too)`);
   }
   const field = set[0];
@@ -104,8 +109,14 @@ function cryptRule(y: ConfigYaml, path: Path, raw: RawEnvironment): CryptRule | 
 
 function environment(y: ConfigYaml, name: string, raw: RawEnvironment): EnvironmentConfig {
   const path: Path = ['environments', name];
-  const env: EnvironmentConfig = { name, files: raw.files ?? [], groups: groups(y, path, raw), line: locate(y, path).line };
-  if (env.files.length > 0 && env.files.every((f) => f.startsWith('!'))) throw errorAt(y, [...path, 'files'], 'only exclusions (!…): add at least one glob that selects files');
+  const env: EnvironmentConfig = {
+    name,
+    files: raw.files ?? [],
+    groups: groups(y, path, raw),
+    line: locate(y, path).line,
+  };
+  if (env.files.length > 0 && env.files.every((f) => f.startsWith('!')))
+    throw errorAt(y, [...path, 'files'], 'only exclusions (!…): add at least one glob that selects files');
   if (raw.path_regex !== undefined) {
     const pattern = raw.path_regex;
     checkRegex(y, [...path, 'path_regex'], pattern);
@@ -142,7 +153,9 @@ function renderSettings(raw: NonNullable<RawEnvironment['render']>): RenderSetti
   const out: RenderSettings = {};
   if (raw.dotenv !== undefined) out.dotenv = raw.dotenv;
   if (raw.secrets !== undefined) {
-    out.secrets = raw.secrets.map(({ strip_prefix, ...rest }) => (strip_prefix === undefined ? rest : { ...rest, stripPrefix: strip_prefix }));
+    out.secrets = raw.secrets.map(({ strip_prefix, ...rest }) =>
+      strip_prefix === undefined ? rest : { ...rest, stripPrefix: strip_prefix },
+    );
   }
   return out;
 }

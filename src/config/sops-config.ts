@@ -54,7 +54,8 @@ function keyField(y: ConfigYaml, path: Path, m: YAMLMap, key: string): Located[]
   if (isScalar(v) && typeof v.value === 'string') return splitComma(v.value, [...path, key]);
   if (isSeq(v)) {
     return v.items.flatMap((item, i) => {
-      if (!isScalar(item) || typeof item.value !== 'string') throw errorAt(y, [...path, key, i], `invalid ${key} key configuration: expected a string in the list`);
+      if (!isScalar(item) || typeof item.value !== 'string')
+        throw errorAt(y, [...path, key, i], `invalid ${key} key configuration: expected a string in the list`);
       return [{ value: item.value, path: [...path, key, i] }];
     });
   }
@@ -68,7 +69,10 @@ function stringList(y: ConfigYaml, path: Path, m: YAMLMap, key: string): Located
   if (!isSeq(v)) throw errorAt(y, [...path, key], 'must be a list');
   return v.items.map((item, i) => {
     if (!isScalar(item)) throw errorAt(y, [...path, key, i], 'must be a string');
-    return { value: typeof item.value === 'string' ? item.value : (item.source ?? String(item.value)), path: [...path, key, i] };
+    return {
+      value: typeof item.value === 'string' ? item.value : (item.source ?? String(item.value)),
+      path: [...path, key, i],
+    };
   });
 }
 
@@ -98,7 +102,9 @@ function check<T>(y: ConfigYaml, path: Path, f: () => T): T {
 
 function age(y: ConfigYaml, items: Located[]): string[] {
   // age.MasterKeysFromRecipients splits every entry on commas again.
-  return items.flatMap((l) => splitComma(l.value, l.path)).map((l) => check(y, l.path, () => parseAgeRecipient(l.value)));
+  return items
+    .flatMap((l) => splitComma(l.value, l.path))
+    .map((l) => check(y, l.path, () => parseAgeRecipient(l.value)));
 }
 
 function pgp(y: ConfigYaml, items: Located[]): string[] {
@@ -149,7 +155,12 @@ function groupKeys(y: ConfigYaml, path: Path, m: YAMLMap, unsupported: Set<strin
   if (merge !== undefined) {
     if (!isSeq(merge)) throw errorAt(y, [...path, 'merge'], 'must be a list of key groups');
     merge.items.forEach((item, i) => {
-      const sub = groupKeys(y, [...path, 'merge', i], asMap(y, [...path, 'merge', i], item, 'a merged key group'), unsupported);
+      const sub = groupKeys(
+        y,
+        [...path, 'merge', i],
+        asMap(y, [...path, 'merge', i], item, 'a merged key group'),
+        unsupported,
+      );
       out.age.push(...sub.age);
       out.kms.push(...sub.kms);
       out.pgp.push(...sub.pgp);
@@ -164,7 +175,8 @@ function groupKeys(y: ConfigYaml, path: Path, m: YAMLMap, unsupported: Set<strin
 
 /** SOPS's `deduplicateKeygroup`: by key type and `ToString()` (a KMS key's is its ARN alone). */
 function dedupe(g: Required<GroupRecipients>): GroupRecipients {
-  const uniq = <T>(items: T[], id: (t: T) => string) => items.filter((t, i) => items.findIndex((u) => id(u) === id(t)) === i);
+  const uniq = <T>(items: T[], id: (t: T) => string) =>
+    items.filter((t, i) => items.findIndex((u) => id(u) === id(t)) === i);
   return { age: uniq(g.age, (a) => a), kms: uniq(g.kms, (k) => k.arn), pgp: uniq(g.pgp, (p) => p) };
 }
 
@@ -174,23 +186,45 @@ function flatGroup(y: ConfigYaml, path: Path, m: YAMLMap): GroupRecipients {
   const kms = keyField(y, path, m, 'kms')
     .flatMap((l) => splitComma(l.value, l.path))
     .map((l) => check(y, l.path, () => parseKmsString(l.value, profile)));
-  return { age: age(y, keyField(y, path, m, 'age')), kms, pgp: pgp(y, keyField(y, path, m, 'pgp').flatMap((l) => splitComma(l.value, l.path))) };
+  return {
+    age: age(y, keyField(y, path, m, 'age')),
+    kms,
+    pgp: pgp(
+      y,
+      keyField(y, path, m, 'pgp').flatMap((l) => splitComma(l.value, l.path)),
+    ),
+  };
 }
 
 function ruleGroups(y: ConfigYaml, path: Path, m: YAMLMap, unsupported: Set<string>): GroupRecipients[] {
   const kg = field(m, 'key_groups');
   if (kg !== undefined && !isSeq(kg)) throw errorAt(y, [...path, 'key_groups'], 'must be a list of key groups');
   if (kg !== undefined && kg.items.length > 0) {
-    return kg.items.map((item, i) => dedupe(groupKeys(y, [...path, 'key_groups', i], asMap(y, [...path, 'key_groups', i], item, 'a key group'), unsupported)));
+    return kg.items.map((item, i) =>
+      dedupe(
+        groupKeys(
+          y,
+          [...path, 'key_groups', i],
+          asMap(y, [...path, 'key_groups', i], item, 'a key group'),
+          unsupported,
+        ),
+      ),
+    );
   }
   for (const k of present(m, UNSUPPORTED_RULE_KEYS)) unsupported.add(k);
   return [flatGroup(y, path, m)];
 }
 
 function cryptRule(y: ConfigYaml, path: Path, m: YAMLMap): CryptRule | undefined {
-  const set = CRYPT_RULE_FIELDS.map((f) => ({ field: f, value: stringField(y, path, m, f) })).filter((r) => r.value !== '');
+  const set = CRYPT_RULE_FIELDS.map((f) => ({ field: f, value: stringField(y, path, m, f) })).filter(
+    (r) => r.value !== '',
+  );
   if (set.length > 1) {
-    throw errorAt(y, path, `cannot use more than one of ${CRYPT_RULE_FIELDS.join(', ')} for the same rule (${set.map((r) => r.field).join(' and ')} are set)`);
+    throw errorAt(
+      y,
+      path,
+      `cannot use more than one of ${CRYPT_RULE_FIELDS.join(', ')} for the same rule (${set.map((r) => r.field).join(' and ')} are set)`,
+    );
   }
   const rule = set[0];
   if (rule !== undefined && rule.field.endsWith('_regex')) checkRegex(y, [...path, rule.field], rule.value);
@@ -200,18 +234,22 @@ function cryptRule(y: ConfigYaml, path: Path, m: YAMLMap): CryptRule | undefined
 function shamirThreshold(y: ConfigYaml, path: Path, m: YAMLMap, groups: number): number | undefined {
   const v = field(m, 'shamir_threshold');
   if (v === undefined) return undefined;
-  if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0) throw errorAt(y, [...path, 'shamir_threshold'], 'must be a whole number');
-  if (v.value > groups) throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but there are only ${groups} key groups`);
+  if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0)
+    throw errorAt(y, [...path, 'shamir_threshold'], 'must be a whole number');
+  if (v.value > groups)
+    throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but there are only ${groups} key groups`);
   if (v.value === 0 || groups < 2) return undefined;
   // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
-  if (v.value < 2) throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but must be at least 2 with ${groups} key groups`);
+  if (v.value < 2)
+    throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but must be at least 2 with ${groups} key groups`);
   return v.value;
 }
 
 function macOnlyEncrypted(y: ConfigYaml, path: Path, m: YAMLMap): boolean {
   const v = field(m, 'mac_only_encrypted');
   if (v === undefined) return false;
-  if (!isScalar(v) || typeof v.value !== 'boolean') throw errorAt(y, [...path, 'mac_only_encrypted'], 'must be true or false');
+  if (!isScalar(v) || typeof v.value !== 'boolean')
+    throw errorAt(y, [...path, 'mac_only_encrypted'], 'must be true or false');
   return v.value;
 }
 

@@ -27,7 +27,12 @@ export interface Position {
 export function parseConfigYaml(text: string, file: string): ConfigYaml {
   const lines = new LineCounter();
   // prettyErrors off: pretty messages quote the offending source line, which may hold anything.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    keepSourceTokens: false,
+  });
   const err = doc.errors[0];
   if (err !== undefined) {
     const pos = lines.linePos(err.pos[0]);
@@ -84,7 +89,18 @@ export function locate(y: ConfigYaml, path: readonly (string | number)[]): Posit
 }
 
 /** A {@link ConfigError} at `path` of `y`. */
-export function errorAt(y: ConfigYaml, path: readonly (string | number)[], message: string, hint?: string): ConfigError {
+export function errorAt(
+  y: ConfigYaml,
+  path: readonly (string | number)[],
+  message: string,
+  hint?: string,
+): ConfigError {
   const pos = locate(y, path);
-  return new ConfigError(message, { file: y.file, line: pos.line, col: pos.col, path, ...(hint === undefined ? {} : { hint }) });
+  return new ConfigError(message, {
+    file: y.file,
+    line: pos.line,
+    col: pos.col,
+    path,
+    ...(hint === undefined ? {} : { hint }),
+  });
 }

@@ -117,7 +117,10 @@ export interface DecryptResult {
 
 function withPath(e: unknown, path: TreePath): never {
   if (e instanceof SealantError && e.path === undefined) {
-    throw Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SealantError, e, { path, message: e.message });
+    throw Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SealantError, e, {
+      path,
+      message: e.message,
+    });
   }
   throw e;
 }
@@ -156,7 +159,12 @@ export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: De
       continue;
     }
     if (value.type !== 'str' || !isEncValue(value.value)) {
-      withPath(new DecryptionError('value should be encrypted but is in clear text', { hint: 'the file was edited by hand; encrypt the value with `sealant set`' }), v.path);
+      withPath(
+        new DecryptionError('value should be encrypted but is in clear text', {
+          hint: 'the file was edited by hand; encrypt the value with `sealant set`',
+        }),
+        v.path,
+      );
     }
     let plain;
     try {
@@ -179,7 +187,8 @@ export function decryptDocuments(documents: MapNode[], key: Uint8Array, opts: De
     stored = decryptEnc(key, opts.mac, macAad(opts.lastmodified)).bytes.toString('utf8');
   } catch (e) {
     if (opts.ignoreMac) return { macValid: false, undecryptableComments };
-    if (e instanceof EncValueError || e instanceof DecryptionError) throw new MacMismatchError({ path: ['sops', 'mac'] });
+    if (e instanceof EncValueError || e instanceof DecryptionError)
+      throw new MacMismatchError({ path: ['sops', 'mac'] });
     throw e;
   }
   if (stored !== computed) {
@@ -227,7 +236,13 @@ export function encryptMac(key: Uint8Array, macPlain: string, lastmodified: stri
   return encryptBytes(key, Buffer.from(macPlain, 'utf8'), macAad(lastmodified), 'str');
 }
 
-function encryptWithStash(key: Uint8Array, bytes: Uint8Array, aad: string, type: EncType, stash: IvStash | undefined): string {
+function encryptWithStash(
+  key: Uint8Array,
+  bytes: Uint8Array,
+  aad: string,
+  type: EncType,
+  stash: IvStash | undefined,
+): string {
   const iv = stash?.lookup(aad, type, bytes);
   // sops's `bytes` tag decrypts to the same bytes as `str` (and reads back as a string here): a
   // value left as it was keeps its tag with its ciphertext, as every unchanged value does.

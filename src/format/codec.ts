@@ -31,7 +31,8 @@ export function isEncValue(s: string): boolean {
 }
 
 function decodeB64(field: string, what: string): Buffer {
-  if (!B64_RE.test(field) || field.length % 4 !== 0) throw new EncValueError(`malformed ENC value: ${what} is not valid base64`);
+  if (!B64_RE.test(field) || field.length % 4 !== 0)
+    throw new EncValueError(`malformed ENC value: ${what} is not valid base64`);
   return Buffer.from(field, 'base64');
 }
 
@@ -42,10 +43,16 @@ function decodeB64(field: string, what: string): Buffer {
  */
 export function parseEnc(s: string): EncParts {
   const m = ENC_RE.exec(s);
-  if (m === null) throw new EncValueError('malformed ENC value: does not match ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]');
+  if (m === null)
+    throw new EncValueError('malformed ENC value: does not match ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]');
   const [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
   if (!ENC_TYPES.has(type)) throw new EncValueError(`unknown ENC value type "${type.slice(0, 16)}"`);
-  const parts = { data: decodeB64(data, 'data'), iv: decodeB64(iv, 'iv'), tag: decodeB64(tag, 'tag'), type: type as EncType };
+  const parts = {
+    data: decodeB64(data, 'data'),
+    iv: decodeB64(iv, 'iv'),
+    tag: decodeB64(tag, 'tag'),
+    type: type as EncType,
+  };
   if (parts.iv.length === 0) throw new EncValueError('malformed ENC value: empty iv');
   if (parts.tag.length !== 16) throw new EncValueError('malformed ENC value: tag is not 16 bytes');
   return parts;
@@ -61,7 +68,13 @@ export function formatEnc(p: EncParts): string {
  * `iv` is given (re-using an IV is only sound for the same key, AAD and plaintext: that is how
  * unchanged values keep their ciphertext).
  */
-export function encryptBytes(key: Uint8Array, plaintext: Uint8Array, aad: string, type: EncType, iv: Uint8Array = randomBytes(32)): string {
+export function encryptBytes(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: string,
+  type: EncType,
+  iv: Uint8Array = randomBytes(32),
+): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -133,7 +146,9 @@ export function bytesToScalar(bytes: Buffer, type: EncType, binary = false): Sca
     case 'comment':
       if (text !== undefined) return { type: 'str', value: text };
       if (binary && type !== 'comment') return { type: 'bytes', value: bytes };
-      throw new EncValueError(`decrypted value is not valid UTF-8 text (invalid byte at offset ${invalidUtf8Offset(bytes)})`);
+      throw new EncValueError(
+        `decrypted value is not valid UTF-8 text (invalid byte at offset ${invalidUtf8Offset(bytes)})`,
+      );
   }
   if (text === undefined) throw new EncValueError(`decrypted value is not a valid ${type}`);
   switch (type) {
@@ -179,10 +194,15 @@ export function goTimeText(text: string): string | undefined {
   // go-yaml's zone-less "2006-1-2 15:4:5" layout only exists with a space; T/t need a zone.
   if (sep !== undefined && sep !== ' ' && zone === undefined) return undefined;
   if (sep === ' ' && zone !== undefined) return undefined;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = Number(h ?? 0), minute = Number(mi ?? 0), second = Number(s ?? 0);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
+  const hour = Number(h ?? 0),
+    minute = Number(mi ?? 0),
+    second = Number(s ?? 0);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const p2 = (n: number) => String(n).padStart(2, '0');
   let out = `${String(year).padStart(4, '0')}-${p2(month)}-${p2(day)}T${p2(hour)}:${p2(minute)}:${p2(second)}`;
   const fraction = (frac ?? '').slice(1, 10).replace(/0+$/, '');

@@ -58,7 +58,11 @@ export function macUncovered(documents: readonly MapNode[], macOnlyEncrypted: bo
   const out: UncoveredLeaf[] = [];
   documents.forEach((d, doc) => {
     for (const v of walk(d)) {
-      if (v.kind === 'scalar' && !macCovers(v.node.value, v.node.value.type === 'str' && isEncValue(v.node.value.value), macOnlyEncrypted)) out.push({ doc, path: v.path, value: v.node.value });
+      if (
+        v.kind === 'scalar' &&
+        !macCovers(v.node.value, v.node.value.type === 'str' && isEncValue(v.node.value.value), macOnlyEncrypted)
+      )
+        out.push({ doc, path: v.path, value: v.node.value });
     }
   });
   return out;

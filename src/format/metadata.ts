@@ -89,7 +89,8 @@ function listOfMaps(node: Node | undefined, field: string): MapNode[] {
 function parseAge(m: MapNode, field: string): AgeStanza {
   const recipient = scalarString(get(m, 'recipient'), `${field}.recipient`);
   const enc = scalarString(get(m, 'enc'), `${field}.enc`);
-  if (recipient === undefined || enc === undefined) throw new MetadataError(`sops.${field} entry needs recipient and enc`);
+  if (recipient === undefined || enc === undefined)
+    throw new MetadataError(`sops.${field} entry needs recipient and enc`);
   return { recipient, enc };
 }
 
@@ -108,7 +109,8 @@ function parseKms(m: MapNode, field: string): KmsStanza {
   const ctx = get(m, 'context');
   if (ctx !== undefined && ctx.kind === 'map') {
     stanza.context = {};
-    for (const item of ctx.items) if (item.kind === 'entry') stanza.context[item.key] = scalarString(item.value, `${field}.context`) ?? '';
+    for (const item of ctx.items)
+      if (item.kind === 'entry') stanza.context[item.key] = scalarString(item.value, `${field}.context`) ?? '';
   }
   return stanza;
 }
@@ -169,9 +171,15 @@ export function parseMetadata(node: MapNode): SopsMetadata {
   }
   const macOnly = get(node, 'mac_only_encrypted');
   const lastmodified = scalarString(get(node, 'lastmodified'), 'lastmodified') ?? '';
-  if (goRfc3339(lastmodified) === undefined) throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp', { hint: 'sops writes it as "2006-01-02T15:04:05Z"' });
+  if (goRfc3339(lastmodified) === undefined)
+    throw new MetadataError('sops.lastmodified is not an RFC 3339 timestamp', {
+      hint: 'sops writes it as "2006-01-02T15:04:05Z"',
+    });
   const version = scalarString(get(node, 'version'), 'version') ?? '';
-  if (!isSopsVersion(version)) throw new MetadataError('sops.version is not a semantic version (MAJOR.MINOR.PATCH)', { hint: 'sops compares it with its own version and refuses the file otherwise' });
+  if (!isSopsVersion(version))
+    throw new MetadataError('sops.version is not a semantic version (MAJOR.MINOR.PATCH)', {
+      hint: 'sops compares it with its own version and refuses the file otherwise',
+    });
   return {
     keyGroups,
     usesKeyGroups,
@@ -194,11 +202,14 @@ function shamirThreshold(node: Node | undefined, groups: number): number | undef
   if (node === undefined || (node.kind === 'scalar' && node.value.type === 'null')) return undefined;
   let value: bigint | undefined;
   if (node.kind === 'scalar' && node.value.type === 'int') value = node.value.value;
-  else if (node.kind === 'scalar' && node.value.type === 'str' && /^[+-]?\d{1,18}$/.test(node.value.value)) value = BigInt(node.value.value);
+  else if (node.kind === 'scalar' && node.value.type === 'str' && /^[+-]?\d{1,18}$/.test(node.value.value))
+    value = BigInt(node.value.value);
   if (value === undefined) throw new MetadataError('sops.shamir_threshold must be a whole number');
   if (value === 0n || groups < 2) return undefined;
-  if (value < 2n) throw new MetadataError(`sops.shamir_threshold is ${value} but must be at least 2 with ${groups} key groups`);
-  if (value > BigInt(groups)) throw new MetadataError(`sops.shamir_threshold is ${value} but the file has only ${groups} key groups`);
+  if (value < 2n)
+    throw new MetadataError(`sops.shamir_threshold is ${value} but must be at least 2 with ${groups} key groups`);
+  if (value > BigInt(groups))
+    throw new MetadataError(`sops.shamir_threshold is ${value} but the file has only ${groups} key groups`);
   return Number(value);
 }
 
@@ -212,7 +223,9 @@ function isSopsVersion(version: string): boolean {
 
 const SEMVER_ID = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
 // The version text comes from the file: match it in linear time too.
-const SEMVER = compileGoRegex(`^v?(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-${SEMVER_ID}(?:\\.${SEMVER_ID})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`);
+const SEMVER = compileGoRegex(
+  `^v?(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-${SEMVER_ID}(?:\\.${SEMVER_ID})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`,
+);
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
@@ -224,12 +237,24 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(
 export function goRfc3339(text: string): string | undefined {
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
-  const [, y, mo, d, h, mi, sec, sign, oh, om] = m as unknown as [string, string, string, string, string, string, string, string?, string?, string?];
+  const [, y, mo, d, h, mi, sec, sign, oh, om] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+    string?,
+    string?,
+  ];
   const year = Number(y);
   const month = Number(mo);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  if (days === undefined || Number(d) < 1 || Number(d) > days || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  if (days === undefined || Number(d) < 1 || Number(d) > days || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59)
+    return undefined;
   // Go accepts offsets up to 24:60 ("some people do write offsets of 24 hours").
   if (sign !== undefined && (Number(oh) > 24 || Number(om) > 60)) return undefined;
   const zero = sign === undefined || (Number(oh) === 0 && Number(om) === 0);
@@ -302,7 +327,14 @@ export function kmsStanzaNode(s: KmsStanza): MapNode {
     ['aws_profile', str(s.awsProfile, 'double')],
   ];
   if (s.context !== undefined && Object.keys(s.context).length > 0) {
-    entries.push(['context', map(Object.keys(s.context).sort().map((k) => [k, str(s.context![k]!)]))]);
+    entries.push([
+      'context',
+      map(
+        Object.keys(s.context)
+          .sort()
+          .map((k) => [k, str(s.context![k]!)]),
+      ),
+    ]);
   }
   entries.push(['created_at', str(s.createdAt, 'double')], ['enc', str(s.enc)]);
   if (s.role !== undefined) entries.push(['role', str(s.role)]);
@@ -369,7 +401,8 @@ export function buildMetadata(m: NewMetadata): MapNode {
   else entries.push(['key_groups', { kind: 'seq', items: m.groups.map((g) => map(groupEntries(g))) }]);
   entries.push(['lastmodified', str(m.lastmodified, 'double')], ['mac', str(m.mac)]);
   if (m.macOnlyEncrypted) entries.push(['mac_only_encrypted', scalar({ type: 'bool', value: true })]);
-  if (m.groups.length > 1) entries.push(['shamir_threshold', scalar({ type: 'int', value: BigInt(m.shamirThreshold ?? m.groups.length) })]);
+  if (m.groups.length > 1)
+    entries.push(['shamir_threshold', scalar({ type: 'int', value: BigInt(m.shamirThreshold ?? m.groups.length) })]);
   entries.push([m.rule.field, str(m.rule.value)]);
   entries.push(['version', str(m.version ?? SOPS_FORMAT_VERSION)]);
   entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

@@ -78,7 +78,12 @@ export function getAtPath(documents: readonly MapNode[], path: TreePath): Node |
       if (node === undefined) break;
       if (typeof part === 'number') {
         // A number also addresses a map key spelled as digits (dotted form is ambiguous).
-        node = node.kind === 'seq' ? seqChildren(node)[part] : node.kind === 'map' ? getEntry(node, String(part))?.value : undefined;
+        node =
+          node.kind === 'seq'
+            ? seqChildren(node)[part]
+            : node.kind === 'map'
+              ? getEntry(node, String(part))?.value
+              : undefined;
       } else {
         node = node.kind === 'map' ? getEntry(node, part)?.value : undefined;
       }
@@ -105,7 +110,11 @@ export function setAtPath(doc: MapNode, path: TreePath, value: Node): void {
       const key = String(part);
       let entry = getEntry(node, key);
       if (entry === undefined) {
-        entry = { kind: 'entry', key, value: last ? value : nextIsIndex ? { kind: 'seq', items: [] } : { kind: 'map', items: [] } };
+        entry = {
+          kind: 'entry',
+          key,
+          value: last ? value : nextIsIndex ? { kind: 'seq', items: [] } : { kind: 'map', items: [] },
+        };
         node.items.push(entry);
       } else if (last) {
         replaceValue(entry, value);
@@ -113,7 +122,8 @@ export function setAtPath(doc: MapNode, path: TreePath, value: Node): void {
       node = entry.value;
     } else if (node.kind === 'seq' && typeof part === 'number') {
       const children = seqChildren(node);
-      if (part > children.length) throw new TreePathError(`index ${part} is past the end of the list`, { path: path.slice(0, i + 1) });
+      if (part > children.length)
+        throw new TreePathError(`index ${part} is past the end of the list`, { path: path.slice(0, i + 1) });
       if (part === children.length) {
         const child: Node = last ? value : nextIsIndex ? { kind: 'seq', items: [] } : { kind: 'map', items: [] };
         node.items.push(child);

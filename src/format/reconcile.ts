@@ -5,7 +5,6 @@
  */
 import { sameScalar, type CommentNode, type MapEntry, type MapNode, type Node } from './tree.js';
 
-
 /**
  * Makes `target` hold the content of `source`, reusing `target`'s nodes where the same key
  * (map) or position (list) exists. Returns the node to use in `target`'s place (itself, or

@@ -157,7 +157,9 @@ export function cloneNode<T extends Node | CommentNode>(node: T): T {
     case 'map':
       return {
         kind: 'map',
-        items: node.items.map((i) => (i.kind === 'comment' ? { ...i } : { kind: 'entry', key: i.key, value: cloneNode(i.value) })),
+        items: node.items.map((i) =>
+          i.kind === 'comment' ? { ...i } : { kind: 'entry', key: i.key, value: cloneNode(i.value) },
+        ),
       } as T;
     case 'seq':
       return { kind: 'seq', items: node.items.map((i) => cloneNode(i)) } as T;
@@ -175,7 +177,13 @@ export function toPlain(node: Node): unknown {
       const out: Record<string, unknown> = {};
       // defineProperty, not assignment: a key named `__proto__` must stay a key.
       for (const item of node.items) {
-        if (item.kind === 'entry') Object.defineProperty(out, item.key, { value: toPlain(item.value), enumerable: true, writable: true, configurable: true });
+        if (item.kind === 'entry')
+          Object.defineProperty(out, item.key, {
+            value: toPlain(item.value),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       return out;
     }
@@ -207,7 +215,10 @@ export function scalarText(v: ScalarValue): string | undefined {
 
 /** The error for binary content that a text format was asked to hold. */
 export function notText(path?: TreePath): UnsupportedDocumentError {
-  return new UnsupportedDocumentError('the content is binary (not valid UTF-8 text): only the binary format can hold it', { hint: 'keep the binary format (--output-type binary)', ...(path === undefined ? {} : { path }) });
+  return new UnsupportedDocumentError(
+    'the content is binary (not valid UTF-8 text): only the binary format can hold it',
+    { hint: 'keep the binary format (--output-type binary)', ...(path === undefined ? {} : { path }) },
+  );
 }
 
 export function scalarToPlain(v: ScalarValue): unknown {
@@ -215,7 +226,9 @@ export function scalarToPlain(v: ScalarValue): unknown {
     case 'null':
       return null;
     case 'int':
-      return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.value) : v.value.toString();
+      return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(v.value)
+        : v.value.toString();
     default:
       return v.value;
   }
@@ -227,8 +240,10 @@ export function fromPlain(value: unknown): Node {
   if (typeof value === 'string') return str(value);
   if (typeof value === 'boolean') return scalar({ type: 'bool', value });
   if (typeof value === 'bigint') return scalar({ type: 'int', value });
-  if (typeof value === 'number') return Number.isInteger(value) ? scalar({ type: 'int', value: BigInt(value) }) : scalar({ type: 'float', value });
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? scalar({ type: 'int', value: BigInt(value) }) : scalar({ type: 'float', value });
   if (Array.isArray(value)) return seq(value.map(fromPlain));
-  if (typeof value === 'object') return map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromPlain(v)]));
+  if (typeof value === 'object')
+    return map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromPlain(v)]));
   throw new TypeError(`cannot represent a ${typeof value} in a document`);
 }

@@ -7,7 +7,19 @@
  */
 
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { access, link, lstat, open, readdir, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  link,
+  lstat,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { WriteError } from '../errors.js';
@@ -84,7 +96,11 @@ export function stagingPath(target: string, stageIn: string = dirname(target)): 
  *   is read-only, is a symlink with `noFollow`, or, with `exclusive`, already exists. The
  *   message names the path and the OS error code, never the data.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: WriteFileAtomicOptions = {},
+): Promise<void> {
   await withStagedFile(path, data, opts, async (staged) => {
     try {
       await placeStaged(staged, opts.exclusive === true);
@@ -103,7 +119,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
  *
  * @throws {WriteError} when staging fails (see {@link writeFileAtomic}); whatever `use` throws.
  */
-export async function withStagedFile<T>(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions, use: (staged: StagedFile) => Promise<T>): Promise<T> {
+export async function withStagedFile<T>(
+  path: string,
+  data: string | Uint8Array,
+  opts: WriteFileAtomicOptions,
+  use: (staged: StagedFile) => Promise<T>,
+): Promise<T> {
   const { target, existing } = await resolveTarget(path, opts);
   const mode = opts.mode ?? (existing === undefined ? 0o644 : existing.mode & 0o7777);
   const parent = opts.stageIn ?? dirname(target);
@@ -147,19 +168,35 @@ export async function placeStaged(staged: StagedFile, exclusive = false): Promis
   else await rename(staged.tmp, staged.target);
 }
 
-async function resolveTarget(path: string, opts: WriteFileAtomicOptions): Promise<{ target: string; existing?: Stats }> {
+async function resolveTarget(
+  path: string,
+  opts: WriteFileAtomicOptions,
+): Promise<{ target: string; existing?: Stats }> {
   try {
     const link = await lstat(path);
     if (opts.exclusive === true) throw existsError(path);
     if (link.isSymbolicLink() && opts.noFollow === true) {
-      throw new WriteError('refusing to write through a symbolic link', { file: path, hint: 'remove the link or choose another output path' });
+      throw new WriteError('refusing to write through a symbolic link', {
+        file: path,
+        hint: 'remove the link or choose another output path',
+      });
     }
     const target = link.isSymbolicLink() ? await realpath(path) : path;
     const existing = link.isSymbolicLink() ? await stat(target) : link;
     // A read-only file is a "do not touch" sign even where the directory would allow a rename
     // (and root's access() says yes to anything).
-    if (existing.isFile() && ((existing.mode & 0o222) === 0 || !(await access(target, fsConstants.W_OK).then(() => true, () => false)))) {
-      throw new WriteError('file is read-only', { file: path, hint: 'make it writable (chmod u+w) if it is meant to change' });
+    if (
+      existing.isFile() &&
+      ((existing.mode & 0o222) === 0 ||
+        !(await access(target, fsConstants.W_OK).then(
+          () => true,
+          () => false,
+        )))
+    ) {
+      throw new WriteError('file is read-only', {
+        file: path,
+        hint: 'make it writable (chmod u+w) if it is meant to change',
+      });
     }
     return { target, existing };
   } catch (err) {
@@ -200,7 +237,8 @@ async function removeStale(dir: string, name: string): Promise<void> {
     const pid = STAGING_DIR.exec(e.name)?.[1];
     if (pid !== undefined && e.isDirectory() && !processExists(Number(pid))) {
       const inside = await readdir(join(dir, e.name)).catch(() => undefined);
-      if (inside !== undefined && inside.every((n) => n === name)) await rm(join(dir, e.name), { recursive: true, force: true }).catch(() => undefined);
+      if (inside !== undefined && inside.every((n) => n === name))
+        await rm(join(dir, e.name), { recursive: true, force: true }).catch(() => undefined);
     } else if (e.isFile() && e.name.startsWith(legacy) && /^[0-9a-f]{12}$/.test(e.name.slice(legacy.length))) {
       await unlink(join(dir, e.name)).catch(() => undefined);
     }
@@ -224,7 +262,10 @@ async function linkExclusive(tmp: string, target: string, shown: string): Promis
     if (isErrno(err, 'EEXIST')) throw existsError(shown);
     // FAT, some network and FUSE filesystems have no hard links: a racy check is the best left.
     if (isErrno(err, 'EPERM') || isErrno(err, 'ENOTSUP') || isErrno(err, 'EOPNOTSUPP') || isErrno(err, 'ENOSYS')) {
-      const exists = await stat(target).then(() => true, () => false);
+      const exists = await stat(target).then(
+        () => true,
+        () => false,
+      );
       if (exists) throw existsError(shown);
       await rename(tmp, target);
       return;
@@ -240,7 +281,14 @@ export async function fsyncDir(dir: string): Promise<void> {
     fh = await open(dir, 'r');
     await fh.sync();
   } catch (err) {
-    if (isErrno(err, 'EISDIR') || isErrno(err, 'EPERM') || isErrno(err, 'EINVAL') || isErrno(err, 'EBADF') || isErrno(err, 'EACCES')) return;
+    if (
+      isErrno(err, 'EISDIR') ||
+      isErrno(err, 'EPERM') ||
+      isErrno(err, 'EINVAL') ||
+      isErrno(err, 'EBADF') ||
+      isErrno(err, 'EACCES')
+    )
+      return;
     throw err;
   } finally {
     await fh?.close();
@@ -269,7 +317,8 @@ const REASONS: Record<string, string> = {
 
 /** Node's messages repeat the path (fine) but we build our own so nothing else can slip in. */
 function wrap(path: string, err: unknown): WriteError {
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
   const reason = code === undefined ? 'unexpected error' : (REASONS[code] ?? code);
   return new WriteError(`cannot write file: ${reason}`, { file: path, cause: err });
 }

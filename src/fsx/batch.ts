@@ -20,9 +20,14 @@ export interface BatchWrite {
 }
 
 function writeError(file: string, err: unknown): WriteError {
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'error';
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'error';
   const why = err instanceof WriteError ? err.message : `cannot write file (${code})`;
-  return new WriteError(`${why}; no file was changed`, { file, cause: err, ...(err instanceof WriteError && err.hint !== undefined ? { hint: err.hint } : {}) });
+  return new WriteError(`${why}; no file was changed`, {
+    file,
+    cause: err,
+    ...(err instanceof WriteError && err.hint !== undefined ? { hint: err.hint } : {}),
+  });
 }
 
 /**
@@ -58,7 +63,10 @@ async function placeAll(staged: readonly StagedFile[]): Promise<void> {
       await placeStaged(s);
       done.push(s.file);
     } catch (e) {
-      throw new WriteError(`cannot replace file; already replaced: ${done.length === 0 ? 'none' : done.join(', ')}`, { file: s.file, cause: e });
+      throw new WriteError(`cannot replace file; already replaced: ${done.length === 0 ? 'none' : done.join(', ')}`, {
+        file: s.file,
+        cause: e,
+      });
     }
   }
   for (const dir of new Set(staged.map((s) => dirname(s.target)))) await fsyncDir(dir);

@@ -58,7 +58,11 @@ const NOT_IN_REPO: GitPathStatus = { inRepo: false, tracked: false, ignored: fal
  * @throws {GitCheckError} when git runs but fails for another reason (safer than guessing
  *   "ignored" and writing plaintext into a repository).
  */
-export async function isTrackedOrUnignored(path: string, cwd: string, opts: GitCheckOptions = {}): Promise<GitPathStatus> {
+export async function isTrackedOrUnignored(
+  path: string,
+  cwd: string,
+  opts: GitCheckOptions = {},
+): Promise<GitPathStatus> {
   const target = resolve(cwd, path);
   const base = await existingAncestor(dirname(target));
   const rel = relative(base, target);
@@ -72,7 +76,13 @@ export async function isTrackedOrUnignored(path: string, cwd: string, opts: GitC
   if (inGitDir === 'true') return { inRepo: true, tracked: false, ignored: true };
   if (inWorkTree !== 'true') return NOT_IN_REPO; // a bare repository: nothing is checked out there
   // --literal-pathspecs: a file named `*.env` must match itself, not every .env file.
-  const tracked = await mustRunGit(['--literal-pathspecs', 'ls-files', '--error-unmatch', '--', rel], base, opts, path, [0, 1]);
+  const tracked = await mustRunGit(
+    ['--literal-pathspecs', 'ls-files', '--error-unmatch', '--', rel],
+    base,
+    opts,
+    path,
+    [0, 1],
+  );
   if (tracked.code === 0) return { inRepo: true, tracked: true, ignored: false };
   // check-ignore takes plain paths (it refuses pathspec magic), so no --literal-pathspecs here.
   const ignored = await mustRunGit(['check-ignore', '-q', '--', rel], base, opts, path, [0, 1]);
@@ -88,14 +98,18 @@ export async function gitDirOf(path: string, cwd: string, opts: GitCheckOptions 
   const base = await existingAncestor(dirname(resolve(cwd, path)));
   const r = await runGit(['rev-parse', '--absolute-git-dir'], base, opts);
   if (r === undefined || (r.code !== 0 && /not a git repository/i.test(r.stderr))) return undefined;
-  if (r.code !== 0) throw new GitCheckError(`git cannot tell where the repository is: ${firstLine(r.stderr)}`, { file: path });
+  if (r.code !== 0)
+    throw new GitCheckError(`git cannot tell where the repository is: ${firstLine(r.stderr)}`, { file: path });
   return r.stdout.trim();
 }
 
 /** The deepest existing directory on the way from `dir` to the root. */
 async function existingAncestor(dir: string): Promise<string> {
   for (let d = dir; ; d = dirname(d)) {
-    const isDir = await stat(d).then((s) => s.isDirectory(), () => false);
+    const isDir = await stat(d).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     if (isDir || dirname(d) === d) return d;
   }
 }
@@ -103,19 +117,31 @@ async function existingAncestor(dir: string): Promise<string> {
 /** Runs git; `undefined` when the git binary cannot be started. */
 function runGit(args: readonly string[], cwd: string, opts: GitCheckOptions): Promise<GitRun | undefined> {
   return new Promise((done) => {
-    execFile(opts.git ?? 'git', args, { cwd, encoding: 'utf8', ...(opts.env === undefined ? {} : { env: opts.env }) }, (err, stdout, stderr) => {
-      if (err === null) return done({ code: 0, stdout, stderr });
-      if (typeof err.code === 'number') return done({ code: err.code, stdout, stderr });
-      done(undefined); // ENOENT/EACCES: no usable git
-    });
+    execFile(
+      opts.git ?? 'git',
+      args,
+      { cwd, encoding: 'utf8', ...(opts.env === undefined ? {} : { env: opts.env }) },
+      (err, stdout, stderr) => {
+        if (err === null) return done({ code: 0, stdout, stderr });
+        if (typeof err.code === 'number') return done({ code: err.code, stdout, stderr });
+        done(undefined); // ENOENT/EACCES: no usable git
+      },
+    );
   });
 }
 
 /** Runs git and accepts only the listed exit codes. */
-async function mustRunGit(args: readonly string[], cwd: string, opts: GitCheckOptions, shown: string, ok: readonly number[]): Promise<GitRun> {
+async function mustRunGit(
+  args: readonly string[],
+  cwd: string,
+  opts: GitCheckOptions,
+  shown: string,
+  ok: readonly number[],
+): Promise<GitRun> {
   const r = await runGit(args, cwd, opts);
   if (r === undefined) throw new GitCheckError('git stopped working during the check', { file: shown });
-  if (!ok.includes(r.code)) throw new GitCheckError(`git cannot tell whether the path is tracked: ${firstLine(r.stderr)}`, { file: shown });
+  if (!ok.includes(r.code))
+    throw new GitCheckError(`git cannot tell whether the path is tracked: ${firstLine(r.stderr)}`, { file: shown });
   return r;
 }
 

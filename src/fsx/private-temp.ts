@@ -76,7 +76,10 @@ export interface PrivateTempDirOptions {
  * @throws whatever `fn` throws (after the directory is removed), or the `mkdtemp` error if the
  *   directory cannot be created.
  */
-export async function withPrivateTempDir<T>(fn: (dir: string) => Promise<T>, opts: PrivateTempDirOptions = {}): Promise<T> {
+export async function withPrivateTempDir<T>(
+  fn: (dir: string) => Promise<T>,
+  opts: PrivateTempDirOptions = {},
+): Promise<T> {
   const dir = await mkdtemp(join(opts.parent ?? tmpdir(), opts.prefix ?? 'sealant-'));
   live.add(dir);
   install();
@@ -86,7 +89,10 @@ export async function withPrivateTempDir<T>(fn: (dir: string) => Promise<T>, opt
     return await fn(dir);
   } finally {
     // On failure the directory stays registered so the exit handler tries once more.
-    const removed = await rm(dir, { recursive: true, force: true }).then(() => true, () => false);
+    const removed = await rm(dir, { recursive: true, force: true }).then(
+      () => true,
+      () => false,
+    );
     if (removed) live.delete(dir);
     uninstall();
   }

@@ -53,10 +53,19 @@ export function readStdin(purpose: string, opts: ReadStdinOptions = {}): Promise
   const claim = claims.get(stream);
   if (claim !== undefined) {
     if (claim.purpose === purpose) return claim.bytes;
-    return Promise.reject(new UsageError(`standard input is already ${claim.purpose}; it cannot also be ${purpose}`, { hint: 'give one of them as a file' }));
+    return Promise.reject(
+      new UsageError(`standard input is already ${claim.purpose}; it cannot also be ${purpose}`, {
+        hint: 'give one of them as a file',
+      }),
+    );
   }
   if (stream.isTTY === true) {
-    return Promise.reject(opts.onTerminal?.() ?? new UsageError(`expected ${purpose} on standard input, but it is a terminal`, { hint: 'pipe it in (… | sealant …), or name a file' }));
+    return Promise.reject(
+      opts.onTerminal?.() ??
+        new UsageError(`expected ${purpose} on standard input, but it is a terminal`, {
+          hint: 'pipe it in (… | sealant …), or name a file',
+        }),
+    );
   }
   const bytes = buffer(stream);
   claims.set(stream, { purpose, bytes });
@@ -74,5 +83,7 @@ export async function readStdinText(purpose: string, opts: ReadStdinOptions = {}
   const bytes = await readStdin(purpose, opts);
   const text = utf8Text(bytes);
   if (text !== undefined) return text;
-  throw new UsageError(`${purpose} on standard input is not valid UTF-8 text (at byte ${invalidUtf8Offset(bytes)})`, { hint: 'SOPS values and YAML/JSON/dotenv/INI files are UTF-8 text' });
+  throw new UsageError(`${purpose} on standard input is not valid UTF-8 text (at byte ${invalidUtf8Offset(bytes)})`, {
+    hint: 'SOPS values and YAML/JSON/dotenv/INI files are UTF-8 text',
+  });
 }

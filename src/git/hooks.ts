@@ -28,7 +28,10 @@ function shQuote(s: string): string {
 }
 
 /** The hook script: this node binary running this installation's CLI. */
-export function preCommitScript(node: string = process.execPath, bin: string = fileURLToPath(new URL('../../bin/run.js', import.meta.url))): string {
+export function preCommitScript(
+  node: string = process.execPath,
+  bin: string = fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
+): string {
   return `#!/bin/sh\n${MARKER}\n# Blocks commits that would add plaintext secrets; bypass once with: git commit --no-verify\nexec ${shQuote(node)} ${shQuote(bin)} guard\n`;
 }
 
@@ -37,7 +40,10 @@ export function preCommitScript(node: string = process.execPath, bin: string = f
  * (worktrees and `GIT_DIR` included, which is why git itself is asked).
  * @throws GitError outside a repository.
  */
-export async function hooksDir(repoDir: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
+export async function hooksDir(
+  repoDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<string> {
   const out = await gitIn(['rev-parse', '--git-path', 'hooks'], { repoDir, env });
   return resolve(repoDir, out.toString('utf8').trim());
 }
@@ -50,7 +56,10 @@ export async function hooksDir(repoDir: string, env: Readonly<Record<string, str
  * @throws GitError when `repoDir` is not a git repository; the fs error when the hook cannot be
  * written.
  */
-export async function installPreCommitHook(repoDir: string, opts: { force?: boolean } = {}): Promise<HookInstallResult> {
+export async function installPreCommitHook(
+  repoDir: string,
+  opts: { force?: boolean } = {},
+): Promise<HookInstallResult> {
   const dir = await hooksDir(repoDir);
   const path = resolve(dir, 'pre-commit');
   const script = preCommitScript();
@@ -60,7 +69,11 @@ export async function installPreCommitHook(repoDir: string, opts: { force?: bool
     return { path, installed: true, reason: 'already installed' };
   }
   if (existing !== undefined && !existing.includes(MARKER) && opts.force !== true) {
-    return { path, installed: false, reason: 'a different pre-commit hook exists; add `sealant guard` to it, or pass force to replace it' };
+    return {
+      path,
+      installed: false,
+      reason: 'a different pre-commit hook exists; add `sealant guard` to it, or pass force to replace it',
+    };
   }
   await mkdir(dir, { recursive: true });
   await writeFile(path, script, { mode: 0o755 });

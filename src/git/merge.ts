@@ -20,7 +20,13 @@ import { IvStash } from '../format/cipher.js';
 import { reconcile } from '../format/reconcile.js';
 import { sameScalar, type CommentNode, type MapEntry, type MapNode, type Node, type TreePath } from '../format/tree.js';
 import type { KeySources } from '../keys/datakey.js';
-import { asEncrypted, loadDocument, openDocument, type EncryptedDocument, type OpenedDocument } from '../ops/document.js';
+import {
+  asEncrypted,
+  loadDocument,
+  openDocument,
+  type EncryptedDocument,
+  type OpenedDocument,
+} from '../ops/document.js';
 import { sealDocument } from '../ops/seal.js';
 import type { FileFormat } from '../stores/store.js';
 
@@ -59,8 +65,10 @@ export function sameNode(a: Node | undefined, b: Node | undefined): boolean {
 type Item = MapEntry | CommentNode | Node;
 
 function sameItem(x: Item, y: Item): boolean {
-  if (x.kind === 'comment' || y.kind === 'comment') return x.kind === 'comment' && y.kind === 'comment' && x.text === y.text;
-  if (x.kind === 'entry' || y.kind === 'entry') return x.kind === 'entry' && y.kind === 'entry' && x.key === y.key && sameNode(x.value, y.value);
+  if (x.kind === 'comment' || y.kind === 'comment')
+    return x.kind === 'comment' && y.kind === 'comment' && x.text === y.text;
+  if (x.kind === 'entry' || y.kind === 'entry')
+    return x.kind === 'entry' && y.kind === 'entry' && x.key === y.key && sameNode(x.value, y.value);
   return sameNode(x, y);
 }
 
@@ -75,16 +83,29 @@ function entries(m: MapNode | undefined): Map<string, Node> {
  * order and comments, theirs' new keys appended); anything else changed on both sides is a
  * conflict, and ours is kept. Returns undefined when the key is deleted.
  */
-export function merge3(base: Node | undefined, ours: Node | undefined, theirs: Node | undefined, path: TreePath, conflicts: Conflicts): Node | undefined {
+export function merge3(
+  base: Node | undefined,
+  ours: Node | undefined,
+  theirs: Node | undefined,
+  path: TreePath,
+  conflicts: Conflicts,
+): Node | undefined {
   if (sameNode(ours, theirs)) return ours;
   if (sameNode(base, ours)) return theirs;
   if (sameNode(base, theirs)) return ours;
-  if (ours?.kind === 'map' && theirs?.kind === 'map' && (base === undefined || base.kind === 'map')) return mergeMaps(base, ours, theirs, path, conflicts);
+  if (ours?.kind === 'map' && theirs?.kind === 'map' && (base === undefined || base.kind === 'map'))
+    return mergeMaps(base, ours, theirs, path, conflicts);
   conflicts.push(formatPath(path));
   return ours;
 }
 
-function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, path: TreePath, conflicts: Conflicts): MapNode {
+function mergeMaps(
+  base: MapNode | undefined,
+  ours: MapNode,
+  theirs: MapNode,
+  path: TreePath,
+  conflicts: Conflicts,
+): MapNode {
   const b = entries(base);
   const t = entries(theirs);
   const items: MapNode['items'] = [];
@@ -107,7 +128,12 @@ function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, pa
 }
 
 /** Merges the documents of a (multi-document) file; a different document count conflicts. */
-function mergeDocuments(base: MapNode[] | undefined, ours: MapNode[], theirs: MapNode[], conflicts: Conflicts): MapNode[] {
+function mergeDocuments(
+  base: MapNode[] | undefined,
+  ours: MapNode[],
+  theirs: MapNode[],
+  conflicts: Conflicts,
+): MapNode[] {
   if (ours.length !== theirs.length) {
     conflicts.push('(document count)');
     return ours;
@@ -131,7 +157,11 @@ function parse(text: string, input: MergeInput): EncryptedDocument {
  * file; MacMismatchError/DecryptionError when a revision was tampered with (a merge must not
  * launder it); NoKeyError never (a missing key gives a keyless merge).
  */
-export async function mergeEncrypted(input: MergeInput, sources: KeySources | undefined, now: Date): Promise<MergeOutcome> {
+export async function mergeEncrypted(
+  input: MergeInput,
+  sources: KeySources | undefined,
+  now: Date,
+): Promise<MergeOutcome> {
   const ours = parse(input.ours, input);
   const theirs = parse(input.theirs, input);
   const base = input.base.trim() === '' ? undefined : parse(input.base, input);
@@ -165,7 +195,10 @@ async function mergeKeyed(input: MergeInput, revs: Revisions, sources: KeySource
   const warnings: string[] = [];
   // Same data key: a value taken from theirs re-encrypts with theirs' IV, i.e. to theirs' bytes.
   if (sameKey(ours, theirs)) ours.stash = new LayeredStash([ours.stash, theirs.stash]);
-  else warnings.push('ours and theirs have different data keys: values taken from theirs were re-encrypted under ours\' data key');
+  else
+    warnings.push(
+      "ours and theirs have different data keys: values taken from theirs were re-encrypted under ours' data key",
+    );
   const conflicts: Conflicts = [];
   const merged = mergeDocuments(base?.doc.documents, ours.doc.documents, theirs.doc.documents, conflicts);
   if (conflicts.length > 0) return { status: 'conflict', paths: conflicts, mode: 'keyed' };
@@ -196,32 +229,49 @@ class LayeredStash extends IvStash {
 function metaWithoutStamp(doc: EncryptedDocument | undefined): MapNode | undefined {
   const m = doc?.doc.metadata;
   if (m === undefined) return undefined;
-  return { kind: 'map', items: m.items.filter((i) => i.kind !== 'entry' || (i.key !== 'mac' && i.key !== 'lastmodified')) };
+  return {
+    kind: 'map',
+    items: m.items.filter((i) => i.kind !== 'entry' || (i.key !== 'mac' && i.key !== 'lastmodified')),
+  };
 }
 
 /**
  * Keeps ours' metadata unless only theirs changed it with the same data key (an `updatekeys`
  * on their branch): then theirs' recipients are taken, since they wrap the same data key.
  */
-function pickMetadata(ours: OpenedDocument, theirs: OpenedDocument, base: OpenedDocument | undefined, warnings: string[]): void {
+function pickMetadata(
+  ours: OpenedDocument,
+  theirs: OpenedDocument,
+  base: OpenedDocument | undefined,
+  warnings: string[],
+): void {
   const [o, t, b] = [metaWithoutStamp(ours), metaWithoutStamp(theirs), metaWithoutStamp(base)];
   if (sameNode(o, t) || ours.doc.metadata === undefined || theirs.doc.metadata === undefined) return;
   if (b !== undefined && sameNode(o, b) && sameKey(ours, theirs)) {
     ours.doc.metadata = reconcile(ours.doc.metadata, theirs.doc.metadata) as MapNode;
     return;
   }
-  warnings.push('recipients or settings differ between ours and theirs: kept ours\' sops metadata (run `sealant updatekeys` if theirs added recipients)');
+  warnings.push(
+    "recipients or settings differ between ours and theirs: kept ours' sops metadata (run `sealant updatekeys` if theirs added recipients)",
+  );
 }
 
 function mergeKeyless(input: MergeInput, revs: Revisions): MergeOutcome {
   const conflicts: Conflicts = [];
-  const merged = mergeDocuments(revs.base?.doc.documents, revs.ours.doc.documents, revs.theirs.doc.documents, conflicts);
+  const merged = mergeDocuments(
+    revs.base?.doc.documents,
+    revs.ours.doc.documents,
+    revs.theirs.doc.documents,
+    conflicts,
+  );
   if (conflicts.length > 0) return { status: 'conflict', paths: conflicts, mode: 'keyless' };
   // Only when the merge is one side as it stands is its MAC still right.
   const same = (docs: MapNode[]) => docs.length === merged.length && docs.every((d, i) => sameNode(d, merged[i]));
   const [o, t, b] = [metaWithoutStamp(revs.ours), metaWithoutStamp(revs.theirs), metaWithoutStamp(revs.base)];
   // Theirs changed recipients (or rotated): taking them needs the data key to check and re-MAC.
-  if (same(revs.ours.doc.documents) && (sameNode(t, o) || sameNode(t, b))) return { status: 'merged', text: input.ours, mode: 'keyless', warnings: [] };
-  if (same(revs.theirs.doc.documents) && (sameNode(o, t) || sameNode(o, b))) return { status: 'merged', text: input.theirs, mode: 'keyless', warnings: [] };
+  if (same(revs.ours.doc.documents) && (sameNode(t, o) || sameNode(t, b)))
+    return { status: 'merged', text: input.ours, mode: 'keyless', warnings: [] };
+  if (same(revs.theirs.doc.documents) && (sameNode(o, t) || sameNode(o, b)))
+    return { status: 'merged', text: input.theirs, mode: 'keyless', warnings: [] };
   return { status: 'needs-key' };
 }

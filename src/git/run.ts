@@ -25,13 +25,21 @@ export interface GitOptions {
  */
 export function runGit(args: readonly string[], opts: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...args], { cwd: opts.cwd, env: (opts.env ?? process.env) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', [...args], {
+      cwd: opts.cwd,
+      env: (opts.env ?? process.env) as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (e) => reject(new GitError('cannot run git', { cause: e, hint: 'install git, or put it on PATH' })));
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('error', (e) =>
+      reject(new GitError('cannot run git', { cause: e, hint: 'install git, or put it on PATH' })),
+    );
+    child.on('close', (code) =>
+      resolve({ code: code ?? 128, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
+    );
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
@@ -42,11 +50,17 @@ export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRe
  * @throws GitError naming `what` and git's first stderr line (git quotes paths and revisions
  * there, never file contents).
  */
-export async function mustGit(args: readonly string[], opts: GitOptions & { what?: string; hint?: string }): Promise<Buffer> {
+export async function mustGit(
+  args: readonly string[],
+  opts: GitOptions & { what?: string; hint?: string },
+): Promise<Buffer> {
   const r = await runGit(args, opts);
   if (r.code !== 0) {
     const reason = (r.stderr.split('\n')[0] ?? '').trim() || `git exited with ${r.code}`;
-    throw new GitError(`${opts.what ?? `git ${args[0] ?? ''} failed`}: ${reason}`, opts.hint === undefined ? {} : { hint: opts.hint });
+    throw new GitError(
+      `${opts.what ?? `git ${args[0] ?? ''} failed`}: ${reason}`,
+      opts.hint === undefined ? {} : { hint: opts.hint },
+    );
   }
   return r.stdout;
 }

@@ -8,7 +8,6 @@ import { basename, dirname } from 'node:path';
 import { GitError } from '../errors.js';
 import { mustGit, runGit } from './run.js';
 
-
 /** One staged blob. */
 export interface StagedFile {
   /** Path relative to the repository root, `/`-separated, as git prints it. */
@@ -38,7 +37,12 @@ export interface GitRunOptions {
  * @throws GitError when git cannot be started or exits non-zero.
  */
 export function gitIn(args: readonly string[], opts: GitRunOptions, input?: string): Promise<Buffer> {
-  return mustGit(['-C', opts.repoDir, ...args], { cwd: opts.repoDir, env: opts.env, ...(input === undefined ? {} : { input }), hint: 'run it inside a git repository' });
+  return mustGit(['-C', opts.repoDir, ...args], {
+    cwd: opts.repoDir,
+    env: opts.env,
+    ...(input === undefined ? {} : { input }),
+    hint: 'run it inside a git repository',
+  });
 }
 
 /**
@@ -69,10 +73,13 @@ const NO_BLOB = /^0+$/;
  * @throws GitError.
  */
 export async function stagedChanges(opts: GitRunOptions): Promise<StagedChanges> {
-  const raw = await gitIn(['diff', '--cached', '--raw', '-z', '-M', '--no-abbrev', '--diff-filter=ACMRD', '--no-ext-diff'], opts);
+  const raw = await gitIn(
+    ['diff', '--cached', '--raw', '-z', '-M', '--no-abbrev', '--diff-filter=ACMRD', '--no-ext-diff'],
+    opts,
+  );
   const parts = raw.toString('utf8').split('\0');
   const out: StagedChanges = { files: [], deleted: [] };
-  for (let i = 0; i + 1 < parts.length; ) {
+  for (let i = 0; i + 1 < parts.length;) {
     // `:100644 100644 <src> <dst> M` then the path (two paths for R and C), NUL-separated under -z.
     const [srcMode = '', mode = '', src = '', blob = '', status = ''] = (parts[i++] ?? '').slice(1).split(' ');
     const first = parts[i++] ?? '';

@@ -37,7 +37,12 @@ export interface TextconvResult {
  * @throws nothing for content problems (they fall back to the raw or keyless view); only
  * unexpected internal errors propagate.
  */
-export async function textconvView(text: string, file: string, sources: KeySources | undefined, format?: FileFormat): Promise<TextconvResult> {
+export async function textconvView(
+  text: string,
+  file: string,
+  sources: KeySources | undefined,
+  format?: FileFormat,
+): Promise<TextconvResult> {
   const fmt = format ?? safeFormat(file);
   if (fmt === undefined || !text.includes('sops')) return { text, mode: 'raw' };
   let keylessNote: string | undefined;
@@ -89,7 +94,11 @@ function keylessView(text: string, file: string, format: FileFormat): string | u
 
 /** `db.password: ENC[str] #1a2b3c4d5e6f` — the hash is of the public ciphertext, never of a value. */
 function leafLine(path: string, leaf: Leaf): string {
-  if (leaf.encrypted) return `${path}: ENC[${leaf.type}] #${createHash('sha256').update(leaf.ciphertext ?? '').digest('hex').slice(0, HASH_HEX)}`;
+  if (leaf.encrypted)
+    return `${path}: ENC[${leaf.type}] #${createHash('sha256')
+      .update(leaf.ciphertext ?? '')
+      .digest('hex')
+      .slice(0, HASH_HEX)}`;
   // Clear values are in clear in the file already (outside the encryption rule).
   return `${path}: ${leaf.plain?.toString('utf8') ?? ''} (clear ${leaf.type})`;
 }

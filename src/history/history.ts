@@ -105,14 +105,20 @@ export async function fileHistory(repoDir: string, file: string, opts: FileHisto
   const revisions: Revision[] = [];
   const skipped: FileHistory['skipped'] = [];
   for (const entry of entries) {
-    const text = await mustGit(['show', `${entry.commit}:${entry.path}`], { cwd: repoDir, what: 'cannot read a revision' });
+    const text = await mustGit(['show', `${entry.commit}:${entry.path}`], {
+      cwd: repoDir,
+      what: 'cannot read a revision',
+    });
     const format = formatFromPath(entry.path);
     try {
       revisions.push({ entry, text, side: readSide(text, entry.path, format) });
     } catch (e) {
       if (!(e instanceof SealantError)) throw e;
       // A parser's message may quote the line (a plaintext commit's value); the UTF-8 one never does.
-      const reason = format !== 'binary' && !isUtf8(text) ? e.message : `not readable as ${format}${e.line === undefined ? '' : ` at line ${e.line}`}`;
+      const reason =
+        format !== 'binary' && !isUtf8(text)
+          ? e.message
+          : `not readable as ${format}${e.line === undefined ? '' : ` at line ${e.line}`}`;
       skipped.push({ commit: entry.commit, reason });
     }
   }
@@ -135,25 +141,43 @@ export async function fileHistory(repoDir: string, file: string, opts: FileHisto
     for (const [path, leaf] of rev.side.leaves) {
       const before = previous?.side.leaves.get(path);
       const known = ages.get(path);
-      const same = before === undefined || known === undefined ? false : await sameValue(previous!, rev, path, before, leaf, rotated, opts.sources);
+      const same =
+        before === undefined || known === undefined
+          ? false
+          : await sameValue(previous!, rev, path, before, leaf, rotated, opts.sources);
       if (same === false) ages.set(path, { commit, date, certain: true });
       else if (same === undefined) ages.set(path, { ...known!, certain: false });
     }
     // A path that disappears and comes back later is a new value: forget its age.
-    if (previous !== undefined) for (const path of previous.side.leaves.keys()) if (!rev.side.leaves.has(path)) ages.delete(path);
+    if (previous !== undefined)
+      for (const path of previous.side.leaves.keys()) if (!rev.side.leaves.has(path)) ages.delete(path);
     previous = rev;
   }
 
   const head = revisions[revisions.length - 1];
-  const values: ValueAge[] = head === undefined ? [] : [...head.side.leaves].map(([path, leaf]) => {
-    const age = ages.get(path);
-    return age === undefined ? { path, encrypted: leaf.encrypted, certain: false } : { path, encrypted: leaf.encrypted, lastChanged: { commit: age.commit, date: age.date }, certain: age.certain };
-  });
+  const values: ValueAge[] =
+    head === undefined
+      ? []
+      : [...head.side.leaves].map(([path, leaf]) => {
+          const age = ages.get(path);
+          return age === undefined
+            ? { path, encrypted: leaf.encrypted, certain: false }
+            : {
+                path,
+                encrypted: leaf.encrypted,
+                lastChanged: { commit: age.commit, date: age.date },
+                certain: age.certain,
+              };
+        });
   return {
     file,
     entries,
     values,
-    eras: eras.map((e) => ({ since: { commit: e.since.commit, date: e.since.date }, recipients: [...e.recipients].sort(), keys: [...e.keys].sort() })),
+    eras: eras.map((e) => ({
+      since: { commit: e.since.commit, date: e.since.date },
+      recipients: [...e.recipients].sort(),
+      keys: [...e.keys].sort(),
+    })),
     skipped,
   };
 }
@@ -166,7 +190,10 @@ export async function fileHistory(repoDir: string, file: string, opts: FileHisto
  * eras, sorted; `currentKeyExposed`: it held the current data key at some point (removing its
  * stanza is not enough — the data key must be rotated).
  */
-export function exposure(history: FileHistory, recipient: string): { readable: boolean; since?: Date; keys: string[]; currentKeyExposed: boolean } {
+export function exposure(
+  history: FileHistory,
+  recipient: string,
+): { readable: boolean; since?: Date; keys: string[]; currentKeyExposed: boolean } {
   const wanted = normalise(recipient);
   const held = history.eras.filter((e) => e.recipients.some((r) => normalise(r) === wanted));
   const keys = new Set(held.flatMap((e) => e.keys));
@@ -207,7 +234,9 @@ async function newDataKey(a: Revision, b: Revision, sources: KeySources | undefi
   const shared = [...before.keys()].filter((k) => after.has(k));
   const common = [...a.side.leaves].filter(([p, l]) => l.encrypted && b.side.leaves.get(p)?.encrypted === true);
   if (shared.length === 0 && common.length === 0) return false;
-  const rotated = shared.every((k) => before.get(k) !== after.get(k)) && common.every(([p, l]) => b.side.leaves.get(p)!.ciphertext !== l.ciphertext);
+  const rotated =
+    shared.every((k) => before.get(k) !== after.get(k)) &&
+    common.every(([p, l]) => b.side.leaves.get(p)!.ciphertext !== l.ciphertext);
   if (!rotated || sources === undefined) return rotated;
   const [x, y] = [await open(a, sources), await open(b, sources)];
   if (x?.dataKey === undefined || y?.dataKey === undefined) return rotated;
@@ -218,9 +247,18 @@ async function newDataKey(a: Revision, b: Revision, sources: KeySources | undefi
  * Whether one value is the same in two consecutive revisions: `true`/`false`, or `undefined` when
  * it cannot be told (a rotation or an encrypt/decrypt in between, and no key opens both sides).
  */
-async function sameValue(a: Revision, b: Revision, path: string, x: Leaf, y: Leaf, rotated: boolean, sources: KeySources | undefined): Promise<boolean | undefined> {
+async function sameValue(
+  a: Revision,
+  b: Revision,
+  path: string,
+  x: Leaf,
+  y: Leaf,
+  rotated: boolean,
+  sources: KeySources | undefined,
+): Promise<boolean | undefined> {
   if (x.encrypted && y.encrypted && !rotated) return x.ciphertext === y.ciphertext;
-  if (!x.encrypted && !y.encrypted) return x.type === y.type && x.plain !== undefined && y.plain !== undefined && x.plain.equals(y.plain);
+  if (!x.encrypted && !y.encrypted)
+    return x.type === y.type && x.plain !== undefined && y.plain !== undefined && x.plain.equals(y.plain);
   if (sources === undefined) return undefined;
   const px = x.encrypted ? (await open(a, sources))?.leaves.get(path) : x;
   const py = y.encrypted ? (await open(b, sources))?.leaves.get(path) : y;

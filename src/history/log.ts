@@ -24,9 +24,21 @@ const HEADER = '\u0001';
  * @throws GitError when `repoDir` is not in a git work tree or git fails.
  */
 export async function fileLog(repoDir: string, file: string): Promise<FileHistoryEntry[]> {
-  const [top = '', prefix = ''] = (await mustGit(['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: repoDir, what: 'cannot find the repository root' })).toString('utf8').split('\n');
-  const current = isAbsolute(file) ? relative(top, file).split('\\').join('/') : posix.normalize(posix.join(prefix, file));
-  const out = await mustGit(['log', '-z', '--follow', `--format=${HEADER}%H %cI`, '--name-status', '--', file], { cwd: repoDir, what: 'cannot read the history' });
+  const [top = '', prefix = ''] = (
+    await mustGit(['rev-parse', '--show-toplevel', '--show-prefix'], {
+      cwd: repoDir,
+      what: 'cannot find the repository root',
+    })
+  )
+    .toString('utf8')
+    .split('\n');
+  const current = isAbsolute(file)
+    ? relative(top, file).split('\\').join('/')
+    : posix.normalize(posix.join(prefix, file));
+  const out = await mustGit(['log', '-z', '--follow', `--format=${HEADER}%H %cI`, '--name-status', '--', file], {
+    cwd: repoDir,
+    what: 'cannot read the history',
+  });
   return parseLog(out.toString('utf8'), current);
 }
 

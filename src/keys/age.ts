@@ -15,7 +15,10 @@ const AGE_RECIPIENT_RE = /^age1(pq1)?[02-9ac-hj-np-z]+$/;
  */
 export function parseAgeRecipient(recipient: string): string {
   const r = recipient.trim();
-  if (!AGE_RECIPIENT_RE.test(r)) throw new KeyFormatError(`invalid age recipient "${r.slice(0, 80)}"`, { hint: 'age recipients start with age1… (see `sealant keygen`)' });
+  if (!AGE_RECIPIENT_RE.test(r))
+    throw new KeyFormatError(`invalid age recipient "${r.slice(0, 80)}"`, {
+      hint: 'age recipients start with age1… (see `sealant keygen`)',
+    });
   try {
     new Encrypter().addRecipient(r);
   } catch {
@@ -62,7 +65,9 @@ export class AgeIdentities {
    * so a file with many stanzas usually costs one X25519 operation.
    * @returns the unwrapped key, the stanza and the identity that opened it, or null when none can.
    */
-  async unwrapFirst(stanzas: readonly AgeStanza[]): Promise<{ key: Uint8Array; stanza: AgeStanza; identity: AgeIdentity } | null> {
+  async unwrapFirst(
+    stanzas: readonly AgeStanza[],
+  ): Promise<{ key: Uint8Array; stanza: AgeStanza; identity: AgeIdentity } | null> {
     const files = stanzas.map((stanza) => {
       try {
         return armor.decode(stanza.enc);

@@ -50,7 +50,11 @@ export interface UnwrapResult {
   unwrappedBy: string[];
 }
 
-async function unwrapGroup(group: KeyGroup, sources: KeySources, failures: string[]): Promise<{ key: Uint8Array; by: string } | null> {
+async function unwrapGroup(
+  group: KeyGroup,
+  sources: KeySources,
+  failures: string[],
+): Promise<{ key: Uint8Array; by: string } | null> {
   if (group.age.length > 0) {
     const r = await sources.age.unwrapFirst(group.age);
     // The identity, not the label: a hand-edited label may name someone else.
@@ -117,7 +121,10 @@ export async function unwrapDataKey(meta: SopsMetadata, sources: KeySources): Pr
     dataKey = combine(shares);
   } catch (e) {
     // Shares of different lengths or a repeated x coordinate: a stanza was swapped or edited.
-    throw noKey([`the key groups' shares do not combine (${e instanceof Error ? e.message : String(e)})`, ...failures], sources);
+    throw noKey(
+      [`the key groups' shares do not combine (${e instanceof Error ? e.message : String(e)})`, ...failures],
+      sources,
+    );
   }
   return { dataKey, unwrappedBy: by };
 }
@@ -126,7 +133,10 @@ function noKey(failures: string[], sources: KeySources): NoKeyError {
   const tried = sources.age.recipients();
   const triedText = tried.length === 0 ? 'no age identities were found' : `identities tried: ${tried.join(', ')}`;
   const ageStanzas = failures.some((f) => f.startsWith('age '));
-  const loadErrors = !ageStanzas || sources.age.loadErrors.length === 0 ? '' : `; errors while loading age identities: ${sources.age.loadErrors.join('; ')}`;
+  const loadErrors =
+    !ageStanzas || sources.age.loadErrors.length === 0
+      ? ''
+      : `; errors while loading age identities: ${sources.age.loadErrors.join('; ')}`;
   return new NoKeyError(`no key could decrypt the data key (${failures.join('; ')}; ${triedText}${loadErrors})`);
 }
 
@@ -158,12 +168,18 @@ export async function wrapDataKey(
   if (groups.length === 0 || groups.some((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
   const parts = groups.length === 1 ? [dataKey] : split(dataKey, groups.length, threshold ?? groups.length);
   const keep = groups.length === 1 ? reuse : undefined;
-  const kms = groups.some((g) => g.kms.some((k) => !keep?.kms.some((s) => sameKms(s, k)))) ? await sources.kms?.() : undefined;
-  const pgp = groups.some((g) => (g.pgp ?? []).some((fp) => !keep?.pgp.some((s) => s.fp === fp))) ? await sources.pgp?.() : undefined;
+  const kms = groups.some((g) => g.kms.some((k) => !keep?.kms.some((s) => sameKms(s, k))))
+    ? await sources.kms?.()
+    : undefined;
+  const pgp = groups.some((g) => (g.pgp ?? []).some((fp) => !keep?.pgp.some((s) => s.fp === fp)))
+    ? await sources.pgp?.()
+    : undefined;
   return Promise.all(
     groups.map(async (g, i) => {
       const part = parts[i]!;
-      const age = await Promise.all(g.age.map((r) => keep?.age.find((s) => s.recipient === r) ?? wrapForAgeRecipient(r, part)));
+      const age = await Promise.all(
+        g.age.map((r) => keep?.age.find((s) => s.recipient === r) ?? wrapForAgeRecipient(r, part)),
+      );
       const kmsStanzas: KmsStanza[] = [];
       for (const k of g.kms) {
         const existing = keep?.kms.find((s) => sameKms(s, k));
@@ -186,7 +202,12 @@ export async function wrapDataKey(
 /** Same KMS master key: ARN, role, profile and encryption context all equal. */
 export function sameKms(s: KmsStanza, k: KmsRecipient): boolean {
   const ctx = (c: Record<string, string> | undefined) => JSON.stringify(Object.entries(c ?? {}).sort());
-  return s.arn === k.arn && (s.role ?? '') === (k.role ?? '') && s.awsProfile === (k.awsProfile ?? '') && ctx(s.context) === ctx(k.context);
+  return (
+    s.arn === k.arn &&
+    (s.role ?? '') === (k.role ?? '') &&
+    s.awsProfile === (k.awsProfile ?? '') &&
+    ctx(s.context) === ctx(k.context)
+  );
 }
 
 /** A new random 32-byte data key. */

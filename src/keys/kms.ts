@@ -93,7 +93,11 @@ export function awsKmsKeySource(opts: AwsKmsOptions): KmsKeySource {
       const blob = decodeEnc(stanza);
       try {
         const out = await client.send(
-          new DecryptCommand({ KeyId: stanza.arn, CiphertextBlob: blob, EncryptionContext: contextOrUndefined(stanza.context) }),
+          new DecryptCommand({
+            KeyId: stanza.arn,
+            CiphertextBlob: blob,
+            EncryptionContext: contextOrUndefined(stanza.context),
+          }),
         );
         if (out.Plaintext === undefined) throw missingField('Plaintext');
         return out.Plaintext;
@@ -114,13 +118,20 @@ export function awsKmsKeySource(opts: AwsKmsOptions): KmsKeySource {
       const context = contextOrUndefined(key.context);
       let blob: Uint8Array;
       try {
-        const out = await client.send(new EncryptCommand({ KeyId: key.arn, Plaintext: plaintext, EncryptionContext: context }));
+        const out = await client.send(
+          new EncryptCommand({ KeyId: key.arn, Plaintext: plaintext, EncryptionContext: context }),
+        );
         if (out.CiphertextBlob === undefined) throw missingField('CiphertextBlob');
         blob = out.CiphertextBlob;
       } catch (e) {
         throw toKmsError('Encrypt', key.arn, e, profile);
       }
-      const stanza: KmsStanza = { arn: key.arn, createdAt: rfc3339Seconds(now()), enc: Buffer.from(blob).toString('base64'), awsProfile: profile };
+      const stanza: KmsStanza = {
+        arn: key.arn,
+        createdAt: rfc3339Seconds(now()),
+        enc: Buffer.from(blob).toString('base64'),
+        awsProfile: profile,
+      };
       if (key.role !== undefined && key.role !== '') stanza.role = key.role;
       if (context !== undefined) stanza.context = { ...context };
       return stanza;
@@ -160,7 +171,10 @@ function resolveMaxAttempts(explicit: number | undefined, env: Readonly<Record<s
 }
 
 /** Config shared by the KMS and STS clients of one (region, profile). */
-type CommonConfig = Pick<KMSClientConfig, 'region' | 'profile' | 'credentials' | 'endpoint' | 'maxAttempts' | 'retryStrategy' | 'requestHandler'>;
+type CommonConfig = Pick<
+  KMSClientConfig,
+  'region' | 'profile' | 'credentials' | 'endpoint' | 'maxAttempts' | 'retryStrategy' | 'requestHandler'
+>;
 
 function commonConfig(s: Settings, region: string, profile: string, service: 'KMS' | 'STS'): CommonConfig {
   const config: CommonConfig = {
@@ -193,7 +207,11 @@ function kmsClientConfig(s: Settings, region: string, role: string | undefined, 
 }
 
 /** A credential provider the SDK memoizes until `expiration`: AssumeRole once per client, not per call. */
-function assumeRoleCredentials(sts: STSClient, role: string, sessionName: string): NonNullable<KMSClientConfig['credentials']> {
+function assumeRoleCredentials(
+  sts: STSClient,
+  role: string,
+  sessionName: string,
+): NonNullable<KMSClientConfig['credentials']> {
   return async () => {
     let out;
     try {
@@ -202,8 +220,14 @@ function assumeRoleCredentials(sts: STSClient, role: string, sessionName: string
       throw new RoleAssumptionError(role, e);
     }
     const c = out.Credentials;
-    if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) throw new RoleAssumptionError(role, missingField('Credentials'));
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
+      throw new RoleAssumptionError(role, missingField('Credentials'));
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
   };
 }
 
@@ -228,7 +252,10 @@ function staticEnvCredentials(env: Readonly<Record<string, string | undefined>>)
  * The SDK reads `AWS_ENDPOINT_URL_<SERVICE>`/`AWS_ENDPOINT_URL` from `process.env` itself; we read
  * them from the environment we were given so a caller's env (not only the process's) applies.
  */
-function endpointFromEnv(env: Readonly<Record<string, string | undefined>>, service: 'KMS' | 'STS'): string | undefined {
+function endpointFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  service: 'KMS' | 'STS',
+): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
   return nonEmpty(env[`AWS_ENDPOINT_URL_${service}`]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
 }

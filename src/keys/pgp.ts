@@ -90,7 +90,13 @@ async function decryptStanza(bin: string, env: NodeJS.ProcessEnv, stanza: PgpSta
   return new Uint8Array(r.stdout);
 }
 
-async function encryptKey(bin: string, env: NodeJS.ProcessEnv, fp: string, plaintext: Uint8Array, createdAt: Date): Promise<PgpStanza> {
+async function encryptKey(
+  bin: string,
+  env: NodeJS.ProcessEnv,
+  fp: string,
+  plaintext: Uint8Array,
+  createdAt: Date,
+): Promise<PgpStanza> {
   const args = [
     ...BATCH,
     '--armor',
@@ -127,7 +133,13 @@ interface GpgResult {
  * Runs gpg with `input` on stdin and collects its output.
  * @throws PgpError when the binary cannot be started (not installed, not executable).
  */
-function runGpg(bin: string, args: readonly string[], input: string | Uint8Array, env: NodeJS.ProcessEnv, fp: string): Promise<GpgResult> {
+function runGpg(
+  bin: string,
+  args: readonly string[],
+  input: string | Uint8Array,
+  env: NodeJS.ProcessEnv,
+  fp: string,
+): Promise<GpgResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -151,13 +163,16 @@ function runGpg(bin: string, args: readonly string[], input: string | Uint8Array
       if (errLen < MAX_STDERR) err.push(b);
       errLen += b.length;
     });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), overflow }));
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), overflow }),
+    );
     child.stdin.end(input);
   });
 }
 
 function spawnError(bin: string, fp: string, e: NodeJS.ErrnoException): PgpError {
-  const why = e.code === 'ENOENT' ? 'not found' : e.code === 'EACCES' ? 'not executable' : (e.code ?? 'failed to start');
+  const why =
+    e.code === 'ENOENT' ? 'not found' : e.code === 'EACCES' ? 'not executable' : (e.code ?? 'failed to start');
   return new PgpError(`PGP key ${fp}: cannot run gpg ("${printable(bin)}"): ${why}`, {
     hint: 'install GnuPG (Debian/Ubuntu: apt-get install gnupg) or set SOPS_GPG_EXEC to the gpg binary',
     cause: e,
@@ -178,7 +193,8 @@ function failed(fp: string, action: 'decrypt' | 'encrypt', r: GpgResult): PgpErr
 
 // Informational lines gpg prints even with --quiet; they never explain a failure.
 const NOISE = /^(WARNING|Note|NOTE|encrypted with|using |keybox |.*trustdb)/;
-const FAILURE = /fail|error|skipped|no (secret|public) key|not found|unusable|expired|revoked|invalid|bad |cancel|timeout|no such/i;
+const FAILURE =
+  /fail|error|skipped|no (secret|public) key|not found|unusable|expired|revoked|invalid|bad |cancel|timeout|no such/i;
 
 /**
  * gpg's own reason, in one line: the first stderr line that reads like a failure (gpg puts the
@@ -190,7 +206,12 @@ export function gpgReason(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
     .filter((l) => l.startsWith('gpg: '))
-    .map((l) => l.slice(5).trim().replace(/^\[stdin\]: /, ''));
+    .map((l) =>
+      l
+        .slice(5)
+        .trim()
+        .replace(/^\[stdin\]: /, ''),
+    );
   const relevant = lines.filter((l) => !NOISE.test(l));
   const line = relevant.find((l) => FAILURE.test(l)) ?? relevant.at(-1) ?? lines.at(-1) ?? '';
   return printable(line).slice(0, 200);

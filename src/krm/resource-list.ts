@@ -119,7 +119,9 @@ export function parseResourceList(text: string): ParsedResourceList {
   const first = doc.errors[0];
   if (first !== undefined) {
     const line = first.linePos?.[0].line;
-    throw new KrmInputError(`standard input is not valid YAML${line === undefined ? '' : ` at line ${line}`} (${first.code})`);
+    throw new KrmInputError(
+      `standard input is not valid YAML${line === undefined ? '' : ` at line ${line}`} (${first.code})`,
+    );
   }
   let plain: unknown;
   try {
@@ -127,13 +129,22 @@ export function parseResourceList(text: string): ParsedResourceList {
   } catch {
     throw new KrmInputError('standard input expands too many YAML aliases');
   }
-  if (!isObject(plain) || plain.kind !== 'ResourceList' || typeof plain.apiVersion !== 'string' || !RESOURCE_LIST_VERSIONS.includes(plain.apiVersion)) {
-    throw new KrmInputError('standard input is not a ResourceList (apiVersion config.kubernetes.io/v1, kind ResourceList)', {
-      hint: 'run it as a KRM function: `kpt fn eval --exec "sealant krm" DIR`',
-    });
+  if (
+    !isObject(plain) ||
+    plain.kind !== 'ResourceList' ||
+    typeof plain.apiVersion !== 'string' ||
+    !RESOURCE_LIST_VERSIONS.includes(plain.apiVersion)
+  ) {
+    throw new KrmInputError(
+      'standard input is not a ResourceList (apiVersion config.kubernetes.io/v1, kind ResourceList)',
+      {
+        hint: 'run it as a KRM function: `kpt fn eval --exec "sealant krm" DIR`',
+      },
+    );
   }
   const items = plain.items ?? [];
-  if (!Array.isArray(items) || !items.every(isObject)) throw new KrmInputError('ResourceList "items" is not a list of resources');
+  if (!Array.isArray(items) || !items.every(isObject))
+    throw new KrmInputError('ResourceList "items" is not a list of resources');
   const out: ParsedResourceList = { text, doc, apiVersion: plain.apiVersion, items };
   if (isObject(plain.functionConfig)) out.functionConfig = plain.functionConfig;
   return out;
@@ -170,8 +181,30 @@ export function generatorRef(obj: KrmObject): ResourceRef {
   return { apiVersion: GENERATOR_API_VERSION, kind: GENERATOR_KIND, name: nameOf(obj) ?? '(unnamed)' };
 }
 
-const GENERATOR_KEYS = ['apiVersion', 'kind', 'metadata', 'environment', 'files', 'config', 'secrets', 'namespace', 'type', 'encoding', 'strict'];
-const SPEC_KEYS = ['name', 'namespace', 'type', 'keys', 'strip_prefix', 'labels', 'annotations', 'immutable', 'encoding'];
+const GENERATOR_KEYS = [
+  'apiVersion',
+  'kind',
+  'metadata',
+  'environment',
+  'files',
+  'config',
+  'secrets',
+  'namespace',
+  'type',
+  'encoding',
+  'strict',
+];
+const SPEC_KEYS = [
+  'name',
+  'namespace',
+  'type',
+  'keys',
+  'strip_prefix',
+  'labels',
+  'annotations',
+  'immutable',
+  'encoding',
+];
 // The patterns of schemas/config.schema.json (`$defs.secretSpec`), so a spec valid in one place is valid in the other.
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -184,17 +217,27 @@ class FieldReader {
   constructor(private readonly file: string | undefined) {}
 
   fail(path: Path, message: string, hint?: string): never {
-    throw new GeneratorError(message, { path, ...(this.file === undefined ? {} : { file: this.file }), ...(hint === undefined ? {} : { hint }) });
+    throw new GeneratorError(message, {
+      path,
+      ...(this.file === undefined ? {} : { file: this.file }),
+      ...(hint === undefined ? {} : { hint }),
+    });
   }
 
   keys(obj: KrmObject, known: readonly string[], path: Path): void {
-    for (const k of Object.keys(obj)) if (!known.includes(k)) this.fail([...path, k], `unknown field (known: ${known.filter((x) => x !== 'apiVersion' && x !== 'kind').join(', ')})`);
+    for (const k of Object.keys(obj))
+      if (!known.includes(k))
+        this.fail(
+          [...path, k],
+          `unknown field (known: ${known.filter((x) => x !== 'apiVersion' && x !== 'kind').join(', ')})`,
+        );
   }
 
   string(v: unknown, path: Path, re?: RegExp, max?: number): string | undefined {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v === '') this.fail(path, 'must be a non-empty string');
-    if (re !== undefined && (!re.test(v) || (max !== undefined && v.length > max))) this.fail(path, 'is not a valid Kubernetes name (lower-case letters, digits, "-")');
+    if (re !== undefined && (!re.test(v) || (max !== undefined && v.length > max)))
+      this.fail(path, 'is not a valid Kubernetes name (lower-case letters, digits, "-")');
     return v;
   }
 
@@ -220,7 +263,9 @@ class FieldReader {
   spec(v: unknown, path: Path): SecretSpec {
     if (!isObject(v)) this.fail(path, 'must be a mapping (a Secret spec as in render.secrets of .sealant.yaml)');
     this.keys(v, SPEC_KEYS, path);
-    const spec: SecretSpec = { name: this.string(v.name, [...path, 'name'], NAME_RE, 253) ?? this.fail([...path, 'name'], 'is required') };
+    const spec: SecretSpec = {
+      name: this.string(v.name, [...path, 'name'], NAME_RE, 253) ?? this.fail([...path, 'name'], 'is required'),
+    };
     const namespace = this.string(v.namespace, [...path, 'namespace'], NAMESPACE_RE, 63);
     if (namespace !== undefined) spec.namespace = namespace;
     const type = this.string(v.type, [...path, 'type']);
@@ -233,7 +278,8 @@ class FieldReader {
     if (labels !== undefined) spec.labels = labels;
     const annotations = this.stringMap(v.annotations, [...path, 'annotations']);
     if (annotations !== undefined) spec.annotations = annotations;
-    if (v.immutable !== undefined && typeof v.immutable !== 'boolean') this.fail([...path, 'immutable'], 'must be true or false');
+    if (v.immutable !== undefined && typeof v.immutable !== 'boolean')
+      this.fail([...path, 'immutable'], 'must be true or false');
     if (v.immutable !== undefined) spec.immutable = v.immutable;
     const encoding = this.encoding(v.encoding, [...path, 'encoding']);
     if (encoding !== undefined) spec.encoding = encoding;
@@ -253,7 +299,9 @@ export function parseGenerator(obj: KrmObject, file?: string): SecretGeneratorCo
   r.keys(obj, GENERATOR_KEYS, []);
   const name = nameOf(obj) ?? r.fail(['metadata', 'name'], 'is required');
   r.string(name, ['metadata', 'name'], NAME_RE, 253);
-  const environment = r.string(obj.environment, ['environment']) ?? r.fail(['environment'], 'is required', 'name an environment of .sealant.yaml');
+  const environment =
+    r.string(obj.environment, ['environment']) ??
+    r.fail(['environment'], 'is required', 'name an environment of .sealant.yaml');
   const gen: SecretGeneratorConfig = { name, environment, origin: originOf(obj) };
   const files = r.stringList(obj.files, ['files']);
   if (files !== undefined) gen.files = files;
@@ -261,7 +309,8 @@ export function parseGenerator(obj: KrmObject, file?: string): SecretGeneratorCo
   if (config !== undefined) gen.config = config;
   const secrets: unknown = obj.secrets;
   if (secrets !== undefined) {
-    if (!Array.isArray(secrets) || secrets.length === 0) r.fail(['secrets'], 'must be a non-empty list of Secret specs');
+    if (!Array.isArray(secrets) || secrets.length === 0)
+      r.fail(['secrets'], 'must be a non-empty list of Secret specs');
     gen.secrets = secrets.map((s: unknown, i) => r.spec(s, ['secrets', i]));
   }
   const namespace = r.string(obj.namespace, ['namespace'], NAMESPACE_RE, 63);
@@ -276,7 +325,9 @@ export function parseGenerator(obj: KrmObject, file?: string): SecretGeneratorCo
 }
 
 /** A generator found in the list: validated, or the reason it is not. */
-export type FoundGenerator = { ok: true; generator: SecretGeneratorConfig; ref: ResourceRef } | { ok: false; error: unknown; ref: ResourceRef; origin: GeneratorOrigin };
+export type FoundGenerator =
+  | { ok: true; generator: SecretGeneratorConfig; ref: ResourceRef }
+  | { ok: false; error: unknown; ref: ResourceRef; origin: GeneratorOrigin };
 
 /**
  * The generators to run: every SecretGenerator item, plus the `functionConfig` when it is one
@@ -309,9 +360,15 @@ export function failureMessage(err: unknown): string {
 }
 
 /** A result about a generator: kpt shows it next to the generator's resource and file. */
-export function generatorResult(ref: ResourceRef, origin: GeneratorOrigin, message: string, severity: KrmResult['severity']): KrmResult {
+export function generatorResult(
+  ref: ResourceRef,
+  origin: GeneratorOrigin,
+  message: string,
+  severity: KrmResult['severity'],
+): KrmResult {
   const result: KrmResult = { message, severity, resourceRef: ref };
-  if (origin.path !== undefined) result.file = origin.index === undefined ? { path: origin.path } : { path: origin.path, index: origin.index };
+  if (origin.path !== undefined)
+    result.file = origin.index === undefined ? { path: origin.path } : { path: origin.path, index: origin.index };
   return result;
 }
 
@@ -321,7 +378,9 @@ export function errorResult(ref: ResourceRef, origin: GeneratorOrigin, err: unkn
 }
 
 /** What one generator produced: its Secrets, or the failure. */
-export type GeneratorOutcome = { ref: ResourceRef; origin: GeneratorOrigin } & ({ ok: true; resources: KrmObject[] } | { ok: false; error: unknown });
+export type GeneratorOutcome = { ref: ResourceRef; origin: GeneratorOrigin } & (
+  { ok: true; resources: KrmObject[] } | { ok: false; error: unknown }
+);
 
 function identity(obj: KrmObject): string {
   const meta = isObject(obj.metadata) ? obj.metadata : {};
@@ -340,7 +399,9 @@ function describe(obj: KrmObject): string {
 function clean(resource: KrmObject): KrmObject {
   const meta = isObject(resource.metadata) ? { ...resource.metadata } : {};
   if (isObject(meta.annotations)) {
-    const kept = Object.entries(meta.annotations).filter(([k]) => !/^(internal\.)?config\.(kubernetes\.io|k8s\.io)\//.test(k));
+    const kept = Object.entries(meta.annotations).filter(
+      ([k]) => !/^(internal\.)?config\.(kubernetes\.io|k8s\.io)\//.test(k),
+    );
     if (kept.length === 0) delete meta.annotations;
     else meta.annotations = Object.fromEntries(kept);
   }
@@ -362,8 +423,16 @@ function placed(resource: KrmObject, origin: GeneratorOrigin, used: Set<string>)
   let index = 0;
   while (used.has(`${path}#${index}`)) index++;
   used.add(`${path}#${index}`);
-  const at = { [PATH_ANNOTATION]: path, [INDEX_ANNOTATION]: String(index), [`internal.${PATH_ANNOTATION}`]: path, [`internal.${INDEX_ANNOTATION}`]: String(index) };
-  return { ...resource, metadata: { ...meta, annotations: { ...(isObject(meta.annotations) ? meta.annotations : {}), ...at } } };
+  const at = {
+    [PATH_ANNOTATION]: path,
+    [INDEX_ANNOTATION]: String(index),
+    [`internal.${PATH_ANNOTATION}`]: path,
+    [`internal.${INDEX_ANNOTATION}`]: String(index),
+  };
+  return {
+    ...resource,
+    metadata: { ...meta, annotations: { ...(isObject(meta.annotations) ? meta.annotations : {}), ...at } },
+  };
 }
 
 /** The answer to a ResourceList and how many of its results are errors. */
@@ -380,7 +449,11 @@ export interface ResourceListOutput {
  * resource that has the identity of an input item or of another generated one is an error too:
  * kustomize and kpt would otherwise keep one of them silently.
  */
-export function buildResourceList(list: ParsedResourceList, outcomes: readonly GeneratorOutcome[], extra: readonly KrmResult[] = []): ResourceListOutput {
+export function buildResourceList(
+  list: ParsedResourceList,
+  outcomes: readonly GeneratorOutcome[],
+  extra: readonly KrmResult[] = [],
+): ResourceListOutput {
   const results: KrmResult[] = [...extra];
   const seen = new Map<string, string>();
   for (const item of list.items) if (!isSecretGenerator(item)) seen.set(identity(item), 'the input');
@@ -394,13 +467,25 @@ export function buildResourceList(list: ParsedResourceList, outcomes: readonly G
     const clash = o.resources.find((r) => seen.has(identity(r)));
     if (clash !== undefined) {
       const other = seen.get(identity(clash)) ?? 'the input';
-      results.push(errorResult(o.ref, o.origin, new GeneratorError(`generates ${describe(clash)}, which ${other} already has`, { hint: 'give the Secret another name in secrets: or render.secrets' })));
+      results.push(
+        errorResult(
+          o.ref,
+          o.origin,
+          new GeneratorError(`generates ${describe(clash)}, which ${other} already has`, {
+            hint: 'give the Secret another name in secrets: or render.secrets',
+          }),
+        ),
+      );
       continue;
     }
     for (const r of o.resources) seen.set(identity(r), `generator "${o.ref.name}"`);
     added.push(...o.resources.map((r) => placed(clean(r), o.origin, used)));
   }
-  return { text: writeResourceList(list, added, results), errors: results.filter((r) => r.severity === 'error').length, results };
+  return {
+    text: writeResourceList(list, added, results),
+    errors: results.filter((r) => r.severity === 'error').length,
+    results,
+  };
 }
 
 /**
@@ -408,7 +493,11 @@ export function buildResourceList(list: ParsedResourceList, outcomes: readonly G
  * spliced (see {@link spliceResourceList}) so untouched items keep their exact bytes; inputs of
  * another shape (flow style, JSON, results already present) go through the `Document`.
  */
-function writeResourceList(list: ParsedResourceList, added: readonly KrmObject[], results: readonly KrmResult[]): string {
+function writeResourceList(
+  list: ParsedResourceList,
+  added: readonly KrmObject[],
+  results: readonly KrmResult[],
+): string {
   const keep = list.items.map((item) => !isSecretGenerator(item));
   const spliced = spliceResourceList(list.text, keep, added, results);
   if (spliced !== undefined && sameItems(spliced, [...list.items.filter((_, i) => keep[i]), ...added])) return spliced;
@@ -437,7 +526,9 @@ function seqItemText(yamlText: string, indent: number): string {
 
 /** The value token of the top-level key `name`. */
 function topLevel(map: CST.BlockMap, name: string): CST.Token | undefined {
-  const entry = map.items.find((it) => it.key !== undefined && it.key !== null && CST.resolveAsScalar(it.key)?.value === name);
+  const entry = map.items.find(
+    (it) => it.key !== undefined && it.key !== null && CST.resolveAsScalar(it.key)?.value === name,
+  );
   return entry?.value ?? undefined;
 }
 
@@ -448,7 +539,12 @@ function topLevel(map: CST.BlockMap, name: string): CST.Token | undefined {
  * after an item's dash (`- # comment`) before it, which kpt then writes out twice.
  * @returns undefined when the input is not the block-style single document this handles.
  */
-function spliceResourceList(text: string, keep: readonly boolean[], added: readonly KrmObject[], results: readonly KrmResult[]): string | undefined {
+function spliceResourceList(
+  text: string,
+  keep: readonly boolean[],
+  added: readonly KrmObject[],
+  results: readonly KrmResult[],
+): string | undefined {
   const docs = [...new Parser().parse(text)].filter((t): t is CST.Document => t.type === 'document');
   const root = docs[0]?.value;
   if (docs.length !== 1 || root?.type !== 'block-map' || topLevel(root, 'results') !== undefined) return undefined;
@@ -489,7 +585,8 @@ function rewriteDocument(list: ParsedResourceList, added: readonly KrmObject[], 
   // Back to front so the indexes of the remaining items stay valid.
   for (let i = seq.items.length - 1; i >= 0; i--) {
     const node = seq.items[i];
-    if (isMap(node) && node.get('apiVersion') === GENERATOR_API_VERSION && node.get('kind') === GENERATOR_KIND) seq.items.splice(i, 1);
+    if (isMap(node) && node.get('apiVersion') === GENERATOR_API_VERSION && node.get('kind') === GENERATOR_KIND)
+      seq.items.splice(i, 1);
   }
   // Through the renderer's YAML writer: it quotes strings a YAML 1.1 reader (kubectl) would take
   // for booleans or numbers, which `createNode` would leave plain.

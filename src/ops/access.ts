@@ -24,12 +24,26 @@ export interface AccessReport {
  * Builds the access matrix and drift report for the project config found from `ctx.cwd`.
  * @throws ConfigError when there is no config.
  */
-export async function accessReport(ctx: OpsContext, opts: { configPath?: string; env?: string; concurrency?: number } = {}): Promise<AccessReport> {
-  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(opts.configPath === undefined ? {} : { path: opts.configPath }) });
-  if (config === undefined) throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'see docs/config.md' });
+export async function accessReport(
+  ctx: OpsContext,
+  opts: { configPath?: string; env?: string; concurrency?: number } = {},
+): Promise<AccessReport> {
+  const config = await loadProjectConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(opts.configPath === undefined ? {} : { path: opts.configPath }),
+  });
+  if (config === undefined)
+    throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'see docs/config.md' });
   const envs = config.environments.filter((e) => opts.env === undefined || e.name === opts.env);
-  if (opts.env !== undefined && envs.length === 0) throw new ConfigError(`unknown environment "${opts.env}"`, { file: config.path });
-  const report: AccessReport = { config: relative(ctx.cwd, config.path) || config.path, environments: [], matrix: [], drift: [] };
+  if (opts.env !== undefined && envs.length === 0)
+    throw new ConfigError(`unknown environment "${opts.env}"`, { file: config.path });
+  const report: AccessReport = {
+    config: relative(ctx.cwd, config.path) || config.path,
+    environments: [],
+    matrix: [],
+    drift: [],
+  };
   const byRecipient = new Map<string, string[]>();
   for (const env of envs) {
     const recipients = env.groups.flatMap(groupNames);
@@ -45,7 +59,13 @@ export async function accessReport(ctx: OpsContext, opts: { configPath?: string;
       try {
         meta = asEncrypted(loadDocument(bytes, file)).meta;
       } catch (e) {
-        return { file, environment: env.name, missing: recipients, extra: [], problem: e instanceof SealantError ? e.message : 'unreadable' };
+        return {
+          file,
+          environment: env.name,
+          missing: recipients,
+          extra: [],
+          problem: e instanceof SealantError ? e.message : 'unreadable',
+        };
       }
       const d = diffRecipients(meta, env.groups, env.shamirThreshold);
       if (!d.changed) return undefined;
@@ -58,6 +78,8 @@ export async function accessReport(ctx: OpsContext, opts: { configPath?: string;
       if (c.value !== undefined) report.drift.push(c.value);
     }
   }
-  report.matrix = [...byRecipient.entries()].map(([recipient, environments]) => ({ recipient, environments })).sort((a, b) => a.recipient.localeCompare(b.recipient));
+  report.matrix = [...byRecipient.entries()]
+    .map(([recipient, environments]) => ({ recipient, environments }))
+    .sort((a, b) => a.recipient.localeCompare(b.recipient));
   return report;
 }

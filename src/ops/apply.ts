@@ -9,7 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { ExitCode, formatPath, SchemaViolationError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
+import {
+  ExitCode,
+  formatPath,
+  SchemaViolationError,
+  SealantError,
+  UsageError,
+  type SealantErrorOptions,
+} from '../errors.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { replaceKeyGroups } from '../format/metadata.js';
 import { rekeyDocument } from './rotate.js';
@@ -68,7 +75,10 @@ export function parseValueFlag(text: string): ValueInput {
   // `@-` is the file `-`, which means stdin like everywhere else.
   if (source === '-' || source === '@-') return out;
   if (source.startsWith('@') && source.length > 1) return { ...out, from: { kind: 'file', path: source.slice(1) } };
-  throw new UsageError('--value takes the value from a file (PATH=@FILE) or stdin (PATH=-), never from the command line', { hint: 'write the value to a private file, or pipe it in' });
+  throw new UsageError(
+    '--value takes the value from a file (PATH=@FILE) or stdin (PATH=-), never from the command line',
+    { hint: 'write the value to a private file, or pipe it in' },
+  );
 }
 
 /**
@@ -77,13 +87,30 @@ export function parseValueFlag(text: string): ValueInput {
  */
 export function parsePlan(data: unknown): Plan {
   const p = data as Partial<Plan> | null;
-  if (p === null || typeof p !== 'object' || p.version !== 1 || !Array.isArray(p.files)) throw new UsageError('not a sealant plan (version 1)', { hint: 'create one with `sealant plan --out plan.json`' });
+  if (p === null || typeof p !== 'object' || p.version !== 1 || !Array.isArray(p.files))
+    throw new UsageError('not a sealant plan (version 1)', { hint: 'create one with `sealant plan --out plan.json`' });
   for (const f of p.files) {
-    if (typeof f.file !== 'string' || typeof f.digest !== 'string' || !Array.isArray(f.actions) || !Array.isArray(f.values)) throw new UsageError('malformed plan entry', { file: String(f.file) });
+    if (
+      typeof f.file !== 'string' ||
+      typeof f.digest !== 'string' ||
+      !Array.isArray(f.actions) ||
+      !Array.isArray(f.values)
+    )
+      throw new UsageError('malformed plan entry', { file: String(f.file) });
   }
   const c = p.config as Partial<PlanConfigEdit> | undefined;
-  if (c !== undefined && (c === null || typeof c.file !== 'string' || typeof c.digest !== 'string' || typeof c.expectedDiff !== 'string' || !Array.isArray(c.removeRecipients) || !c.removeRecipients.every((r) => typeof r?.environment === 'string' && typeof r.recipient === 'string'))) {
-    throw new UsageError('malformed config edit in the plan', { hint: 'create the plan again with `sealant plan --out plan.json`' });
+  if (
+    c !== undefined &&
+    (c === null ||
+      typeof c.file !== 'string' ||
+      typeof c.digest !== 'string' ||
+      typeof c.expectedDiff !== 'string' ||
+      !Array.isArray(c.removeRecipients) ||
+      !c.removeRecipients.every((r) => typeof r?.environment === 'string' && typeof r.recipient === 'string'))
+  ) {
+    throw new UsageError('malformed config edit in the plan', {
+      hint: 'create the plan again with `sealant plan --out plan.json`',
+    });
   }
   return p as Plan;
 }
@@ -121,7 +148,11 @@ export interface ApplyResult {
 /** One trailing newline is dropped: editors and `echo` add it, secrets rarely mean it. */
 const chomp = (s: string) => s.replace(/\r?\n$/, '');
 
-async function readInputs(inputs: readonly ValueInput[], ctx: OpsContext, opts: ApplyOptions): Promise<Map<ValueInput, string>> {
+async function readInputs(
+  inputs: readonly ValueInput[],
+  ctx: OpsContext,
+  opts: ApplyOptions,
+): Promise<Map<ValueInput, string>> {
   const out = new Map<ValueInput, string>();
   if (inputs.filter((i) => i.from.kind === 'stdin').length > 1) throw new UsageError('only one --value may read stdin');
   for (const i of inputs) {
@@ -151,23 +182,44 @@ async function promptMissing(plan: Plan, inputs: Map<ValueInput, string>, opts: 
   }
 }
 
-function newValueFor(f: PlanFile, path: string, inputs: Map<ValueInput, string>): { value: string; source: 'generated' | 'input' } {
+function newValueFor(
+  f: PlanFile,
+  path: string,
+  inputs: Map<ValueInput, string>,
+): { value: string; source: 'generated' | 'input' } {
   const v = f.values.find((x) => x.path === path)!;
   const given = [...inputs].find(([i]) => i.path === path && (i.file === undefined || i.file === f.file));
   if (given !== undefined) return { value: given[1], source: 'input' };
   if (v.generate !== undefined) return { value: generateValue(v.generate), source: 'generated' };
-  throw new UsageError(`no new value for ${path}`, { file: f.file, hint: `give one with --value '${path}=@FILE' (or =- for stdin)` });
+  throw new UsageError(`no new value for ${path}`, {
+    file: f.file,
+    hint: `give one with --value '${path}=@FILE' (or =- for stdin)`,
+  });
 }
 
-function setValues(opened: OpenedDocument, f: PlanFile, inputs: Map<ValueInput, string>, schema: unknown): ApplyFileResult['values'] {
+function setValues(
+  opened: OpenedDocument,
+  f: PlanFile,
+  inputs: Map<ValueInput, string>,
+  schema: unknown,
+): ApplyFileResult['values'] {
   return f.values.map((v) => {
     const path = parseTreePath(v.path);
     const existing = getAtPath(opened.doc.documents, path);
     const current = existing?.kind === 'scalar' ? existing : undefined;
     const { value, source } = newValueFor(f, v.path, inputs);
-    const typed = typedReplacement(value, path, current?.value, schema === undefined ? undefined : schemaTypesFor(schema, path));
+    const typed = typedReplacement(
+      value,
+      path,
+      current?.value,
+      schema === undefined ? undefined : schemaTypesFor(schema, path),
+    );
     // A quoting style is kept only for a value of the same type: a quoted int would read back as a string.
-    setAtPath(opened.doc.documents[0]!, path, scalar(typed, current?.value.type === typed.type ? current.style : undefined));
+    setAtPath(
+      opened.doc.documents[0]!,
+      path,
+      scalar(typed, current?.value.type === typed.type ? current.style : undefined),
+    );
     return { path: v.path, source };
   });
 }
@@ -186,18 +238,39 @@ function refuseInvalid(validate: ValidateFunction, decrypted: readonly MapNode[]
     }),
   );
   if (problems.length > 0) {
-    throw new SchemaViolationError(`the new values do not satisfy the schema, so nothing was written: ${problems.join('; ')}`, { hint: 'give values the schema accepts (--value PATH=@FILE), or fix the schema' });
+    throw new SchemaViolationError(
+      `the new values do not satisfy the schema, so nothing was written: ${problems.join('; ')}`,
+      { hint: 'give values the schema accepts (--value PATH=@FILE), or fix the schema' },
+    );
   }
 }
 
-async function wrapFor(env: EnvironmentConfig, dataKey: Uint8Array, opened: { doc: OpenedDocument['doc']; meta: OpenedDocument['meta'] }, sources: KeySources, keepStanzas: boolean): Promise<void> {
+async function wrapFor(
+  env: EnvironmentConfig,
+  dataKey: Uint8Array,
+  opened: { doc: OpenedDocument['doc']; meta: OpenedDocument['meta'] },
+  sources: KeySources,
+  keepStanzas: boolean,
+): Promise<void> {
   const reuse = keepStanzas && opened.meta.keyGroups.length === 1 ? opened.meta.keyGroups[0] : undefined;
   const wrapped = await wrapDataKey(dataKey, env.groups, env.shamirThreshold, sources, reuse);
-  replaceKeyGroups(opened.doc.metadata!, wrapped, env.groups.length > 1 ? (env.shamirThreshold ?? env.groups.length) : undefined);
+  replaceKeyGroups(
+    opened.doc.metadata!,
+    wrapped,
+    env.groups.length > 1 ? (env.shamirThreshold ?? env.groups.length) : undefined,
+  );
 }
 
 /** The new text of one file (nothing written). */
-async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ctx: OpsContext, opts: ApplyOptions, inputs: Map<ValueInput, string>, schema: ValidateFunction | undefined): Promise<{ text: string; values: ApplyFileResult['values'] }> {
+async function computeFile(
+  f: PlanFile,
+  env: EnvironmentConfig,
+  text: string,
+  ctx: OpsContext,
+  opts: ApplyOptions,
+  inputs: Map<ValueInput, string>,
+  schema: ValidateFunction | undefined,
+): Promise<{ text: string; values: ApplyFileResult['values'] }> {
   refuseUnsupportedKeys(env);
   const enc = asEncrypted(loadDocument(text, f.file));
   const rotateKey = f.actions.includes('rotate-data-key');
@@ -211,7 +284,10 @@ async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ct
   }
   const opened = await openDocument(enc, opts.sources);
   const values = setValues(opened, f, inputs, schema?.schema);
-  const check = schema !== undefined && values.length > 0 && opened.doc.format !== 'binary' ? opened.doc.documents.map((d) => cloneNode(d)) : undefined;
+  const check =
+    schema !== undefined && values.length > 0 && opened.doc.format !== 'binary'
+      ? opened.doc.documents.map((d) => cloneNode(d))
+      : undefined;
   if (!rotateKey) {
     sealDocument(opened, text, ctx.now());
     if (f.actions.includes('rewrap')) await wrapFor(env, opened.dataKey, opened, opts.sources, true);
@@ -224,9 +300,14 @@ async function computeFile(f: PlanFile, env: EnvironmentConfig, text: string, ct
 }
 
 /** The config as the plan's edit leaves it. @throws StalePlanError, PlanMismatchError. */
-async function replayConfigEdit(edit: PlanConfigEdit, config: ProjectConfig, ctx: OpsContext): Promise<{ config: ProjectConfig; write: { file: string; data: string; before: string } }> {
+async function replayConfigEdit(
+  edit: PlanConfigEdit,
+  config: ProjectConfig,
+  ctx: OpsContext,
+): Promise<{ config: ProjectConfig; write: { file: string; data: string; before: string } }> {
   const stale = (message: string) => new StalePlanError(message, { file: edit.file, hint: 'run `sealant plan` again' });
-  if (config.kind !== 'sealant' || resolve(ctx.cwd, edit.file) !== config.path) throw stale('the plan edits another config file than the one in use');
+  if (config.kind !== 'sealant' || resolve(ctx.cwd, edit.file) !== config.path)
+    throw stale('the plan edits another config file than the one in use');
   const bytes = await readFile(config.path).catch(() => undefined);
   if (bytes === undefined || digestOf(bytes) !== edit.digest) throw stale('config changed since the plan was made');
   const before = decodeUtf8(bytes, edit.file);
@@ -235,8 +316,20 @@ async function replayConfigEdit(edit: PlanConfigEdit, config: ProjectConfig, ctx
   return { config: edited.config, write: { file: config.path, data: edited.text, before } };
 }
 
-async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): Promise<{ config: ProjectConfig; envs: Map<string, EnvironmentConfig>; configWrite?: { file: string; data: string; before: string } }> {
-  const { config, targets } = await resolveTargets(ctx, { files: plan.files.map((f) => f.file), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+async function environmentsOf(
+  plan: Plan,
+  ctx: OpsContext,
+  opts: ApplyOptions,
+): Promise<{
+  config: ProjectConfig;
+  envs: Map<string, EnvironmentConfig>;
+  configWrite?: { file: string; data: string; before: string };
+}> {
+  const { config, targets } = await resolveTargets(ctx, {
+    files: plan.files.map((f) => f.file),
+    ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }),
+    requireEnvironment: true,
+  });
   const edited = plan.config === undefined ? undefined : await replayConfigEdit(plan.config, config!, ctx);
   // Files are rewrapped for the config as the plan leaves it: without the offboarded recipients.
   const effective = edited?.config ?? config!;
@@ -244,8 +337,15 @@ async function environmentsOf(plan: Plan, ctx: OpsContext, opts: ApplyOptions): 
   // Iterating the plan's files, not the targets: with no files, resolveTargets lists the whole project.
   for (const [i, f] of plan.files.entries()) {
     const t = targets[i]!;
-    if (t.environment!.name !== f.environment) throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, { file: f.file, hint: 'run `sealant plan` again' });
-    envs.set(f.file, effective.environments.find((e) => e.name === f.environment)!);
+    if (t.environment!.name !== f.environment)
+      throw new StalePlanError(`now belongs to environment "${t.environment!.name}", planned for "${f.environment}"`, {
+        file: f.file,
+        hint: 'run `sealant plan` again',
+      });
+    envs.set(
+      f.file,
+      effective.environments.find((e) => e.name === f.environment)!,
+    );
   }
   return { config: effective, envs, ...(edited === undefined ? {} : { configWrite: edited.write }) };
 }
@@ -271,28 +371,51 @@ export function observedDiff(file: string, before: string, after: string, setPat
   const b = readSide(after, file, format);
   const recipients = (side: Side) => (side.meta?.keyGroups ?? []).flatMap(groupNames);
   const stanzas = (side: Side) =>
-    new Map((side.meta?.keyGroups ?? []).flatMap((g) => [...g.age.map((s) => [s.recipient, s.enc] as const), ...g.kms.map((s) => [s.arn, s.enc] as const), ...g.pgp.map((s) => [s.fp, s.enc] as const)]));
+    new Map(
+      (side.meta?.keyGroups ?? []).flatMap((g) => [
+        ...g.age.map((s) => [s.recipient, s.enc] as const),
+        ...g.kms.map((s) => [s.arn, s.enc] as const),
+        ...g.pgp.map((s) => [s.fp, s.enc] as const),
+      ]),
+    );
   const encA = stanzas(a);
   const encB = stanzas(b);
   const shared = [...encA.keys()].filter((k) => encB.has(k));
   const same = (p: string) => {
     const x = a.leaves.get(p);
     const y = b.leaves.get(p);
-    return x !== undefined && y !== undefined && x.ciphertext === y.ciphertext && (x.plain === undefined ? y.plain === undefined : y.plain !== undefined && x.plain.equals(y.plain));
+    return (
+      x !== undefined &&
+      y !== undefined &&
+      x.ciphertext === y.ciphertext &&
+      (x.plain === undefined ? y.plain === undefined : y.plain !== undefined && x.plain.equals(y.plain))
+    );
   };
   const paths = [...a.leaves.keys()];
   const encrypted = paths.filter((p) => a.leaves.get(p)?.encrypted === true);
-  const newKey = shared.length > 0 ? shared.some((k) => encA.get(k) !== encB.get(k)) : encrypted.length > 0 && encrypted.every((p) => !same(p));
-  return redactedDiff(file, paths, recipients(a), { recipients: recipients(b), newKey, mark: (p) => (same(p) ? '<redacted>' : setPaths.has(p) ? '<new value>' : '<redacted, re-encrypted>') });
+  const newKey =
+    shared.length > 0
+      ? shared.some((k) => encA.get(k) !== encB.get(k))
+      : encrypted.length > 0 && encrypted.every((p) => !same(p));
+  return redactedDiff(file, paths, recipients(a), {
+    recipients: recipients(b),
+    newKey,
+    mark: (p) => (same(p) ? '<redacted>' : setPaths.has(p) ? '<new value>' : '<redacted, re-encrypted>'),
+  });
 }
 
 /** Apply would produce another change than the plan showed (nothing is written). */
 export class PlanMismatchError extends SealantError {
   constructor(file: string) {
-    super('PLAN_MISMATCH', ExitCode.generic, 'applying the plan would change this file differently than the plan predicted; nothing was written', {
-      file,
-      hint: 'the repository or config changed since planning: run `sealant plan` again and review it',
-    });
+    super(
+      'PLAN_MISMATCH',
+      ExitCode.generic,
+      'applying the plan would change this file differently than the plan predicted; nothing was written',
+      {
+        file,
+        hint: 'the repository or config changed since planning: run `sealant plan` again and review it',
+      },
+    );
   }
 }
 
@@ -311,7 +434,11 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
   for (const f of plan.files) {
     const abs = resolve(ctx.cwd, f.file);
     const bytes = await readFile(abs).catch(() => undefined);
-    if (bytes === undefined || digestOf(bytes) !== f.digest) throw new StalePlanError('file changed since the plan was made', { file: f.file, hint: 'run `sealant plan` again' });
+    if (bytes === undefined || digestOf(bytes) !== f.digest)
+      throw new StalePlanError('file changed since the plan was made', {
+        file: f.file,
+        hint: 'run `sealant plan` again',
+      });
     const before = decodeUtf8(bytes, f.file);
     const env = envs.get(f.file)!;
     const schema = f.values.length === 0 ? undefined : await compiledSchemaFor(config, env, ctx.cwd, f.file, schemas);
@@ -324,10 +451,17 @@ export async function applyPlan(plan: Plan, ctx: OpsContext, opts: ApplyOptions)
     writes.push({ file: abs, data: out.text, before });
     files.push({ file: f.file, actions: f.actions, values: out.values });
   }
-  const result: ApplyResult = { dryRun: opts.dryRun === true, files, ...(plan.config === undefined ? {} : { config: { file: plan.config.file, removed: plan.config.removeRecipients } }) };
+  const result: ApplyResult = {
+    dryRun: opts.dryRun === true,
+    files,
+    ...(plan.config === undefined ? {} : { config: { file: plan.config.file, removed: plan.config.removeRecipients } }),
+  };
   if (opts.dryRun === true) {
     const shown = [...(plan.config === undefined ? [] : [plan.config.file]), ...plan.files.map((f) => f.file)];
-    return { ...result, diff: writes.map((w, i) => createTwoFilesPatch(`a/${shown[i]!}`, `b/${shown[i]!}`, w.before, w.data)).join('') };
+    return {
+      ...result,
+      diff: writes.map((w, i) => createTwoFilesPatch(`a/${shown[i]!}`, `b/${shown[i]!}`, w.before, w.data)).join(''),
+    };
   }
   await writeFilesAtomic(writes);
   return result;

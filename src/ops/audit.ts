@@ -141,7 +141,10 @@ function nonEmpty(v: string | undefined): string | undefined {
  * @param cwd the directory the (relative) paths are relative to.
  * @throws {ReadError} if a file cannot be read.
  */
-export async function readAuditSources(cwd: string, files: readonly { file: string; unwrappedBy: readonly string[] }[]): Promise<AuditSource[]> {
+export async function readAuditSources(
+  cwd: string,
+  files: readonly { file: string; unwrappedBy: readonly string[] }[],
+): Promise<AuditSource[]> {
   return Promise.all(
     files.map(async (f) => {
       try {
@@ -189,8 +192,15 @@ export async function writeAuditEvent(event: AuditEvent, sink: AuditSink): Promi
       if (!isErrno(err, 'EINVAL') && !isErrno(err, 'ENOTSUP') && !isErrno(err, 'EOPNOTSUPP')) throw err;
     });
   } catch (err) {
-    const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'unexpected error';
-    throw new WriteError(`cannot append to the audit log: ${code}`, { file: sink.auditLog, cause: err, hint: 'check --audit-log (or SEALANT_AUDIT_LOG)' });
+    const code =
+      typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+        ? err.code
+        : 'unexpected error';
+    throw new WriteError(`cannot append to the audit log: ${code}`, {
+      file: sink.auditLog,
+      cause: err,
+      hint: 'check --audit-log (or SEALANT_AUDIT_LOG)',
+    });
   } finally {
     await fh?.close();
   }

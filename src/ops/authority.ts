@@ -6,7 +6,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { relative, resolve } from 'node:path';
-import { authorityFindings, ruleText, sameProtection, weakerProtection, type AuthorityFinding, type Protection } from '../checks/authority.js';
+import {
+  authorityFindings,
+  ruleText,
+  sameProtection,
+  weakerProtection,
+  type AuthorityFinding,
+  type Protection,
+} from '../checks/authority.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { SealantError, WeakenedMetadataError } from '../errors.js';
@@ -24,8 +31,16 @@ import { loadDocument } from './document.js';
  * @returns undefined without a config, or when no environment matches.
  * @throws ConfigError for an invalid config, or a file two environments claim.
  */
-export async function owningEnvironment(file: string, ctx: OpsContext, configPath?: string): Promise<EnvironmentConfig | undefined> {
-  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(configPath === undefined ? {} : { path: configPath }) });
+export async function owningEnvironment(
+  file: string,
+  ctx: OpsContext,
+  configPath?: string,
+): Promise<EnvironmentConfig | undefined> {
+  const config = await loadProjectConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(configPath === undefined ? {} : { path: configPath }),
+  });
   return config === undefined ? undefined : environmentFor(config, file, ctx.cwd);
 }
 
@@ -51,12 +66,20 @@ export interface WriteIntent {
  * differs from the file's version in the last commit (nothing outside a git repository).
  * @throws WeakenedMetadataError (exit 53) naming the first field at fault.
  */
-export async function checkWrite(file: string, meta: SopsMetadata, env: EnvironmentConfig | undefined, ctx: OpsContext, intent: WriteIntent): Promise<void> {
+export async function checkWrite(
+  file: string,
+  meta: SopsMetadata,
+  env: EnvironmentConfig | undefined,
+  ctx: OpsContext,
+  intent: WriteIntent,
+): Promise<void> {
   if (env === undefined) {
     await warnChangedSinceCommit(file, meta, ctx, intent.format);
     return;
   }
-  const findings = authorityFindings(meta, env).filter((f) => (f.kind === 'weaker-rule' ? intent.adoptsRule !== true : intent.stanzas === 'kept'));
+  const findings = authorityFindings(meta, env).filter((f) =>
+    f.kind === 'weaker-rule' ? intent.adoptsRule !== true : intent.stanzas === 'kept',
+  );
   const first = findings[0];
   if (first === undefined) return;
   const more = findings.length > 1 ? ` (and ${findings.length - 1} more)` : '';
@@ -75,7 +98,11 @@ function hintFor(f: AuthorityFinding, file: string): string {
  * block; `{ notUtf8 }` when that version is text that is not UTF-8 (never read with U+FFFD in
  * place of its bad bytes: that would be another file's rule).
  */
-async function committedMetadata(abs: string, ctx: OpsContext, format: FileFormat): Promise<SopsMetadata | { notUtf8: string } | undefined> {
+async function committedMetadata(
+  abs: string,
+  ctx: OpsContext,
+  format: FileFormat,
+): Promise<SopsMetadata | { notUtf8: string } | undefined> {
   const bytes = await committedFile(abs, ctx.env);
   if (bytes === undefined) return undefined;
   try {
@@ -87,12 +114,19 @@ async function committedMetadata(abs: string, ctx: OpsContext, format: FileForma
   }
 }
 
-async function warnChangedSinceCommit(file: string, meta: SopsMetadata, ctx: OpsContext, format: FileFormat | undefined): Promise<void> {
+async function warnChangedSinceCommit(
+  file: string,
+  meta: SopsMetadata,
+  ctx: OpsContext,
+  format: FileFormat | undefined,
+): Promise<void> {
   const abs = resolve(ctx.cwd, file);
   const before = await committedMetadata(abs, ctx, format ?? formatFromPath(abs));
   if (before === undefined) return;
   if ('notUtf8' in before) {
-    ctx.warn(`${relative(ctx.cwd, abs) || file}: the last committed version is ${before.notUtf8}: its encryption settings cannot be compared with these`);
+    ctx.warn(
+      `${relative(ctx.cwd, abs) || file}: the last committed version is ${before.notUtf8}: its encryption settings cannot be compared with these`,
+    );
     return;
   }
   const now = { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted };

@@ -13,7 +13,11 @@ export const DEFAULT_CONCURRENCY = 8;
  * Runs `fn` over `items` with at most `limit` in flight.
  * @returns one outcome per item, in the order of `items`.
  */
-export async function mapBounded<I, T>(items: readonly I[], limit: number, fn: (item: I, index: number) => Promise<T>): Promise<Outcome<T>[]> {
+export async function mapBounded<I, T>(
+  items: readonly I[],
+  limit: number,
+  fn: (item: I, index: number) => Promise<T>,
+): Promise<Outcome<T>[]> {
   const results: Outcome<T>[] = new Array<Outcome<T>>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

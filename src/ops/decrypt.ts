@@ -9,7 +9,16 @@ import { cloneNode, notText, toPlain, type MapNode, type Node } from '../format/
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readBytes, refuseBinaryContent, warnUndecryptableComments } from './document.js';
+import {
+  asEncrypted,
+  documentBytes,
+  inFile,
+  loadDocument,
+  openDocument,
+  readBytes,
+  refuseBinaryContent,
+  warnUndecryptableComments,
+} from './document.js';
 import { utf8Text } from '../util/utf8.js';
 
 export interface DecryptOptions extends KeyOptions {
@@ -46,7 +55,12 @@ export async function decryptFile(path: string, ctx: OpsContext, opts: DecryptOp
 }
 
 /** {@link decryptFile} on content already read (text, or the file's bytes). */
-export async function decryptText(input: string | Uint8Array, file: string, ctx: OpsContext, opts: DecryptOptions = {}): Promise<DecryptResult> {
+export async function decryptText(
+  input: string | Uint8Array,
+  file: string,
+  ctx: OpsContext,
+  opts: DecryptOptions = {},
+): Promise<DecryptResult> {
   const inputType = opts.inputType ?? formatFromPath(file);
   const enc = asEncrypted(loadDocument(input, file, inputType));
   const sources = await keySources(ctx, opts);
@@ -90,8 +104,13 @@ function extract(documents: MapNode[], pathText: string, outputType: FileFormat)
     if (v.type === 'bytes') return v.value;
     return typeof v.value === 'string' ? v.value : String(v.value);
   }
-  if (node.kind === 'map') return storeFor(outputType === 'binary' ? 'yaml' : outputType).create([cloneNode(node)]).serialize();
+  if (node.kind === 'map')
+    return storeFor(outputType === 'binary' ? 'yaml' : outputType)
+      .create([cloneNode(node)])
+      .serialize();
   // A list has no store of its own (stores hold mappings): print it as JSON or YAML.
   const plain = toPlain(node);
-  return outputType === 'json' ? `${JSON.stringify(plain, null, '\t')}\n` : YAML.stringify(plain, { indent: 4, lineWidth: 0 });
+  return outputType === 'json'
+    ? `${JSON.stringify(plain, null, '\t')}\n`
+    : YAML.stringify(plain, { indent: 4, lineWidth: 0 });
 }

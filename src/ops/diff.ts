@@ -21,7 +21,6 @@ import { utf8Text } from '../util/utf8.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 
-
 /** When to decrypt: `auto` = with age identities when there are any (never KMS/PGP). */
 export type KeyMode = 'auto' | 'keys' | 'no-keys';
 
@@ -54,7 +53,10 @@ export interface DiffReport {
 }
 
 /** git's stdout as text, whatever its exit code. */
-async function gitText(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function gitText(
+  args: readonly string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const r = await runGit(args, { cwd });
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
@@ -67,7 +69,10 @@ async function mustGitText(args: readonly string[], cwd: string, what: string): 
 async function verifyRev(rev: string, cwd: string): Promise<string> {
   // "--end-of-options" keeps a revision starting with "-" from being read as an option.
   const r = await gitText(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], cwd);
-  if (r.code !== 0) throw new UsageError(`unknown revision "${rev}"`, { hint: 'name a commit, branch or tag (fetch it first in a shallow CI clone)' });
+  if (r.code !== 0)
+    throw new UsageError(`unknown revision "${rev}"`, {
+      hint: 'name a commit, branch or tag (fetch it first in a shallow CI clone)',
+    });
   return r.stdout.trim();
 }
 
@@ -82,11 +87,12 @@ export interface ChangedPath {
 export function parseNameStatus(out: string): ChangedPath[] {
   const parts = out.split('\0');
   const changes: ChangedPath[] = [];
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length;) {
     const status = parts[i++] ?? '';
     if (status === '') continue;
     const first = parts[i++] ?? '';
-    if (status.startsWith('R') || status.startsWith('C')) changes.push({ status: status[0]!, oldPath: first, path: parts[i++] ?? '' });
+    if (status.startsWith('R') || status.startsWith('C'))
+      changes.push({ status: status[0]!, oldPath: first, path: parts[i++] ?? '' });
     else changes.push({ status: status[0]!, oldPath: first, path: first });
   }
   return changes;
@@ -113,9 +119,18 @@ async function readWorking(root: string, path: string): Promise<Buffer | undefin
 /** Resolves which revisions to compare. @throws UsageError for unknown revisions or `--base` with revisions. */
 async function resolveRange(opts: DiffOptions, root: string): Promise<{ from: string; to: string | undefined }> {
   if (opts.base !== undefined) {
-    if (opts.revA !== undefined) throw new UsageError('--base cannot be combined with revisions', { hint: 'use either `sealant diff --base origin/main` or `sealant diff REV_A REV_B`' });
+    if (opts.revA !== undefined)
+      throw new UsageError('--base cannot be combined with revisions', {
+        hint: 'use either `sealant diff --base origin/main` or `sealant diff REV_A REV_B`',
+      });
     await verifyRev(opts.base, root);
-    const mergeBase = (await mustGitText(['merge-base', '--end-of-options', opts.base, 'HEAD'], root, `no merge base between ${opts.base} and HEAD`)).trim();
+    const mergeBase = (
+      await mustGitText(
+        ['merge-base', '--end-of-options', opts.base, 'HEAD'],
+        root,
+        `no merge base between ${opts.base} and HEAD`,
+      )
+    ).trim();
     return { from: mergeBase, to: 'HEAD' };
   }
   const from = opts.revA ?? 'HEAD';
@@ -124,13 +139,32 @@ async function resolveRange(opts: DiffOptions, root: string): Promise<{ from: st
   return { from, to: opts.revB };
 }
 
-async function changedPaths(cwd: string, from: string, to: string | undefined, paths: readonly string[]): Promise<ChangedPath[]> {
+async function changedPaths(
+  cwd: string,
+  from: string,
+  to: string | undefined,
+  paths: readonly string[],
+): Promise<ChangedPath[]> {
   const spec = paths.length === 0 ? [] : ['--', ...paths];
-  const args = ['diff', '--name-status', '-z', '-M', '--no-ext-diff', '--no-textconv', from, ...(to === undefined ? [] : [to]), ...spec];
+  const args = [
+    'diff',
+    '--name-status',
+    '-z',
+    '-M',
+    '--no-ext-diff',
+    '--no-textconv',
+    from,
+    ...(to === undefined ? [] : [to]),
+    ...spec,
+  ];
   const changes = parseNameStatus(await mustGitText(args, cwd, 'git diff failed'));
   if (to !== undefined) return changes;
   // The working tree side: a new file nobody has `git add`ed yet is exactly where plaintext hides.
-  const untracked = await mustGitText(['ls-files', '-z', '--others', '--exclude-standard', '--full-name', ...spec], cwd, 'git ls-files failed');
+  const untracked = await mustGitText(
+    ['ls-files', '-z', '--others', '--exclude-standard', '--full-name', ...spec],
+    cwd,
+    'git ls-files failed',
+  );
   for (const p of untracked.split('\0')) if (p !== '') changes.push({ status: 'A', path: p, oldPath: p });
   return changes;
 }
@@ -192,12 +226,21 @@ export async function diffRevisions(ctx: OpsContext, opts: DiffOptions = {}): Pr
   const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env }).catch(() => undefined);
   const sources = await sourcesFor(ctx, opts);
   const fingerprint = sources === undefined ? undefined : fingerprinter(opts.fingerprintKey);
-  const reviewOpts = { showValues: opts.showValues ?? false, ...(fingerprint === undefined ? {} : { fingerprint }), strict: opts.keys === 'keys' };
+  const reviewOpts = {
+    showValues: opts.showValues ?? false,
+    ...(fingerprint === undefined ? {} : { fingerprint }),
+    strict: opts.keys === 'keys',
+  };
   const files: FileReview[] = [];
   for (const change of await changedPaths(ctx.cwd, from, to, opts.paths ?? [])) {
     const input = await inputFor(change, root, from, to);
     const abs = resolve(root, change.path);
-    if (!hasSopsBlock(input.oldText, input.format!) && !hasSopsBlock(input.newText, input.format!) && !ownedByConfig(config, abs, ctx.cwd)) continue;
+    if (
+      !hasSopsBlock(input.oldText, input.format!) &&
+      !hasSopsBlock(input.newText, input.format!) &&
+      !ownedByConfig(config, abs, ctx.cwd)
+    )
+      continue;
     input.file = relative(root, abs) || change.path;
     const authority = authorityOf(config, abs, ctx.cwd);
     const opts = authority === undefined ? reviewOpts : { ...reviewOpts, authority };
@@ -215,7 +258,12 @@ export async function diffRevisions(ctx: OpsContext, opts: DiffOptions = {}): Pr
 
 async function inputFor(change: ChangedPath, root: string, from: string, to: string | undefined): Promise<FileInput> {
   const oldText = change.status === 'A' ? undefined : await showAt(from, change.oldPath, root);
-  const newText = change.status === 'D' ? undefined : to === undefined ? await readWorking(root, change.path) : await showAt(to, change.path, root);
+  const newText =
+    change.status === 'D'
+      ? undefined
+      : to === undefined
+        ? await readWorking(root, change.path)
+        : await showAt(to, change.path, root);
   const input: FileInput = { file: change.path, format: formatFromPath(change.path) };
   if (oldText !== undefined) input.oldText = oldText;
   if (newText !== undefined) input.newText = newText;

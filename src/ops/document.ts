@@ -93,7 +93,11 @@ export interface OpenedDocument extends EncryptedDocument {
  * Unwraps the data key and decrypts the document in place (MAC verified unless `ignoreMac`).
  * @throws NoKeyError (128), MacMismatchError (51), DecryptionError (51), EncValueError.
  */
-export async function openDocument(enc: EncryptedDocument, sources: KeySources, opts: { ignoreMac?: boolean } = {}): Promise<OpenedDocument> {
+export async function openDocument(
+  enc: EncryptedDocument,
+  sources: KeySources,
+  opts: { ignoreMac?: boolean } = {},
+): Promise<OpenedDocument> {
   const { dataKey, unwrappedBy } = await unwrapDataKey(enc.meta, sources);
   const stash = new IvStash();
   const r = decryptDocuments(enc.doc.documents, dataKey, {
@@ -116,6 +120,8 @@ export async function openDocument(enc: EncryptedDocument, sources: KeySources, 
 export function warnUndecryptableComments(opened: OpenedDocument, file: string, warn: (message: string) => void): void {
   for (const path of opened.undecryptableComments) {
     const where = path.length === 0 ? 'at the top level' : `under ${formatPath(path)}`;
-    warn(`${file}: a comment ${where} did not decrypt and is kept as written (added by hand, by an old sops, or tampered with: the MAC does not cover comments)`);
+    warn(
+      `${file}: a comment ${where} did not decrypt and is kept as written (added by hand, by an old sops, or tampered with: the MAC does not cover comments)`,
+    );
   }
 }

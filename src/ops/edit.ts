@@ -18,7 +18,15 @@ import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat, StoreDocument } from '../stores/store.js';
 import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, documentBytes, inFile, loadDocument, openDocument, readText, warnUndecryptableComments } from './document.js';
+import {
+  asEncrypted,
+  documentBytes,
+  inFile,
+  loadDocument,
+  openDocument,
+  readText,
+  warnUndecryptableComments,
+} from './document.js';
 import { encryptSettings, encryptText } from './encrypt.js';
 import { sealDocument } from './seal.js';
 
@@ -58,13 +66,21 @@ export async function editorCommand(env: Readonly<Record<string, string | undefi
       if (ok) return name;
     }
   }
-  throw new SealantError('NO_EDITOR', ExitCode.noEditor, 'no editor found: SOPS_EDITOR and EDITOR are not set, and none of vim, nano, vi is on PATH', { hint: 'set EDITOR (e.g. EDITOR=nano)' });
+  throw new SealantError(
+    'NO_EDITOR',
+    ExitCode.noEditor,
+    'no editor found: SOPS_EDITOR and EDITOR are not set, and none of vim, nano, vi is on PATH',
+    { hint: 'set EDITOR (e.g. EDITOR=nano)' },
+  );
 }
 
 function runEditor(editor: string, file: string, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   return new Promise((resolve, reject) => {
     // Through the shell, as git and sops do, so EDITOR="code --wait" works.
-    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'sealant-editor', file], { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'sealant-editor', file], {
+      stdio: 'inherit',
+      env: env as NodeJS.ProcessEnv,
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal !== null ? 128 : 1)));
   });
@@ -93,7 +109,13 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
     warnUndecryptableComments(opened, path, ctx.warn);
     const plainDoc = loadDocument(text, path, format);
     const enc = asEncrypted(plainDoc);
-    decryptDocuments(plainDoc.documents, opened.dataKey, { selector: enc.selector, macOnlyEncrypted: enc.meta.macOnlyEncrypted, mac: enc.meta.mac, lastmodified: enc.meta.lastmodified, binary: format === 'binary' });
+    decryptDocuments(plainDoc.documents, opened.dataKey, {
+      selector: enc.selector,
+      macOnlyEncrypted: enc.meta.macOnlyEncrypted,
+      mac: enc.meta.mac,
+      lastmodified: enc.meta.lastmodified,
+      binary: format === 'binary',
+    });
     plainDoc.metadata = undefined;
     const plaintext = documentBytes(plainDoc);
 
@@ -128,9 +150,15 @@ async function isDirectory(path: string): Promise<boolean> {
 async function editNewFile(path: string, ctx: OpsContext, opts: EditOptions): Promise<EditResult> {
   const format = opts.inputType ?? formatFromPath(path);
   // Whom to encrypt for is settled before the editor opens, so no typing is lost to a missing recipient.
-  const settings = await encryptSettings(path, ctx, { age: opts.newFile?.age ?? [], kms: [], pgp: [], ...(opts.newFile?.configPath === undefined ? {} : { configPath: opts.newFile.configPath }) });
+  const settings = await encryptSettings(path, ctx, {
+    age: opts.newFile?.age ?? [],
+    kms: [],
+    pgp: [],
+    ...(opts.newFile?.configPath === undefined ? {} : { configPath: opts.newFile.configPath }),
+  });
   // What is typed in the editor would be lost if the file could not be created afterwards.
-  if (!(await isDirectory(dirname(path)))) throw new WriteError('cannot create the file: its directory does not exist', { file: path });
+  if (!(await isDirectory(dirname(path))))
+    throw new WriteError('cannot create the file: its directory does not exist', { file: path });
   const edited = await editPlaintext(exampleText(format), path, format, ctx, opts);
   if (edited === undefined) throw notModified();
   const r = await encryptText(edited.bytes, path, ctx, { ...settings, inputType: format });
@@ -143,7 +171,13 @@ async function editNewFile(path: string, ctx: OpsContext, opts: EditOptions): Pr
  * whatever happens) until it saves something that parses.
  * @returns the saved bytes and document, or undefined when it was saved unchanged.
  */
-async function editPlaintext(plaintext: string | Uint8Array, path: string, format: FileFormat, ctx: OpsContext, opts: EditOptions): Promise<{ bytes: Buffer; doc: StoreDocument } | undefined> {
+async function editPlaintext(
+  plaintext: string | Uint8Array,
+  path: string,
+  format: FileFormat,
+  ctx: OpsContext,
+  opts: EditOptions,
+): Promise<{ bytes: Buffer; doc: StoreDocument } | undefined> {
   const original = Buffer.from(plaintext);
   // Found before the plaintext is written anywhere.
   const editor = opts.editor ?? (await editorCommand(ctx.env));
@@ -152,7 +186,12 @@ async function editPlaintext(plaintext: string | Uint8Array, path: string, forma
     await writeFile(tmp, plaintext, { mode: 0o600 });
     for (;;) {
       const code = await runEditor(editor, tmp, ctx.env);
-      if (code !== 0) throw new SealantError('EDITOR_FAILED', ExitCode.generic, `editor exited with code ${code}; the file was not changed`);
+      if (code !== 0)
+        throw new SealantError(
+          'EDITOR_FAILED',
+          ExitCode.generic,
+          `editor exited with code ${code}; the file was not changed`,
+        );
       const after = await readFile(tmp);
       if (after.equals(original)) return undefined;
       try {
@@ -168,14 +207,22 @@ async function editPlaintext(plaintext: string | Uint8Array, path: string, forma
 /** The example a new file starts from, as sops offers one, laid out by the format's own store. */
 function exampleText(format: FileFormat): string {
   const welcome = 'Welcome to SOPS! Edit this file as you please!';
-  const flat = (): MapNode => map([['hello', str(welcome)], ['example_key', str('example_value')]]);
+  const flat = (): MapNode =>
+    map([
+      ['hello', str(welcome)],
+      ['example_key', str('example_value')],
+    ]);
   let doc: MapNode;
   if (format === 'yaml' || format === 'json') {
     doc = flat();
     doc.items.push(
       { kind: 'entry', key: 'example_array', value: seq([str('example_value1'), str('example_value2')]) },
       { kind: 'entry', key: 'example_number', value: scalar({ type: 'float', value: 1234.56789 }) },
-      { kind: 'entry', key: 'example_booleans', value: seq([scalar({ type: 'bool', value: true }), scalar({ type: 'bool', value: false })]) },
+      {
+        kind: 'entry',
+        key: 'example_booleans',
+        value: seq([scalar({ type: 'bool', value: true }), scalar({ type: 'bool', value: false })]),
+      },
     );
   } else if (format === 'ini') {
     doc = map([['Welcome!', flat()]]);
@@ -190,4 +237,3 @@ function exampleText(format: FileFormat): string {
 function notModified(): SealantError {
   return new SealantError('NOT_MODIFIED', ExitCode.fileNotModified, 'file has not changed, nothing written');
 }
-

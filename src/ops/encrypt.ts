@@ -7,7 +7,14 @@ import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
 import { cloneNode } from '../format/tree.js';
-import { newDataKey, recipientCount, wrapDataKey, type GroupRecipients, type KeySources, type KmsRecipient } from '../keys/datakey.js';
+import {
+  newDataKey,
+  recipientCount,
+  wrapDataKey,
+  type GroupRecipients,
+  type KeySources,
+  type KmsRecipient,
+} from '../keys/datakey.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
@@ -16,7 +23,15 @@ import { groupNames } from './recipients.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readBytes, readText, refuseBinaryContent } from './document.js';
+import {
+  asEncrypted,
+  inFile,
+  loadDocument,
+  openDocument,
+  readBytes,
+  readText,
+  refuseBinaryContent,
+} from './document.js';
 import { sealDocument } from './seal.js';
 import { STDIN_NAME } from '../fsx/stdin.js';
 import { reconcileDocuments } from '../format/reconcile.js';
@@ -42,7 +57,11 @@ export interface EncryptResult {
 
 /** Splits `--age r1,r2` values into validated recipients. @throws KeyFormatError */
 export function parseAgeRecipientList(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r !== '').map(parseAgeRecipient);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((r) => r.trim())
+    .filter((r) => r !== '')
+    .map(parseAgeRecipient);
 }
 
 /**
@@ -58,8 +77,14 @@ export function parseKmsList(values: readonly string[], context?: string, awsPro
     .filter((v) => v !== '')
     .map((entry) => {
       const [arn, role] = entry.split('+');
-      if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? '')) throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
-      return { arn: arn!, ...(role === undefined ? {} : { role }), ...(ctx === undefined ? {} : { context: ctx }), ...(awsProfile === undefined ? {} : { awsProfile }) };
+      if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? ''))
+        throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
+      return {
+        arn: arn!,
+        ...(role === undefined ? {} : { role }),
+        ...(ctx === undefined ? {} : { context: ctx }),
+        ...(awsProfile === undefined ? {} : { awsProfile }),
+      };
     });
 }
 
@@ -68,7 +93,12 @@ function parseEncryptionContext(text: string): Record<string, string> {
   for (const pair of text.split(',')) {
     const i = pair.indexOf(':');
     if (i <= 0) throw new KeyFormatError('invalid --encryption-context: use key:value,key2:value2');
-    Object.defineProperty(out, pair.slice(0, i), { value: pair.slice(i + 1), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, pair.slice(0, i), {
+      value: pair.slice(i + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -92,19 +122,45 @@ export interface EncryptFlags {
  * `--filename-override` before it consults its config for stdin), so recipients must be given.
  * @throws NoRecipientsError when neither flags nor a config name a recipient.
  */
-export async function encryptSettings(file: string | undefined, ctx: OpsContext, flags: EncryptFlags): Promise<Pick<EncryptOptions, 'groups' | 'shamirThreshold' | 'rule' | 'macOnlyEncrypted'> & { environment?: string }> {
+export async function encryptSettings(
+  file: string | undefined,
+  ctx: OpsContext,
+  flags: EncryptFlags,
+): Promise<
+  Pick<EncryptOptions, 'groups' | 'shamirThreshold' | 'rule' | 'macOnlyEncrypted'> & { environment?: string }
+> {
   const envAge = ctx.env.SOPS_AGE_RECIPIENTS;
-  const age = flags.age.length > 0 ? flags.age : envAge !== undefined && envAge !== '' ? parseAgeRecipientList([envAge]) : [];
-  const base = { ...(flags.rule === undefined ? {} : { rule: flags.rule }), ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}) };
+  const age =
+    flags.age.length > 0 ? flags.age : envAge !== undefined && envAge !== '' ? parseAgeRecipientList([envAge]) : [];
+  const base = {
+    ...(flags.rule === undefined ? {} : { rule: flags.rule }),
+    ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
+  };
   if (age.length + flags.kms.length + flags.pgp.length > 0) {
-    if (flags.shamirThreshold !== undefined) throw new UsageError('--shamir-secret-sharing-threshold needs key groups from the config');
+    if (flags.shamirThreshold !== undefined)
+      throw new UsageError('--shamir-secret-sharing-threshold needs key groups from the config');
     return { ...base, groups: [{ age, kms: flags.kms, pgp: flags.pgp }] };
   }
-  if (file === undefined) throw new NoRecipientsError({ file: STDIN_NAME, hint: 'standard input has no path to find its environment by: pass --age age1… (or --kms, --pgp, SOPS_AGE_RECIPIENTS)' });
-  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(flags.configPath === undefined ? {} : { path: flags.configPath }) });
+  if (file === undefined)
+    throw new NoRecipientsError({
+      file: STDIN_NAME,
+      hint: 'standard input has no path to find its environment by: pass --age age1… (or --kms, --pgp, SOPS_AGE_RECIPIENTS)',
+    });
+  const config = await loadProjectConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(flags.configPath === undefined ? {} : { path: flags.configPath }),
+  });
   const env = config === undefined ? undefined : environmentFor(config, file, ctx.cwd);
   if (env !== undefined) refuseUnsupportedKeys(env);
-  if (env === undefined) throw new NoRecipientsError({ file, hint: config === undefined ? 'pass --age age1… or create .sealant.yaml / .sops.yaml' : 'no environment of the config owns this file; pass --age or add its path to an environment' });
+  if (env === undefined)
+    throw new NoRecipientsError({
+      file,
+      hint:
+        config === undefined
+          ? 'pass --age age1… or create .sealant.yaml / .sops.yaml'
+          : 'no environment of the config owns this file; pass --age or add its path to an environment',
+    });
   return {
     groups: env.groups,
     environment: env.name,
@@ -123,7 +179,10 @@ export async function encryptSettings(file: string | undefined, ctx: OpsContext,
 export function refuseUnsupportedKeys(env: EnvironmentConfig): void {
   const unsupported = env.unsupportedKeys ?? [];
   if (unsupported.length > 0) {
-    throw new ConfigError(`environment "${env.name}" names ${unsupported.join(', ')} keys, which sealant cannot use yet`, { hint: 'use sops for these files, or remove those keys from the rule' });
+    throw new ConfigError(
+      `environment "${env.name}" names ${unsupported.join(', ')} keys, which sealant cannot use yet`,
+      { hint: 'use sops for these files, or remove those keys from the rule' },
+    );
   }
 }
 
@@ -138,7 +197,12 @@ export async function encryptFile(path: string, ctx: OpsContext, opts: EncryptOp
 }
 
 /** {@link encryptFile} on content already read (text, or the file's bytes). */
-export async function encryptText(input: string | Uint8Array, file: string, ctx: OpsContext, opts: EncryptOptions): Promise<EncryptResult> {
+export async function encryptText(
+  input: string | Uint8Array,
+  file: string,
+  ctx: OpsContext,
+  opts: EncryptOptions,
+): Promise<EncryptResult> {
   const inputType = opts.inputType ?? formatFromPath(file);
   const outputType = opts.outputType ?? inputType;
   if (opts.groups.length === 0 || opts.groups.every((g) => recipientCount(g) === 0)) throw new NoRecipientsError();
@@ -148,7 +212,8 @@ export async function encryptText(input: string | Uint8Array, file: string, ctx:
   if (loaded.documents.length === 0) throw new EmptyFileError();
   // Checked before anything is encrypted: once it is, no text store notices it could not decrypt it back.
   if (outputType !== 'binary') refuseBinaryContent(loaded.documents);
-  const doc = outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
+  const doc =
+    outputType === inputType ? loaded : storeFor(outputType).create(loaded.documents.map((d) => cloneNode(d)));
   const rule = opts.rule ?? DEFAULT_CRYPT_RULE;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? false;
   const dataKey = newDataKey();
@@ -175,7 +240,14 @@ export async function encryptText(input: string | Uint8Array, file: string, ctx:
  * @throws NoKeyError when no available key opens the target; ParseError for either input;
  * WeakenedMetadataError (53) when the config owns the target and its `sops` block is weaker.
  */
-export async function encryptOver(input: string | Uint8Array, file: string, previousText: string, previousFile: string, ctx: OpsContext, opts: { sources: KeySources; inputType?: FileFormat; configPath?: string }): Promise<EncryptResult | undefined> {
+export async function encryptOver(
+  input: string | Uint8Array,
+  file: string,
+  previousText: string,
+  previousFile: string,
+  ctx: OpsContext,
+  opts: { sources: KeySources; inputType?: FileFormat; configPath?: string },
+): Promise<EncryptResult | undefined> {
   const loaded = loadDocument(input, file, opts.inputType ?? formatFromPath(file));
   if (loaded.metadata !== undefined) throw new AlreadyEncryptedError();
   if (loaded.documents.length === 0) throw new EmptyFileError();
@@ -183,7 +255,12 @@ export async function encryptOver(input: string | Uint8Array, file: string, prev
   if (format !== 'binary') refuseBinaryContent(loaded.documents);
   const previous = asEncrypted(loadDocument(previousText, previousFile, format));
   // The target's data key, recipients and rule are kept: they must be what the config says.
-  await inFile(previousFile, async () => checkWrite(previousFile, previous.meta, await owningEnvironment(previousFile, ctx, opts.configPath), ctx, { stanzas: 'kept', format }));
+  await inFile(previousFile, async () =>
+    checkWrite(previousFile, previous.meta, await owningEnvironment(previousFile, ctx, opts.configPath), ctx, {
+      stanzas: 'kept',
+      format,
+    }),
+  );
   const opened = await openDocument(previous, opts.sources);
   reconcileDocuments(opened.doc.documents, loaded.documents);
   const out = sealDocument(opened, previousText, ctx.now());

@@ -77,7 +77,8 @@ export interface ExecEnvOptions extends ExecBase {
 export async function execWithEnvironment(opts: ExecEnvOptions): Promise<ExecOutcome> {
   const env = childEnv(opts.env);
   for (const [name, value] of opts.vars) {
-    if (name === '' || name.includes('=') || name.includes('\0')) throw new UsageError(`cannot pass variable "${name.replaceAll('\0', '\\0')}": invalid name`);
+    if (name === '' || name.includes('=') || name.includes('\0'))
+      throw new UsageError(`cannot pass variable "${name.replaceAll('\0', '\\0')}": invalid name`);
     if (value.includes('\0')) throw new UsageError(`cannot pass variable ${name}: its value contains a NUL byte`);
     env[name] = value;
   }
@@ -126,8 +127,17 @@ export interface ExecFileOptions extends ExecBase {
  */
 export async function execWithFile(opts: ExecFileOptions): Promise<ExecOutcome> {
   const name = opts.fileName;
-  if (name === '' || name === '.' || name === '..' || basename(name) !== name || name.includes('\\') || name.includes('\0')) {
-    throw new UsageError(`--file must be a plain file name, not a path: "${name}"`, { hint: 'the file is always created in a private temp directory' });
+  if (
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    basename(name) !== name ||
+    name.includes('\\') ||
+    name.includes('\0')
+  ) {
+    throw new UsageError(`--file must be a plain file name, not a path: "${name}"`, {
+      hint: 'the file is always created in a private temp directory',
+    });
   }
   // Installed before the temp-dir guard's own handlers (listeners run in order), so the command
   // gets the signal even though the guard then ends the process.
@@ -162,7 +172,12 @@ async function writePrivateFile(path: string, content: string): Promise<void> {
   }
 }
 
-async function runWithFifo(opts: ExecFileOptions, path: string, args: string[], forward: SignalForwarder): Promise<ExecOutcome> {
+async function runWithFifo(
+  opts: ExecFileOptions,
+  path: string,
+  args: string[],
+  forward: SignalForwarder,
+): Promise<ExecOutcome> {
   await mkfifo(path);
   const feeder = feedFifo(path, opts.content);
   try {
@@ -180,7 +195,12 @@ function mkfifo(path: string): Promise<void> {
     execFile('mkfifo', ['-m', '600', path], (err) => {
       if (err === null) return done();
       const code = typeof err.code === 'string' ? err.code : `exit ${String(err.code)}`;
-      fail(new ExecError(`cannot create the FIFO: mkfifo failed (${code})`, 1, { cause: err, hint: 'drop --fifo to use a private 0600 file' }));
+      fail(
+        new ExecError(`cannot create the FIFO: mkfifo failed (${code})`, 1, {
+          cause: err,
+          hint: 'drop --fifo to use a private 0600 file',
+        }),
+      );
     });
   });
 }
@@ -238,7 +258,8 @@ function forwardSignals(): SignalForwarder {
   let pending: NodeJS.Signals | undefined;
   const handler = (signal: NodeJS.Signals): void => {
     // A listener replaces Node's default "terminate": sealant stays to report the child's status.
-    if (child === undefined) pending = signal; // arrived while the file was being prepared
+    if (child === undefined)
+      pending = signal; // arrived while the file was being prepared
     else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   const signals = FORWARDED_SIGNALS.filter((s) => !(process.platform === 'win32' && s === 'SIGHUP'));
@@ -255,7 +276,13 @@ function forwardSignals(): SignalForwarder {
 }
 
 /** Spawns the command and resolves when it has ended (`exit`, not `close`: a grandchild may keep the pipes open). */
-function runChild(opts: ExecBase, args: readonly string[], env: Record<string, string>, forward: SignalForwarder, onStarted?: () => void): Promise<ExecOutcome> {
+function runChild(
+  opts: ExecBase,
+  args: readonly string[],
+  env: Record<string, string>,
+  forward: SignalForwarder,
+  onStarted?: () => void,
+): Promise<ExecOutcome> {
   return new Promise((done, fail) => {
     const child = spawn(opts.command, [...args], { env, stdio: opts.stdio ?? 'inherit', shell: false });
     forward.attach(child);
@@ -271,7 +298,9 @@ function runChild(opts: ExecBase, args: readonly string[], env: Record<string, s
 function spawnError(command: string, err: Error): ExecError {
   if (isErrno(err, 'ENOENT')) return new ExecError(`command not found: ${command}`, 127, { cause: err });
   if (isErrno(err, 'EACCES')) return new ExecError(`command is not executable: ${command}`, 126, { cause: err });
-  return new ExecError(`cannot run ${command}: ${(err as NodeJS.ErrnoException).code ?? 'unexpected error'}`, 126, { cause: err });
+  return new ExecError(`cannot run ${command}: ${(err as NodeJS.ErrnoException).code ?? 'unexpected error'}`, 126, {
+    cause: err,
+  });
 }
 
 function isErrno(err: unknown, code: string): boolean {
@@ -324,7 +353,12 @@ export interface ExecReport extends ExecOutcome {
  *   bad `--file` name.
  */
 export async function execInEnvironment(ctx: OpsContext, opts: ExecInEnvironmentOptions): Promise<ExecReport> {
-  const loaded = await loadEnvironment(ctx, { env: opts.env, sources: opts.sources, configPath: opts.configPath, strict: opts.strict });
+  const loaded = await loadEnvironment(ctx, {
+    env: opts.env,
+    sources: opts.sources,
+    configPath: opts.configPath,
+    strict: opts.strict,
+  });
   checkUncovered(loaded, ctx, opts.strict === true);
   const naming: DotenvNaming = { ...DEFAULT_DOTENV_NAMING, ...loaded.environment.render?.dotenv };
   const base = { command: opts.command, args: opts.args, env: ctx.env };
@@ -333,14 +367,38 @@ export async function execInEnvironment(ctx: OpsContext, opts: ExecInEnvironment
   const vars = file === undefined || format === 'dotenv' ? envVars(loaded.tree, naming) : undefined;
   const keys = vars !== undefined ? vars.map(([name]) => name) : leafPaths(loaded.tree);
   // Rendered before the audit line: a value no format can hold fails the run with nothing exposed.
-  const content = format === undefined ? undefined : format === 'dotenv' ? renderDotenv(loaded.tree, naming) : format === 'json' ? renderJson(loaded.tree) : renderYaml(loaded.tree);
+  const content =
+    format === undefined
+      ? undefined
+      : format === 'dotenv'
+        ? renderDotenv(loaded.tree, naming)
+        : format === 'json'
+          ? renderJson(loaded.tree)
+          : renderYaml(loaded.tree);
   const sources = await readAuditSources(ctx.cwd, loaded.files);
-  const event = buildAuditEvent({ event: 'exec', environment: loaded.environment.name, files: sources, keys, command: basename(opts.command), env: ctx.env, now: ctx.now() });
-  await writeAuditEvent(event, { ...(opts.auditLog === undefined ? {} : { auditLog: opts.auditLog }), stderr: opts.stderr });
+  const event = buildAuditEvent({
+    event: 'exec',
+    environment: loaded.environment.name,
+    files: sources,
+    keys,
+    command: basename(opts.command),
+    env: ctx.env,
+    now: ctx.now(),
+  });
+  await writeAuditEvent(event, {
+    ...(opts.auditLog === undefined ? {} : { auditLog: opts.auditLog }),
+    stderr: opts.stderr,
+  });
   const outcome =
     file === undefined || content === undefined
       ? await execWithEnvironment({ ...base, vars: vars ?? [] })
-      : await execWithFile({ ...base, content, fileName: file.name, ...(file.placeholder === undefined ? {} : { placeholder: file.placeholder }), useFifo: file.fifo === true });
+      : await execWithFile({
+          ...base,
+          content,
+          fileName: file.name,
+          ...(file.placeholder === undefined ? {} : { placeholder: file.placeholder }),
+          useFifo: file.fifo === true,
+        });
   return { ...outcome, environment: loaded.environment.name, keys };
 }
 

@@ -26,7 +26,8 @@ export const ALPHABETS: Readonly<Record<string, string>> = {
 export function generateValue(spec: GenerateSpec): string {
   const chars = [...new Set(ALPHABETS[spec.alphabet] ?? spec.alphabet)];
   if (chars.length < 2) throw new UsageError('x-sealant-generate: the alphabet needs at least two characters');
-  if (!Number.isInteger(spec.length) || spec.length < 1 || spec.length > 4096) throw new UsageError('x-sealant-generate: length must be 1 to 4096');
+  if (!Number.isInteger(spec.length) || spec.length < 1 || spec.length > 4096)
+    throw new UsageError('x-sealant-generate: length must be 1 to 4096');
   let out = '';
   for (let i = 0; i < spec.length; i++) out += chars[randomInt(chars.length)];
   return out;

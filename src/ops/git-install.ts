@@ -10,7 +10,13 @@
 import { mustGit } from '../git/run.js';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { ConfigNotFoundError, filesOf, loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/index.js';
+import {
+  ConfigNotFoundError,
+  filesOf,
+  loadProjectConfig,
+  type EnvironmentConfig,
+  type ProjectConfig,
+} from '../config/index.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { installPreCommitHook } from '../git/hooks.js';
 import type { OpsContext } from './context.js';
@@ -73,14 +79,24 @@ function patternLine(prefix: string, glob: string, attrs: string): string | unde
 }
 
 /** The attribute lines one environment needs (globs, or the existing files for a regex rule). */
-async function linesFor(config: ProjectConfig, env: EnvironmentConfig, repository: string, warnings: string[]): Promise<string[]> {
+async function linesFor(
+  config: ProjectConfig,
+  env: EnvironmentConfig,
+  repository: string,
+  warnings: string[],
+): Promise<string[]> {
   const prefix = relative(repository, config.root).split('\\').join('/');
   if (env.files.length > 0) {
     const include = env.files.filter((g) => !g.startsWith('!')).map((g) => patternLine(prefix, g, ATTRS));
     // `!attr` = unspecified: an excluded file gets git's default diff and merge back.
-    const exclude = env.files.filter((g) => g.startsWith('!')).map((g) => patternLine(prefix, g.slice(1), '!diff !merge'));
+    const exclude = env.files
+      .filter((g) => g.startsWith('!'))
+      .map((g) => patternLine(prefix, g.slice(1), '!diff !merge'));
     const lines = [...include, ...exclude];
-    if (lines.includes(undefined)) warnings.push(`environment "${env.name}": a glob with spaces cannot be written to .gitattributes; add it by hand`);
+    if (lines.includes(undefined))
+      warnings.push(
+        `environment "${env.name}": a glob with spaces cannot be written to .gitattributes; add it by hand`,
+      );
     return lines.filter((l): l is string => l !== undefined);
   }
   if (env.pathRegex === undefined) {
@@ -88,7 +104,9 @@ async function linesFor(config: ProjectConfig, env: EnvironmentConfig, repositor
     return [];
   }
   // A regex has no gitattributes form: list the files that exist now.
-  warnings.push(`environment "${env.name}" selects files by path_regex: its existing files are listed one by one; run sealant git install again after adding files`);
+  warnings.push(
+    `environment "${env.name}" selects files by path_regex: its existing files are listed one by one; run sealant git install again after adding files`,
+  );
   const files = await filesOf(config, env);
   const lines = files.map((f) => patternLine('', relative(repository, f).split('\\').join('/'), ATTRS));
   return lines.filter((l): l is string => l !== undefined);
@@ -117,7 +135,10 @@ async function writeAttributes(path: string, lines: string[]): Promise<{ added: 
 export async function installGitIntegration(ctx: OpsContext, opts: GitInstallOptions): Promise<GitInstallResult> {
   const repository = (await git(['rev-parse', '--show-toplevel'], ctx.cwd)).trim();
   const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env });
-  if (config === undefined) throw new ConfigNotFoundError('no .sealant.yaml or .sops.yaml found', { hint: 'run sealant git install in a project with a config file' });
+  if (config === undefined)
+    throw new ConfigNotFoundError('no .sealant.yaml or .sops.yaml found', {
+      hint: 'run sealant git install in a project with a config file',
+    });
   const warnings: string[] = [];
   const lines: string[] = [];
   for (const env of config.environments) lines.push(...(await linesFor(config, env, repository, warnings)));
@@ -129,9 +150,15 @@ export async function installGitIntegration(ctx: OpsContext, opts: GitInstallOpt
   return { repository, attributes, config: entries, hook, warnings };
 }
 
-async function installHook(repository: string, opts: GitInstallOptions, warnings: string[]): Promise<GitInstallResult['hook']> {
+async function installHook(
+  repository: string,
+  opts: GitInstallOptions,
+  warnings: string[],
+): Promise<GitInstallResult['hook']> {
   if (opts.hook === false) return { installed: false, reason: 'skipped (--no-hook)' };
   const r = await installPreCommitHook(repository, opts.force === undefined ? {} : { force: opts.force });
   if (!r.installed && r.reason !== undefined) warnings.push(`pre-commit hook: ${r.reason}`);
-  return r.reason === undefined ? { installed: r.installed, path: r.path } : { installed: r.installed, path: r.path, reason: r.reason };
+  return r.reason === undefined
+    ? { installed: r.installed, path: r.path }
+    : { installed: r.installed, path: r.path, reason: r.reason };
 }

@@ -38,20 +38,38 @@ export interface MergeDriverResult {
  * not a SOPS file; MacMismatchError/DecryptionError for a tampered revision; WeakenedMetadataError
  * (53, `%A` left as ours) when the config owns the file and the merged `sops` block is weaker; WriteError.
  */
-export async function mergeDriver(ctx: OpsContext, files: MergeDriverFiles, opts: KeyOptions = {}): Promise<MergeDriverResult> {
+export async function mergeDriver(
+  ctx: OpsContext,
+  files: MergeDriverFiles,
+  opts: KeyOptions = {},
+): Promise<MergeDriverResult> {
   const shown = relative(ctx.cwd, resolve(ctx.cwd, files.path)) || files.path;
-  const [base, ours, theirs] = await Promise.all([readText(files.ancestor), readText(files.current), readText(files.other)]);
+  const [base, ours, theirs] = await Promise.all([
+    readText(files.ancestor),
+    readText(files.current),
+    readText(files.other),
+  ]);
   const sources = await keySources(ctx, opts);
   const format = formatFromPath(files.path);
-  const outcome = await inFile(shown, () => mergeEncrypted({ base, ours, theirs, file: shown, format }, sources, ctx.now()));
-  const result: MergeDriverResult = { path: shown, status: outcome.status, conflicts: [], written: false, warnings: [] };
+  const outcome = await inFile(shown, () =>
+    mergeEncrypted({ base, ours, theirs, file: shown, format }, sources, ctx.now()),
+  );
+  const result: MergeDriverResult = {
+    path: shown,
+    status: outcome.status,
+    conflicts: [],
+    written: false,
+    warnings: [],
+  };
   if (outcome.status === 'conflict') return { ...result, mode: outcome.mode, conflicts: outcome.paths };
   if (outcome.status === 'needs-key') return result;
   result.mode = outcome.mode;
   result.warnings = outcome.warnings;
   // The merged sops block may be theirs': the config decides whether it may be committed.
   const merged = asEncrypted(loadDocument(outcome.text, shown, format));
-  await inFile(shown, async () => checkWrite(shown, merged.meta, await owningEnvironment(files.path, ctx), ctx, { stanzas: 'kept', format }));
+  await inFile(shown, async () =>
+    checkWrite(shown, merged.meta, await owningEnvironment(files.path, ctx), ctx, { stanzas: 'kept', format }),
+  );
   if (outcome.text !== ours) {
     await writeFileAtomic(files.current, outcome.text);
     result.written = true;

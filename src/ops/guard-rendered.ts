@@ -59,7 +59,10 @@ export function renderedSecrets(text: string): RenderedHit[] {
     const byLabel = value.metadata?.labels?.[MANAGED_BY_LABEL] === 'sealant';
     if (!byHash && !byLabel) continue;
     const line = text.slice(0, d.range[0]).split('\n').length;
-    hits.push({ line, message: `Kubernetes Secret rendered by sealant (${byHash ? CONTENT_HASH_ANNOTATION : `${MANAGED_BY_LABEL}: sealant`}) is plaintext` });
+    hits.push({
+      line,
+      message: `Kubernetes Secret rendered by sealant (${byHash ? CONTENT_HASH_ANNOTATION : `${MANAGED_BY_LABEL}: sealant`}) is plaintext`,
+    });
   }
   return hits;
 }
@@ -74,7 +77,13 @@ export function renderedDotenv(text: string, owned: readonly RenderedNames[]): R
   if (names.size < MIN_MATCHES) return [];
   for (const env of owned) {
     const lines = [...names].filter(([n]) => env.envNames.has(n)).map(([, line]) => line);
-    if (lines.length >= MIN_MATCHES) return [{ line: Math.min(...lines), message: `${lines.length} variables match environment "${env.environment}": looks like \`sealant render\` output` }];
+    if (lines.length >= MIN_MATCHES)
+      return [
+        {
+          line: Math.min(...lines),
+          message: `${lines.length} variables match environment "${env.environment}": looks like \`sealant render\` output`,
+        },
+      ];
   }
   return [];
 }
@@ -85,7 +94,13 @@ export function renderedTree(doc: StoreDocument, owned: readonly RenderedNames[]
   if (paths.size < MIN_MATCHES) return [];
   for (const env of owned) {
     const matches = [...paths].filter((p) => env.keyPaths.has(p)).length;
-    if (matches >= MIN_MATCHES) return [{ line: 1, message: `${matches} key paths match environment "${env.environment}": looks like \`sealant render\` output` }];
+    if (matches >= MIN_MATCHES)
+      return [
+        {
+          line: 1,
+          message: `${matches} key paths match environment "${env.environment}": looks like \`sealant render\` output`,
+        },
+      ];
   }
   return [];
 }

@@ -103,7 +103,10 @@ export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<
   const { files: staged, deleted } = await stagedChanges(git);
   const config = await loadProjectConfig({ cwd: opts.repoDir, env: ctx.env });
   const heads = staged.flatMap((s) => (s.head === undefined ? [] : [s.head]));
-  const all = await readBlobs([...staged.map((s) => s.blob), ...heads.map((h) => h.blob), ...deleted.map((d) => d.blob)], git);
+  const all = await readBlobs(
+    [...staged.map((s) => s.blob), ...heads.map((h) => h.blob), ...deleted.map((d) => d.blob)],
+    git,
+  );
   const blobs = all.slice(0, staged.length);
   const encryptedInHead = new Map<string, SopsMetadata>();
   heads.forEach((h, i) => {
@@ -114,7 +117,15 @@ export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<
     const bytes = all[staged.length + heads.length + i]!;
     return sopsMetadataOf(bytes, d.path) === undefined ? [] : [{ path: d.path, keys: keyPaths(bytes, d.path) }];
   });
-  const run: Run = { ctx, repoDir: opts.repoDir, config, schemas: new SchemaSet(), names: once(() => ownedNames(config)), encryptedInHead, deletedEncrypted };
+  const run: Run = {
+    ctx,
+    repoDir: opts.repoDir,
+    config,
+    schemas: new SchemaSet(),
+    names: once(() => ownedNames(config)),
+    encryptedInHead,
+    deletedEncrypted,
+  };
   const results: GuardResult[] = [];
   for (const [i, file] of staged.entries()) results.push(...(await checkStaged(run, file, blobs[i]!)));
   const errors = results.filter((r) => r.severity === 'error').length;
@@ -126,7 +137,13 @@ function once<T>(factory: () => Promise<T>): () => Promise<T> {
   return () => (value ??= factory());
 }
 
-function result(file: string, check: GuardCheck, message: string, at: { line?: number; path?: string } = {}, severity: GuardResult['severity'] = check === 'decrypted-name' ? 'warning' : 'error'): GuardResult {
+function result(
+  file: string,
+  check: GuardCheck,
+  message: string,
+  at: { line?: number; path?: string } = {},
+  severity: GuardResult['severity'] = check === 'decrypted-name' ? 'warning' : 'error',
+): GuardResult {
   return { file, ...at, check, severity, message };
 }
 
@@ -172,12 +189,22 @@ function decryptedInPlace(run: Run, file: StagedFile, bytes: Buffer): GuardResul
   const fix = `re-encrypt it (sealant encrypt -i ${file.path}) or unstage it (git restore --staged ${file.path})`;
   if (file.head !== undefined) {
     const where = file.head.path === file.path ? 'is encrypted in HEAD' : `was ${file.head.path}, encrypted in HEAD,`;
-    return result(file.path, 'decrypted-in-place', `${where} but is staged in clear text (no sops metadata): ${fix}`, { line: 1 });
+    return result(file.path, 'decrypted-in-place', `${where} but is staged in clear text (no sops metadata): ${fix}`, {
+      line: 1,
+    });
   }
   const keys = keyPaths(bytes, file.path);
-  const twin = keys.size === 0 ? undefined : run.deletedEncrypted.find((d) => d.keys.size === keys.size && [...keys].every((k) => d.keys.has(k)));
+  const twin =
+    keys.size === 0
+      ? undefined
+      : run.deletedEncrypted.find((d) => d.keys.size === keys.size && [...keys].every((k) => d.keys.has(k)));
   if (twin === undefined) return undefined;
-  return result(file.path, 'decrypted-in-place', `has the keys of ${twin.path}, encrypted in HEAD and deleted by this commit, but is staged in clear text (no sops metadata): ${fix}`, { line: 1 });
+  return result(
+    file.path,
+    'decrypted-in-place',
+    `has the keys of ${twin.path}, encrypted in HEAD and deleted by this commit, but is staged in clear text (no sops metadata): ${fix}`,
+    { line: 1 },
+  );
 }
 
 /**
@@ -195,7 +222,10 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
   const abs = resolve(run.repoDir, file.path);
   if (abs === run.config?.path) return [];
   const out: GuardResult[] = [];
-  if (decryptedName(file.path)) out.push(result(file.path, 'decrypted-name', 'the name says decrypted output: make sure it holds no plaintext secret'));
+  if (decryptedName(file.path))
+    out.push(
+      result(file.path, 'decrypted-name', 'the name says decrypted output: make sure it holds no plaintext secret'),
+    );
   let env: EnvironmentConfig | undefined;
   let authority: EnvironmentConfig | undefined;
   try {
@@ -218,7 +248,11 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
   }
   // The rendered-output heuristics still scan a non-UTF-8 blob: they only look for leaks.
   const lenient = text ?? bytes.toString('utf8');
-  out.push(...(env === undefined ? await checkUnowned(run, file, bytes, lenient, authority) : await checkOwned(run, file, bytes, lenient, env)));
+  out.push(
+    ...(env === undefined
+      ? await checkUnowned(run, file, bytes, lenient, authority)
+      : await checkOwned(run, file, bytes, lenient, env)),
+  );
   return out;
 }
 
@@ -240,7 +274,12 @@ function notUtf8(file: string, bytes: Buffer, env: EnvironmentConfig | undefined
   }
   const at = line === undefined ? {} : { line };
   if (sopsLike) return result(file, 'sops-metadata', `${why}: no SOPS tool can read this file`, at);
-  return result(file, 'unencrypted-file', `environment "${env!.name}" owns this file but it is not a SOPS file (${why})`, at);
+  return result(
+    file,
+    'unencrypted-file',
+    `environment "${env!.name}" owns this file but it is not a SOPS file (${why})`,
+    at,
+  );
 }
 
 /**
@@ -256,11 +295,25 @@ function parse(file: string, content: string | Buffer): StoreDocument | GuardRes
   }
 }
 
-async function checkOwned(run: Run, staged: StagedFile, bytes: Buffer, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+async function checkOwned(
+  run: Run,
+  staged: StagedFile,
+  bytes: Buffer,
+  text: string,
+  env: EnvironmentConfig,
+): Promise<GuardResult[]> {
   const file = staged.path;
   const doc = parse(file, bytes);
   if (!('documents' in doc)) return [doc];
-  if (doc.metadata === undefined) return [result(file, 'unencrypted-file', `environment "${env.name}" owns this file but it is not encrypted (no sops metadata)`, { line: 1 })];
+  if (doc.metadata === undefined)
+    return [
+      result(
+        file,
+        'unencrypted-file',
+        `environment "${env.name}" owns this file but it is not encrypted (no sops metadata)`,
+        { line: 1 },
+      ),
+    ];
   return checkEncrypted(run, staged, text, doc, env, env);
 }
 
@@ -268,17 +321,32 @@ async function checkOwned(run: Run, staged: StagedFile, bytes: Buffer, text: str
  * Unowned files: a SOPS file still gets its own checks (and `authority`'s, when a catch-all
  * `.sops.yaml` rule matches it); anything else is looked at for rendered output.
  */
-async function checkUnowned(run: Run, staged: StagedFile, bytes: Buffer, text: string, authority: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+async function checkUnowned(
+  run: Run,
+  staged: StagedFile,
+  bytes: Buffer,
+  text: string,
+  authority: EnvironmentConfig | undefined,
+): Promise<GuardResult[]> {
   const file = staged.path;
   if (bytes.length > MAX_INSPECT_BYTES || bytes.subarray(0, 8000).includes(0)) return [];
   const found = renderedSecrets(text).map((h) => result(file, 'rendered-output', h.message, { line: h.line }));
   const structured = file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.json');
   const doc = structured || file.endsWith('.env') ? parse(file, bytes) : undefined;
-  if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined) return [...found, ...(await checkEncrypted(run, staged, text, doc, undefined, authority))];
+  if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined)
+    return [...found, ...(await checkEncrypted(run, staged, text, doc, undefined, authority))];
   if (found.length > 0) return found;
   // Only a file that could be a rendered form pays for reading the environments' key names.
-  if (countAssignments(text) >= 3) found.push(...renderedDotenv(text, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })));
-  if (found.length === 0 && structured && doc !== undefined && 'documents' in doc) found.push(...renderedTree(doc, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })));
+  if (countAssignments(text) >= 3)
+    found.push(
+      ...renderedDotenv(text, await run.names()).map((h) =>
+        result(file, 'rendered-output', h.message, { line: h.line }),
+      ),
+    );
+  if (found.length === 0 && structured && doc !== undefined && 'documents' in doc)
+    found.push(
+      ...renderedTree(doc, await run.names()).map((h) => result(file, 'rendered-output', h.message, { line: h.line })),
+    );
   return found;
 }
 
@@ -291,7 +359,14 @@ function countAssignments(text: string): number {
  * against `authority` (the environment whose rule and recipients the file must have) a weaker
  * rule or a recipient it does not name; without one, a rule changed since HEAD (a warning).
  */
-async function checkEncrypted(run: Run, staged: StagedFile, text: string, doc: StoreDocument, env: EnvironmentConfig | undefined, authority: EnvironmentConfig | undefined): Promise<GuardResult[]> {
+async function checkEncrypted(
+  run: Run,
+  staged: StagedFile,
+  text: string,
+  doc: StoreDocument,
+  env: EnvironmentConfig | undefined,
+  authority: EnvironmentConfig | undefined,
+): Promise<GuardResult[]> {
   const file = staged.path;
   let enc: EncryptedDocument;
   try {
@@ -307,23 +382,34 @@ async function checkEncrypted(run: Run, staged: StagedFile, text: string, doc: S
   const built = doc.documents.map((d) => buildInstance(d));
   const out: GuardResult[] = authorityResults(run, staged, enc.meta, authority);
   built.forEach((b, d) => {
-    for (const path of b.malformed) out.push(result(file, 'sops-metadata', 'malformed ENC value (unknown type or bad encoding)', at(d, path)));
+    for (const path of b.malformed)
+      out.push(result(file, 'sops-metadata', 'malformed ENC value (unknown type or bad encoding)', at(d, path)));
   });
   for (const { doc: d, path, rule } of clearSelected(doc, selectorsFor(enc, env))) {
-    out.push(result(file, 'clear-value', `value is in clear text but the encryption rule (${rule}) selects it`, at(d, path)));
+    out.push(
+      result(file, 'clear-value', `value is in clear text but the encryption rule (${rule}) selects it`, at(d, path)),
+    );
   }
   if (env !== undefined) out.push(...(await secretFindings(run, file, doc, env, built, locator, out)));
   return out;
 }
 
 /** Keyless metadata-authority results: weaker than the owning environment, or (unowned) than HEAD. */
-function authorityResults(run: Run, staged: StagedFile, meta: SopsMetadata, authority: EnvironmentConfig | undefined): GuardResult[] {
+function authorityResults(
+  run: Run,
+  staged: StagedFile,
+  meta: SopsMetadata,
+  authority: EnvironmentConfig | undefined,
+): GuardResult[] {
   if (authority !== undefined) {
-    return authorityFindings(meta, authority).map((f) => result(staged.path, f.kind === 'added-recipient' ? 'added-recipient' : 'weakened-metadata', f.message));
+    return authorityFindings(meta, authority).map((f) =>
+      result(staged.path, f.kind === 'added-recipient' ? 'added-recipient' : 'weakened-metadata', f.message),
+    );
   }
   const before = staged.head === undefined ? undefined : run.encryptedInHead.get(staged.head.path);
   const now = { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted };
-  if (before === undefined || sameProtection(now, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted })) return [];
+  if (before === undefined || sameProtection(now, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted }))
+    return [];
   // No config owns the file: its own metadata decides (as in SOPS), so this only warns.
   return [result(staged.path, 'weakened-metadata', changedMessage(now, before), {}, 'warning')];
 }
@@ -353,13 +439,17 @@ function selectorsFor(enc: EncryptedDocument, env: EnvironmentConfig | undefined
 }
 
 /** Leaves some selector selects that hold a clear, non-empty value (SOPS never encrypts "" or null). */
-function clearSelected(doc: StoreDocument, selectors: readonly Selector[]): { doc: number; path: TreePath; rule: string }[] {
+function clearSelected(
+  doc: StoreDocument,
+  selectors: readonly Selector[],
+): { doc: number; path: TreePath; rule: string }[] {
   const out: { doc: number; path: TreePath; rule: string }[] = [];
   doc.documents.forEach((d, i) => {
     for (const v of visitDocuments([d])) {
       if (v.node.kind !== 'scalar') continue;
       const value = v.node.value;
-      if (value.type === 'null' || (value.type === 'str' && (value.value === '' || value.value.startsWith('ENC[')))) continue;
+      if (value.type === 'null' || (value.type === 'str' && (value.value === '' || value.value.startsWith('ENC['))))
+        continue;
       const s = selectors.find((sel) => sel.shouldEncrypt(v.keys, v.stack, false));
       if (s !== undefined) out.push({ doc: i, path: v.path, rule: `${s.rule.field}: ${s.rule.value}` });
     }
@@ -368,7 +458,15 @@ function clearSelected(doc: StoreDocument, selectors: readonly Selector[]): { do
 }
 
 /** `x-sealant-secret` values in clear text, from the keyless validator (other schema errors are `validate`'s job). */
-async function secretFindings(run: Run, file: string, doc: StoreDocument, env: EnvironmentConfig, built: BuiltInstance[], locator: Locator, already: readonly GuardResult[]): Promise<GuardResult[]> {
+async function secretFindings(
+  run: Run,
+  file: string,
+  doc: StoreDocument,
+  env: EnvironmentConfig,
+  built: BuiltInstance[],
+  locator: Locator,
+  already: readonly GuardResult[],
+): Promise<GuardResult[]> {
   if (run.config === undefined || doc.format === 'binary') return [];
   const schema = schemaPathFor(run.config, env, resolve(run.repoDir, file));
   if (schema === undefined) return [];
@@ -381,7 +479,12 @@ async function secretFindings(run: Run, file: string, doc: StoreDocument, env: E
       const path = formatPath(pointerToPath(built[i]!.low, f.pointer));
       if (seen.has(path)) continue;
       seen.add(path);
-      out.push(result(file, 'secret-in-clear', 'the schema marks this value x-sealant-secret but it is in clear text', { line: locator.locate(i, f.at).line, path }));
+      out.push(
+        result(file, 'secret-in-clear', 'the schema marks this value x-sealant-secret but it is in clear text', {
+          line: locator.locate(i, f.at).line,
+          path,
+        }),
+      );
     }
   });
   return out;

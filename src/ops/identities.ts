@@ -55,7 +55,11 @@ const DEFAULT_KEY_PATH = ['sops', 'age', 'keys.txt'] as const;
  * `~/Library/Application Support` (sops checks XDG first there, unlike Go's `os.UserConfigDir`).
  * Windows: `%AppData%`.
  */
-export function defaultAgeKeyFile(env: Readonly<Record<string, string | undefined>>, homeDir: string, platform: NodeJS.Platform): string | undefined {
+export function defaultAgeKeyFile(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  platform: NodeJS.Platform,
+): string | undefined {
   const path = platform === 'win32' ? win32 : posix;
   let configDir: string | undefined;
   const xdg = env.XDG_CONFIG_HOME;
@@ -118,7 +122,9 @@ export async function loadAgeIdentities(opts: LoadAgeIdentitiesOptions): Promise
 
   const keyFile = env.SOPS_AGE_KEY_FILE;
   if (keyFile !== undefined && keyFile !== '') {
-    await fromEnvironment(async () => add(await readExplicit(opts.readFile, keyFile, 'SOPS_AGE_KEY_FILE'), `SOPS_AGE_KEY_FILE=${keyFile}`, keyFile));
+    await fromEnvironment(async () =>
+      add(await readExplicit(opts.readFile, keyFile, 'SOPS_AGE_KEY_FILE'), `SOPS_AGE_KEY_FILE=${keyFile}`, keyFile),
+    );
   }
 
   const keyCmd = env.SOPS_AGE_KEY_CMD;
@@ -162,19 +168,34 @@ async function readExplicit(readFile: (p: string) => Promise<string>, file: stri
 }
 
 function readError(file: string, err: unknown, via: string): ReadError {
-  const code = isErrno(err, 'ENOENT') ? 'no such file' : isErrno(err, 'EACCES') ? 'permission denied' : isErrno(err, 'EISDIR') ? 'is a directory' : 'cannot read';
+  const code = isErrno(err, 'ENOENT')
+    ? 'no such file'
+    : isErrno(err, 'EACCES')
+      ? 'permission denied'
+      : isErrno(err, 'EISDIR')
+        ? 'is a directory'
+        : 'cannot read';
   return new ReadError(`cannot read age identity file (${via}): ${code}`, { file, cause: err });
 }
 
 const ENCRYPTED_HEADERS = ['age-encryption.org/v1', '-----BEGIN AGE ENCRYPTED FILE-----'];
 
 /** Parses one source's text; `source` labels the identities, `file` goes into errors. */
-async function parseIdentityText(text: string, source: string, file: string | undefined, warn?: (m: string) => void): Promise<AgeIdentity[]> {
+async function parseIdentityText(
+  text: string,
+  source: string,
+  file: string | undefined,
+  warn?: (m: string) => void,
+): Promise<AgeIdentity[]> {
   const where = (line: number) => (file !== undefined ? { file, line } : { line });
   // With a file, toOneLine() already prints `file:line:`; env/command sources name themselves.
   const label = file !== undefined ? '' : `${source}: `;
   const at = (line: number) => (file !== undefined ? '' : `${label}line ${line}: `);
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]?.trim() ?? '';
+  const firstLine =
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/, 1)[0]
+      ?.trim() ?? '';
   if (ENCRYPTED_HEADERS.includes(firstLine)) {
     throw new KeyFormatError(`${label}passphrase-encrypted identity files are not supported`, {
       ...(file !== undefined ? { file } : {}),

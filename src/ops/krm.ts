@@ -16,7 +16,17 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigNotFoundError, environmentByName, filesOf, findConfig, loadProjectConfig } from '../config/index.js';
 import { ConfigError, WriteError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
-import { GeneratorError, findGenerators, buildResourceList, generatorResult, type GeneratorOutcome, type KrmResult, type ParsedResourceList, type ResourceListOutput, type SecretGeneratorConfig } from '../krm/resource-list.js';
+import {
+  GeneratorError,
+  findGenerators,
+  buildResourceList,
+  generatorResult,
+  type GeneratorOutcome,
+  type KrmResult,
+  type ParsedResourceList,
+  type ResourceListOutput,
+  type SecretGeneratorConfig,
+} from '../krm/resource-list.js';
 import { kustomizePluginPath, kustomizePluginScript } from '../krm/kustomize-plugin.js';
 import type { KeySources } from '../keys/datakey.js';
 import { renderSecrets, type SecretManifest, type SecretOverrides } from '../render/k8s.js';
@@ -77,7 +87,11 @@ export async function generatorConfigPath(ctx: OpsContext, gen: SecretGeneratorC
  * environment owns (a typo would otherwise render a Secret without its values).
  * @throws GeneratorError naming the first file that is not the environment's.
  */
-async function selectedFiles(ctx: OpsContext, configPath: string, gen: SecretGeneratorConfig): Promise<string[] | undefined> {
+async function selectedFiles(
+  ctx: OpsContext,
+  configPath: string,
+  gen: SecretGeneratorConfig,
+): Promise<string[] | undefined> {
   if (gen.files === undefined) return undefined;
   const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, path: configPath });
   if (config === undefined) throw new ConfigError('config file has no environments', { file: configPath });
@@ -132,16 +146,30 @@ function overridesOf(gen: SecretGeneratorConfig): SecretOverrides {
  * NoKeyError, MacMismatchError… (decryption), RenderError (names, keys, typed Secrets);
  * under the generator's `strict`, MergeConflictError and MacUncoveredError.
  */
-export async function runGenerator(ctx: OpsContext, gen: SecretGeneratorConfig, opts: GeneratorOptions): Promise<GeneratorRun> {
+export async function runGenerator(
+  ctx: OpsContext,
+  gen: SecretGeneratorConfig,
+  opts: GeneratorOptions,
+): Promise<GeneratorRun> {
   const configPath = await generatorConfigPath(ctx, gen);
   const files = await selectedFiles(ctx, configPath, gen);
   const sources = opts.sources ?? (await keySources({ ...ctx, env: await keyFileEnv(ctx, dirname(configPath)) }, {}));
   const strict = gen.strict ?? false;
-  const loaded = await loadEnvironment(ctx, { env: gen.environment, sources, configPath, strict, ...(files === undefined ? {} : { files }) });
+  const loaded = await loadEnvironment(ctx, {
+    env: gen.environment,
+    sources,
+    configPath,
+    strict,
+    ...(files === undefined ? {} : { files }),
+  });
   // A Secret key `PATH` with an empty value becomes `PATH=` in a pod's env as surely as in `exec`.
   checkUncovered(loaded, ctx, strict);
   const specs = gen.secrets ?? loaded.environment.render?.secrets ?? [{ name: gen.name }];
-  const manifests = renderSecrets(loaded.tree, { environment: loaded.environment.name, specs, overrides: overridesOf(gen) });
+  const manifests = renderSecrets(loaded.tree, {
+    environment: loaded.environment.name,
+    specs,
+    overrides: overridesOf(gen),
+  });
   return { generator: gen, environment: loaded.environment.name, manifests, files: loaded.files };
 }
 
@@ -157,7 +185,11 @@ export interface ResourceListRun {
  * does not cover…) become `warning` results about their generator instead of going to
  * `ctx.warn`: kpt shows results next to the function.
  */
-export async function runResourceList(outer: OpsContext, list: ParsedResourceList, opts: GeneratorOptions): Promise<ResourceListRun> {
+export async function runResourceList(
+  outer: OpsContext,
+  list: ParsedResourceList,
+  opts: GeneratorOptions,
+): Promise<ResourceListRun> {
   const extra: KrmResult[] = [];
   const outcomes: GeneratorOutcome[] = [];
   const runs: GeneratorRun[] = [];
@@ -181,7 +213,8 @@ export async function runResourceList(outer: OpsContext, list: ParsedResourceLis
       outcomes.push({ ok: false, ref: f.ref, origin: f.generator.origin, error });
     }
   }
-  if (found.length === 0) extra.push({ message: 'no sealant.dev/v1 SecretGenerator in the input: nothing generated', severity: 'info' });
+  if (found.length === 0)
+    extra.push({ message: 'no sealant.dev/v1 SecretGenerator in the input: nothing generated', severity: 'info' });
   return { output: buildResourceList(list, outcomes, extra), runs };
 }
 
@@ -196,7 +229,15 @@ function exposedKeys(manifests: readonly SecretManifest[]): string[] {
  */
 export async function auditGeneratorRun(ctx: OpsContext, run: GeneratorRun, sink: AuditSink): Promise<void> {
   const files = await readAuditSources(ctx.cwd, run.files);
-  const event = buildAuditEvent({ event: 'krm', environment: run.environment, files, keys: exposedKeys(run.manifests), output: 'stdout', env: ctx.env, now: ctx.now() });
+  const event = buildAuditEvent({
+    event: 'krm',
+    environment: run.environment,
+    files,
+    keys: exposedKeys(run.manifests),
+    output: 'stdout',
+    env: ctx.env,
+    now: ctx.now(),
+  });
   await writeAuditEvent(event, sink);
 }
 
@@ -219,7 +260,10 @@ export async function installKustomizePlugin(dir: string, entryPoint: string): P
   try {
     await mkdir(dirname(plugin), { recursive: true });
   } catch (err) {
-    throw new WriteError(`cannot create the plugin directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: dirname(plugin), cause: err });
+    throw new WriteError(`cannot create the plugin directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      file: dirname(plugin),
+      cause: err,
+    });
   }
   await writeFileAtomic(plugin, kustomizePluginScript(entryPoint), { mode: 0o755 });
   // The temp file's mode went through the umask; the plugin must be executable whatever it is.

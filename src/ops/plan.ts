@@ -15,7 +15,14 @@ import { parseSealantConfig } from '../config/sealant-config.js';
 import { parseTreePath } from '../format/paths.js';
 import { exposure, fileHistory } from '../history/index.js';
 import type { KeySources } from '../keys/datakey.js';
-import { buildPlan, type FileFacts, type GenerateSpec, type Plan, type PlanConfigEdit, type RecipientRemoval } from '../plan/index.js';
+import {
+  buildPlan,
+  type FileFacts,
+  type GenerateSpec,
+  type Plan,
+  type PlanConfigEdit,
+  type RecipientRemoval,
+} from '../plan/index.js';
 import { SchemaSet } from '../schema/ajv.js';
 import { generatorFor, isSecretPath, marksSecrets } from '../schema/generate.js';
 import type { OpsContext } from './context.js';
@@ -49,7 +56,13 @@ async function readBytes(file: string): Promise<Buffer> {
 }
 
 /** What the file's schema says about its key paths: generators, and which values are secrets. */
-async function schemaFacts(ctx: OpsContext, config: ProjectConfig, t: Target, paths: readonly string[], schemas: SchemaSet): Promise<Pick<FileFacts, 'generate' | 'secrets'>> {
+async function schemaFacts(
+  ctx: OpsContext,
+  config: ProjectConfig,
+  t: Target,
+  paths: readonly string[],
+  schemas: SchemaSet,
+): Promise<Pick<FileFacts, 'generate' | 'secrets'>> {
   const generate = new Map<string, GenerateSpec>();
   const validate = await compiledSchemaFor(config, t.environment!, ctx.cwd, t.file, schemas);
   if (validate === undefined) return { generate };
@@ -61,14 +74,23 @@ async function schemaFacts(ctx: OpsContext, config: ProjectConfig, t: Target, pa
   return { generate, secrets: new Set(paths.filter((p) => isSecretPath(validate.schema, parseTreePath(p)))) };
 }
 
-async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: PlanOptions, schemas: SchemaSet): Promise<FileFacts> {
+async function factsOf(
+  ctx: OpsContext,
+  config: ProjectConfig,
+  t: Target,
+  opts: PlanOptions,
+  schemas: SchemaSet,
+): Promise<FileFacts> {
   const env = t.environment!;
   const bytes = await readBytes(resolve(ctx.cwd, t.file));
   return inFile(t.file, async () => {
     const enc = asEncrypted(loadDocument(bytes, t.file));
     const history = await fileHistory(ctx.cwd, t.file, opts.sources === undefined ? {} : { sources: opts.sources });
     // A revision left out may have wrapped the data key for someone: the plan cannot vouch for it.
-    for (const r of history.skipped) ctx.warn(`${t.file}: revision ${r.commit.slice(0, 12)} left out of the history (${r.reason}): what it exposed is not counted`);
+    for (const r of history.skipped)
+      ctx.warn(
+        `${t.file}: revision ${r.commit.slice(0, 12)} left out of the history (${r.reason}): what it exposed is not counted`,
+      );
     return {
       file: t.file,
       digest: digestOf(bytes),
@@ -77,7 +99,13 @@ async function factsOf(ctx: OpsContext, config: ProjectConfig, t: Target, opts: 
       wanted: env.groups.flatMap(groupNames),
       keyDiff: diffRecipients(enc.meta, env.groups, env.shamirThreshold),
       history,
-      ...(await schemaFacts(ctx, config, t, history.values.map((v) => v.path), schemas)),
+      ...(await schemaFacts(
+        ctx,
+        config,
+        t,
+        history.values.map((v) => v.path),
+        schemas,
+      )),
     };
   });
 }
@@ -92,7 +120,10 @@ function recipientNamed(name: string, environment: string, shown: string): Recip
   try {
     return parseRecipient(name.startsWith('pgp:') ? name.slice(4) : name);
   } catch {
-    throw new ConfigError(`${name} is offboarded but environment "${environment}" still lists it, in a form sealant cannot remove for you`, { file: shown, hint: 'remove it from the config by hand, then plan again' });
+    throw new ConfigError(
+      `${name} is offboarded but environment "${environment}" still lists it, in a form sealant cannot remove for you`,
+      { file: shown, hint: 'remove it from the config by hand, then plan again' },
+    );
   }
 }
 
@@ -107,16 +138,33 @@ export function configDiff(shown: string, before: string, after: string): string
  * @throws ConfigError when a removal would leave a group without recipients, or removes more
  * (or other) recipients than asked.
  */
-export function removeOffboarded(text: string, path: string, shown: string, removals: readonly RecipientRemoval[]): { text: string; config: ProjectConfig } {
+export function removeOffboarded(
+  text: string,
+  path: string,
+  shown: string,
+  removals: readonly RecipientRemoval[],
+): { text: string; config: ProjectConfig } {
   let out = text;
-  for (const r of removals) out = removeRecipientText(out, path, r.environment, recipientNamed(r.recipient, r.environment, shown), r.group ?? 1, shown).text;
+  for (const r of removals)
+    out = removeRecipientText(
+      out,
+      path,
+      r.environment,
+      recipientNamed(r.recipient, r.environment, shown),
+      r.group ?? 1,
+      shown,
+    ).text;
   const before = parseSealantConfig(text, path, shown);
   const config = parseSealantConfig(out, path, shown);
   for (const env of before.environments) {
     const now = new Set(config.environments.find((e) => e.name === env.name)?.groups.flatMap(groupNames));
     const gone = env.groups.flatMap(groupNames).filter((n) => !now.has(n));
     const asked = removals.filter((r) => r.environment === env.name).map((r) => r.recipient);
-    if (gone.some((n) => !asked.includes(n))) throw new ConfigError(`removing the offboarded recipient(s) from environment "${env.name}" would remove others too`, { file: shown, hint: 'remove it from the config by hand, then plan again' });
+    if (gone.some((n) => !asked.includes(n)))
+      throw new ConfigError(
+        `removing the offboarded recipient(s) from environment "${env.name}" would remove others too`,
+        { file: shown, hint: 'remove it from the config by hand, then plan again' },
+      );
   }
   return { text: out, config };
 }
@@ -128,24 +176,42 @@ export function removeOffboarded(text: string, path: string, shown: string, remo
  * @throws ConfigError when the project is configured by a `.sops.yaml` (sealant edits only
  * `.sealant.yaml`), or for what {@link removeOffboarded} refuses (the last recipient of a group).
  */
-async function offboardingEdit(ctx: OpsContext, config: ProjectConfig, environments: ReadonlySet<string>, offboard: readonly string[]): Promise<{ edit: PlanConfigEdit; config: ProjectConfig } | undefined> {
+async function offboardingEdit(
+  ctx: OpsContext,
+  config: ProjectConfig,
+  environments: ReadonlySet<string>,
+  offboard: readonly string[],
+): Promise<{ edit: PlanConfigEdit; config: ProjectConfig } | undefined> {
   const removals: RecipientRemoval[] = [];
   for (const env of config.environments) {
     if (!environments.has(env.name)) continue;
     env.groups.forEach((g, i) => {
-      for (const r of offboard) if (groupNames(g).includes(r)) removals.push({ environment: env.name, recipient: r, ...(env.groups.length > 1 ? { group: i + 1 } : {}) });
+      for (const r of offboard)
+        if (groupNames(g).includes(r))
+          removals.push({ environment: env.name, recipient: r, ...(env.groups.length > 1 ? { group: i + 1 } : {}) });
     });
   }
   if (removals.length === 0) return undefined;
   const shown = relative(ctx.cwd, config.path) || config.path;
   if (config.kind !== 'sealant') {
     const r = removals[0]!;
-    throw new ConfigError(`${r.recipient} is offboarded but is still a recipient of "${r.environment}" in ${shown}; sealant edits recipients only in .sealant.yaml`, { file: shown, hint: 'remove it from .sops.yaml (or run `sealant config import`), then plan again' });
+    throw new ConfigError(
+      `${r.recipient} is offboarded but is still a recipient of "${r.environment}" in ${shown}; sealant edits recipients only in .sealant.yaml`,
+      { file: shown, hint: 'remove it from .sops.yaml (or run `sealant config import`), then plan again' },
+    );
   }
   const bytes = await readBytes(config.path);
   const before = decodeUtf8(bytes, shown);
   const edited = removeOffboarded(before, config.path, shown, removals);
-  return { edit: { file: shown, digest: digestOf(bytes), removeRecipients: removals, expectedDiff: configDiff(shown, before, edited.text) }, config: edited.config };
+  return {
+    edit: {
+      file: shown,
+      digest: digestOf(bytes),
+      removeRecipients: removals,
+      expectedDiff: configDiff(shown, before, edited.text),
+    },
+    config: edited.config,
+  };
 }
 
 /**
@@ -156,13 +222,33 @@ async function offboardingEdit(ctx: OpsContext, config: ProjectConfig, environme
  */
 export async function planRotation(ctx: OpsContext, opts: PlanOptions = {}): Promise<Plan> {
   const offboard = (opts.offboard ?? []).map(parseOffboard);
-  const { config, targets } = await resolveTargets(ctx, { ...(opts.env === undefined ? {} : { env: opts.env }), ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }), requireEnvironment: true });
+  const { config, targets } = await resolveTargets(ctx, {
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+    ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }),
+    requireEnvironment: true,
+  });
   const planned = new Set(opts.env === undefined ? config!.environments.map((e) => e.name) : [opts.env]);
   const edited = await offboardingEdit(ctx, config!, planned, offboard);
   // Every file is planned against the config as it will be once the offboarded are removed.
   const effective = edited?.config ?? config!;
   const schemas = new SchemaSet();
   const files: FileFacts[] = [];
-  for (const t of targets) files.push(await factsOf(ctx, effective, { ...t, environment: effective.environments.find((e) => e.name === t.environment!.name)! }, opts, schemas));
-  return buildPlan({ files, now: ctx.now(), offboard, exposure, ...(edited === undefined ? {} : { config: edited.edit }), ...(opts.env === undefined ? {} : { environment: opts.env }) });
+  for (const t of targets)
+    files.push(
+      await factsOf(
+        ctx,
+        effective,
+        { ...t, environment: effective.environments.find((e) => e.name === t.environment!.name)! },
+        opts,
+        schemas,
+      ),
+    );
+  return buildPlan({
+    files,
+    now: ctx.now(),
+    offboard,
+    exposure,
+    ...(edited === undefined ? {} : { config: edited.edit }),
+    ...(opts.env === undefined ? {} : { environment: opts.env }),
+  });
 }

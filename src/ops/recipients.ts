@@ -25,7 +25,12 @@ export function groupNames(g: GroupRecipients | WrappedGroup): string[] {
 export function recipientsOf(meta: SopsMetadata): GroupRecipients[] {
   return meta.keyGroups.map((g) => ({
     age: g.age.map((a) => a.recipient),
-    kms: g.kms.map((k) => ({ arn: k.arn, ...(k.role === undefined ? {} : { role: k.role }), ...(k.context === undefined ? {} : { context: k.context }), ...(k.awsProfile === '' ? {} : { awsProfile: k.awsProfile }) })),
+    kms: g.kms.map((k) => ({
+      arn: k.arn,
+      ...(k.role === undefined ? {} : { role: k.role }),
+      ...(k.context === undefined ? {} : { context: k.context }),
+      ...(k.awsProfile === '' ? {} : { awsProfile: k.awsProfile }),
+    })),
     pgp: g.pgp.map((p) => p.fp),
   }));
 }
@@ -38,7 +43,11 @@ export interface KeyDiff {
 }
 
 /** What `updatekeys` would change: recipients added/removed across all groups, and structure. */
-export function diffRecipients(meta: SopsMetadata, wanted: readonly GroupRecipients[], wantedThreshold: number | undefined): KeyDiff {
+export function diffRecipients(
+  meta: SopsMetadata,
+  wanted: readonly GroupRecipients[],
+  wantedThreshold: number | undefined,
+): KeyDiff {
   const have = meta.keyGroups.map((g) => new Set(groupNames(g)));
   const want = wanted.map((g) => new Set(groupNames(g)));
   const all = (groups: Set<string>[]) => new Set(groups.flatMap((s) => [...s]));
@@ -46,7 +55,9 @@ export function diffRecipients(meta: SopsMetadata, wanted: readonly GroupRecipie
   const wantAll = all(want);
   const added = [...wantAll].filter((n) => !haveAll.has(n));
   const removed = [...haveAll].filter((n) => !wantAll.has(n));
-  const sameGroups = have.length === want.length && have.every((s, i) => s.size === want[i]!.size && [...s].every((n) => want[i]!.has(n)));
+  const sameGroups =
+    have.length === want.length &&
+    have.every((s, i) => s.size === want[i]!.size && [...s].every((n) => want[i]!.has(n)));
   const threshold = (groups: number, t: number | undefined) => (groups <= 1 ? undefined : (t ?? groups));
   const sameThreshold = threshold(have.length, meta.shamirThreshold) === threshold(want.length, wantedThreshold);
   return { added, removed, changed: !(sameGroups && sameThreshold) };

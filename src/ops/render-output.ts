@@ -19,7 +19,11 @@ export const RENDER_FORMATS = ['dotenv', 'docker-env', 'json', 'yaml', 'k8s'] as
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** The text of `loaded` in `format`, and the names of what it holds (variables, Secret keys or key paths — never values). */
-export function renderLoaded(loaded: LoadedEnvironment, format: RenderFormat, overrides: SecretOverrides = {}): { text: string; keys: string[] } {
+export function renderLoaded(
+  loaded: LoadedEnvironment,
+  format: RenderFormat,
+  overrides: SecretOverrides = {},
+): { text: string; keys: string[] } {
   const naming = loaded.environment.render?.dotenv;
   switch (format) {
     case 'dotenv':
@@ -31,8 +35,14 @@ export function renderLoaded(loaded: LoadedEnvironment, format: RenderFormat, ov
     case 'yaml':
       return { text: renderYaml(loaded.tree), keys: flattenTree(loaded.tree).map(([, , k]) => k) };
     case 'k8s': {
-      const manifests = renderSecrets(loaded.tree, { environment: loaded.environment.name, specs: loaded.environment.render?.secrets ?? [], overrides });
-      const keys = manifests.flatMap((m) => Object.keys(m.data ?? m.stringData ?? {}).map((k) => `${m.metadata.name}/${k}`));
+      const manifests = renderSecrets(loaded.tree, {
+        environment: loaded.environment.name,
+        specs: loaded.environment.render?.secrets ?? [],
+        overrides,
+      });
+      const keys = manifests.flatMap((m) =>
+        Object.keys(m.data ?? m.stringData ?? {}).map((k) => `${m.metadata.name}/${k}`),
+      );
       return { text: secretsToYaml(manifests), keys };
     }
   }
@@ -105,7 +115,12 @@ export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): P
     if (status.inRepo && !status.ignored) throw new UnsafeOutputError(opts.out!, 'does not ignore');
     if (status.inRepo) stageIn = await ignoredStagingDir(opts.out!, ctx.cwd);
   }
-  const loaded = await loadEnvironment(ctx, { env: opts.env, sources: opts.sources, strict: opts.strict ?? false, ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }) });
+  const loaded = await loadEnvironment(ctx, {
+    env: opts.env,
+    sources: opts.sources,
+    strict: opts.strict ?? false,
+    ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }),
+  });
   checkUncovered(loaded, ctx, opts.strict ?? false);
   const { text, keys } = renderLoaded(loaded, opts.format, opts.overrides);
   const event = buildAuditEvent({
@@ -118,10 +133,23 @@ export async function renderEnvironment(ctx: OpsContext, opts: RenderOptions): P
     now: ctx.now(),
   });
   // The audit line is written before any plaintext leaves: no unaudited output.
-  await writeAuditEvent(event, { ...(opts.auditLog === undefined ? {} : { auditLog: opts.auditLog }), stderr: opts.stderr });
-  const result: RenderResult = { environment: loaded.environment.name, format: opts.format, files: loaded.files, keys, conflicts: loaded.conflicts };
+  await writeAuditEvent(event, {
+    ...(opts.auditLog === undefined ? {} : { auditLog: opts.auditLog }),
+    stderr: opts.stderr,
+  });
+  const result: RenderResult = {
+    environment: loaded.environment.name,
+    format: opts.format,
+    files: loaded.files,
+    keys,
+    conflicts: loaded.conflicts,
+  };
   if (toFile) {
-    await writeFileAtomic(opts.out!, text, { mode: 0o600, noFollow: true, ...(stageIn === undefined ? {} : { stageIn }) });
+    await writeFileAtomic(opts.out!, text, {
+      mode: 0o600,
+      noFollow: true,
+      ...(stageIn === undefined ? {} : { stageIn }),
+    });
     result.output = opts.out!;
   } else result.text = text;
   return result;

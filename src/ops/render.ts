@@ -51,9 +51,14 @@ export interface LoadEnvironmentOptions {
 /** Thrown under `--strict` when two files set one key to different values. */
 export class MergeConflictError extends SealantError {
   constructor(conflicts: readonly Conflict[]) {
-    super('MERGE_CONFLICT', 1, `${conflicts.length} key(s) set differently by several files: ${conflicts.map((c) => `${c.path} (${c.files.join(', ')})`).join('; ')}`, {
-      hint: 'later files win; drop --strict to accept that, or remove the duplicate key',
-    });
+    super(
+      'MERGE_CONFLICT',
+      1,
+      `${conflicts.length} key(s) set differently by several files: ${conflicts.map((c) => `${c.path} (${c.files.join(', ')})`).join('; ')}`,
+      {
+        hint: 'later files win; drop --strict to accept that, or remove the duplicate key',
+      },
+    );
   }
 }
 
@@ -63,12 +68,18 @@ export class MergeConflictError extends SealantError {
  * for the first file that fails (all are attempted), MergeConflictError under `strict`.
  */
 export async function loadEnvironment(ctx: OpsContext, opts: LoadEnvironmentOptions): Promise<LoadedEnvironment> {
-  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(opts.configPath === undefined ? {} : { path: opts.configPath }) });
-  if (config === undefined) throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'see docs/config.md' });
+  const config = await loadProjectConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(opts.configPath === undefined ? {} : { path: opts.configPath }),
+  });
+  if (config === undefined)
+    throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'see docs/config.md' });
   const environment = environmentByName(config, opts.env);
   const owned = (await filesOf(config, environment)).map((f) => relative(ctx.cwd, f) || f);
   const files = opts.files === undefined ? owned : [...opts.files];
-  if (files.length === 0) throw new ConfigError(`environment "${environment.name}" has no files`, { file: config.path });
+  if (files.length === 0)
+    throw new ConfigError(`environment "${environment.name}" has no files`, { file: config.path });
   const outcomes = await mapBounded(files, opts.concurrency ?? DEFAULT_CONCURRENCY, async (file) => {
     const text = await readText(resolve(ctx.cwd, file));
     return inFile(file, async () => {
@@ -91,11 +102,21 @@ export async function loadEnvironment(ctx: OpsContext, opts: LoadEnvironmentOpti
     if (opts.strict === true) throw new MergeConflictError(merged.conflicts);
     for (const c of merged.conflicts) ctx.warn(`${c.path} is set by ${c.files.join(', ')}; the last one wins`);
   }
-  return { config, environment, tree: merged.tree, files: loaded.map((l) => ({ file: l.file, unwrappedBy: l.unwrappedBy })), conflicts: merged.conflicts, uncovered: uncoveredInOutput(merged.tree, loaded) };
+  return {
+    config,
+    environment,
+    tree: merged.tree,
+    files: loaded.map((l) => ({ file: l.file, unwrappedBy: l.unwrappedBy })),
+    conflicts: merged.conflicts,
+    uncovered: uncoveredInOutput(merged.tree, loaded),
+  };
 }
 
 /** The uncovered leaves whose value is the one the merged tree holds (a later file may have replaced it). */
-function uncoveredInOutput(tree: MapNode, loaded: readonly { file: string; uncovered: UncoveredLeaf[] }[]): LoadedEnvironment['uncovered'] {
+function uncoveredInOutput(
+  tree: MapNode,
+  loaded: readonly { file: string; uncovered: UncoveredLeaf[] }[],
+): LoadedEnvironment['uncovered'] {
   const out: LoadedEnvironment['uncovered'] = [];
   for (const l of loaded) {
     const paths = l.uncovered.filter((u) => {
@@ -123,5 +144,8 @@ export function checkUncovered(loaded: LoadedEnvironment, ctx: OpsContext, stric
       hint: 'anyone who can edit the file can add such keys without a key: remove them or give them values (`sealant set`), or drop --strict',
     });
   }
-  for (const u of loaded.uncovered) ctx.warn(`${u.file}: ${u.paths.join(', ')}: not covered by the MAC ("" or null, or in clear under mac_only_encrypted): anyone who can edit the file could have added or changed them without a key`);
+  for (const u of loaded.uncovered)
+    ctx.warn(
+      `${u.file}: ${u.paths.join(', ')}: not covered by the MAC ("" or null, or in clear under mac_only_encrypted): anyone who can edit the file could have added or changed them without a key`,
+    );
 }

@@ -40,7 +40,12 @@ export interface RotateOptions {
  * environment's rule and `mac_only_encrypted` adopted, fresh `mac` and `lastmodified`.
  * @returns the recipients the new key is wrapped for.
  */
-export async function rekeyDocument(opened: OpenedDocument, env: EnvironmentConfig | undefined, sources: KeySources, now: Date): Promise<string[]> {
+export async function rekeyDocument(
+  opened: OpenedDocument,
+  env: EnvironmentConfig | undefined,
+  sources: KeySources,
+  now: Date,
+): Promise<string[]> {
   const groups = env?.groups ?? recipientsOf(opened.meta);
   const threshold = env !== undefined ? env.shamirThreshold : opened.meta.shamirThreshold;
   const metadata = opened.doc.metadata!;
@@ -77,7 +82,10 @@ export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOp
   const text = await readText(target.file);
   return inFile(target.file, async () => {
     const enc = asEncrypted(loadDocument(text, target.file));
-    await checkWrite(target.file, enc.meta, target.environment, ctx, { stanzas: 'replaced', adoptsRule: opts.adoptRule === true });
+    await checkWrite(target.file, enc.meta, target.environment, ctx, {
+      stanzas: 'replaced',
+      adoptsRule: opts.adoptRule === true,
+    });
     const opened = await openDocument(enc, opts.sources);
     const recipients = await rekeyDocument(opened, target.environment, opts.sources, ctx.now());
     await writeFileAtomic(target.file, opened.doc.serialize());
@@ -88,6 +96,10 @@ export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOp
 }
 
 /** {@link rotateFile} over many files with a bounded pool. */
-export function rotate(targets: readonly Target[], ctx: OpsContext, opts: RotateOptions): Promise<Outcome<RotateResult>[]> {
+export function rotate(
+  targets: readonly Target[],
+  ctx: OpsContext,
+  opts: RotateOptions,
+): Promise<Outcome<RotateResult>[]> {
   return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, (t) => rotateFile(t, ctx, opts));
 }

@@ -13,7 +13,11 @@ import type { OpenedDocument } from './document.js';
  */
 export function sealDocument(opened: OpenedDocument, originalText: string, now: Date): string | undefined {
   const { doc, dataKey, selector, meta } = opened;
-  const macPlain = encryptDocuments(doc.documents, dataKey, { selector, macOnlyEncrypted: meta.macOnlyEncrypted, stash: opened.stash });
+  const macPlain = encryptDocuments(doc.documents, dataKey, {
+    selector,
+    macOnlyEncrypted: meta.macOnlyEncrypted,
+    stash: opened.stash,
+  });
   const metadata = doc.metadata!;
   // First with the old mac/lastmodified: if every value re-encrypted to its old bytes, nothing changed.
   if (doc.serialize() === originalText) return undefined;

@@ -24,7 +24,12 @@ export interface SetResult {
   changed: boolean;
 }
 
-async function modify(path: string, ctx: OpsContext, opts: SetOptions, edit: (docs: import('../format/tree.js').MapNode[]) => void): Promise<boolean> {
+async function modify(
+  path: string,
+  ctx: OpsContext,
+  opts: SetOptions,
+  edit: (docs: import('../format/tree.js').MapNode[]) => void,
+): Promise<boolean> {
   const text = await readText(path);
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
@@ -44,7 +49,13 @@ async function modify(path: string, ctx: OpsContext, opts: SetOptions, edit: (do
  * @throws TreePathError (91), NoKeyError (128), MacMismatchError (51), WeakenedMetadataError
  * (53) when the config owns the file and its `sops` block is weaker, …
  */
-export async function setValue(path: string, treePath: string, value: Node, ctx: OpsContext, opts: SetOptions = {}): Promise<SetResult> {
+export async function setValue(
+  path: string,
+  treePath: string,
+  value: Node,
+  ctx: OpsContext,
+  opts: SetOptions = {},
+): Promise<SetResult> {
   const parsed = parseTreePath(treePath);
   const changed = await modify(path, ctx, opts, (docs) => setAtPath(docs[0]!, parsed, value));
   return { file: path, path: parsed, changed };
@@ -54,7 +65,12 @@ export async function setValue(path: string, treePath: string, value: Node, ctx:
  * Removes the value at `treePath`.
  * @throws TreePathError (91) when nothing is there.
  */
-export async function unsetValue(path: string, treePath: string, ctx: OpsContext, opts: SetOptions = {}): Promise<SetResult> {
+export async function unsetValue(
+  path: string,
+  treePath: string,
+  ctx: OpsContext,
+  opts: SetOptions = {},
+): Promise<SetResult> {
   const parsed = parseTreePath(treePath);
   const changed = await modify(path, ctx, opts, (docs) => {
     if (!unsetAtPath(docs[0]!, parsed)) throw new TreePathError('component not found', { path: parsed });

@@ -32,12 +32,21 @@ export interface StatusResult {
  * reported in the result.
  * @throws ReadError, ParseError, MetadataError.
  */
-export async function statusFile(path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
+export async function statusFile(
+  path: string,
+  ctx: OpsContext,
+  opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {},
+): Promise<StatusResult> {
   return statusText(await readBytes(path), path, ctx, opts);
 }
 
 /** {@link statusFile} on content already read (standard input); `path` names it in the result and errors. */
-export async function statusText(input: string | Uint8Array, path: string, ctx: OpsContext, opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {}): Promise<StatusResult> {
+export async function statusText(
+  input: string | Uint8Array,
+  path: string,
+  ctx: OpsContext,
+  opts: KeyOptions & { inputType?: FileFormat; verify?: boolean } = {},
+): Promise<StatusResult> {
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
     const doc = loadDocument(input, path, format);
@@ -50,7 +59,11 @@ export async function statusText(input: string | Uint8Array, path: string, ctx: 
       encrypted: meta.version !== '' && meta.mac !== '',
       version: meta.version,
       lastmodified: meta.lastmodified,
-      keyGroups: meta.keyGroups.map((g) => ({ age: g.age.map((a) => a.recipient), kms: g.kms.map((k) => k.arn), other: g.other.map((o) => o.type) })),
+      keyGroups: meta.keyGroups.map((g) => ({
+        age: g.age.map((a) => a.recipient),
+        kms: g.kms.map((k) => k.arn),
+        other: g.other.map((o) => o.type),
+      })),
       rule: meta.rule ?? { field: 'unencrypted_suffix', value: '_unencrypted' },
       macOnlyEncrypted: meta.macOnlyEncrypted,
     };
@@ -59,7 +72,14 @@ export async function statusText(input: string | Uint8Array, path: string, ctx: 
     try {
       const { dataKey, unwrappedBy } = await unwrapDataKey(meta, await keySources(ctx, opts));
       result.unwrappedBy = unwrappedBy;
-      decryptDocuments(doc.documents, dataKey, { selector: enc.selector, macOnlyEncrypted: meta.macOnlyEncrypted, mac: meta.mac, lastmodified: meta.lastmodified, verifyOnly: true, binary: format === 'binary' });
+      decryptDocuments(doc.documents, dataKey, {
+        selector: enc.selector,
+        macOnlyEncrypted: meta.macOnlyEncrypted,
+        mac: meta.mac,
+        lastmodified: meta.lastmodified,
+        verifyOnly: true,
+        binary: format === 'binary',
+      });
       result.macValid = true;
     } catch (e) {
       if (e instanceof NoKeyError) {

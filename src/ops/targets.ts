@@ -27,11 +27,21 @@ export interface TargetOptions {
  * @throws ConfigError when `--env` is given without a config, names an unknown environment, or a
  * named file belongs to another environment; or when `requireEnvironment` and a file has none.
  */
-export async function resolveTargets(ctx: OpsContext, opts: TargetOptions): Promise<{ config: ProjectConfig | undefined; targets: Target[] }> {
-  const config = await loadProjectConfig({ cwd: ctx.cwd, env: ctx.env, ...(opts.configPath === undefined ? {} : { path: opts.configPath }) });
+export async function resolveTargets(
+  ctx: OpsContext,
+  opts: TargetOptions,
+): Promise<{ config: ProjectConfig | undefined; targets: Target[] }> {
+  const config = await loadProjectConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(opts.configPath === undefined ? {} : { path: opts.configPath }),
+  });
   const files = opts.files ?? [];
   if (config === undefined) {
-    if (opts.env !== undefined || opts.requireEnvironment === true) throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'create one (see docs/config.md) or run from the repository root' });
+    if (opts.env !== undefined || opts.requireEnvironment === true)
+      throw new ConfigError('no .sealant.yaml or .sops.yaml found', {
+        hint: 'create one (see docs/config.md) or run from the repository root',
+      });
     return { config, targets: files.map((file) => ({ file, environment: undefined })) };
   }
   let targets: Target[];
@@ -40,18 +50,21 @@ export async function resolveTargets(ctx: OpsContext, opts: TargetOptions): Prom
     const owned = files.length > 0 ? [...files] : (await filesOf(config, env)).map((f) => relative(ctx.cwd, f) || f);
     targets = owned.map((file) => {
       const actual = environmentFor(config, file, ctx.cwd);
-      if (actual !== undefined && actual.name !== env.name) throw new ConfigError(`belongs to environment "${actual.name}", not "${env.name}"`, { file });
+      if (actual !== undefined && actual.name !== env.name)
+        throw new ConfigError(`belongs to environment "${actual.name}", not "${env.name}"`, { file });
       return { file, environment: env };
     });
   } else if (files.length > 0) {
     targets = files.map((file) => ({ file, environment: environmentFor(config, file, ctx.cwd) }));
   } else {
     targets = [];
-    for (const env of config.environments) for (const f of await filesOf(config, env)) targets.push({ file: relative(ctx.cwd, f) || f, environment: env });
+    for (const env of config.environments)
+      for (const f of await filesOf(config, env)) targets.push({ file: relative(ctx.cwd, f) || f, environment: env });
   }
   if (opts.requireEnvironment === true) {
     const orphan = targets.find((t) => t.environment === undefined);
-    if (orphan !== undefined) throw new ConfigError('no environment in the config owns this file', { file: orphan.file });
+    if (orphan !== undefined)
+      throw new ConfigError('no environment in the config owns this file', { file: orphan.file });
   }
   return { config, targets };
 }

@@ -32,7 +32,11 @@ export interface UpdateKeysOptions {
 }
 
 /** Brings one file's key stanzas in line with its environment. */
-export async function updateKeysFile(target: Target, ctx: OpsContext, opts: UpdateKeysOptions): Promise<UpdateKeysResult> {
+export async function updateKeysFile(
+  target: Target,
+  ctx: OpsContext,
+  opts: UpdateKeysOptions,
+): Promise<UpdateKeysResult> {
   const env = target.environment;
   if (env === undefined) throw new ConfigError('no environment in the config owns this file', { file: target.file });
   refuseUnsupportedKeys(env);
@@ -42,22 +46,38 @@ export async function updateKeysFile(target: Target, ctx: OpsContext, opts: Upda
     // Re-wrapping repairs recipients, not a weakened rule (the values stay as they are).
     await checkWrite(target.file, enc.meta, env, ctx, { stanzas: 'replaced' });
     const diff = diffRecipients(enc.meta, env.groups, env.shamirThreshold);
-    const result: UpdateKeysResult = { file: target.file, environment: env.name, added: diff.added, removed: diff.removed, changed: diff.changed };
+    const result: UpdateKeysResult = {
+      file: target.file,
+      environment: env.name,
+      added: diff.added,
+      removed: diff.removed,
+      changed: diff.changed,
+    };
     if (!diff.changed) return result;
     const { dataKey, unwrappedBy } = await unwrapDataKey(enc.meta, opts.sources);
     result.unwrappedBy = unwrappedBy;
     const reuse = enc.meta.keyGroups.length === 1 ? enc.meta.keyGroups[0] : undefined;
     const wrapped = await wrapDataKey(dataKey, env.groups, env.shamirThreshold, opts.sources, reuse);
     if (enc.meta.keyGroups.some((g) => g.other.length > 0) && env.groups.length > 1) {
-      ctx.warn(`${target.file}: stanzas of key types sealant does not manage (${enc.meta.keyGroups.flatMap((g) => g.other.map((o) => o.type)).join(', ')}) cannot follow a new Shamir split and are dropped`);
+      ctx.warn(
+        `${target.file}: stanzas of key types sealant does not manage (${enc.meta.keyGroups.flatMap((g) => g.other.map((o) => o.type)).join(', ')}) cannot follow a new Shamir split and are dropped`,
+      );
     }
-    replaceKeyGroups(enc.doc.metadata!, wrapped, env.groups.length > 1 ? (env.shamirThreshold ?? env.groups.length) : undefined);
+    replaceKeyGroups(
+      enc.doc.metadata!,
+      wrapped,
+      env.groups.length > 1 ? (env.shamirThreshold ?? env.groups.length) : undefined,
+    );
     if (opts.dryRun !== true) await writeFileAtomic(target.file, enc.doc.serialize());
     return result;
   });
 }
 
 /** {@link updateKeysFile} over many files with a bounded pool; one failure does not stop the others. */
-export function updateKeys(targets: readonly Target[], ctx: OpsContext, opts: UpdateKeysOptions): Promise<Outcome<UpdateKeysResult>[]> {
+export function updateKeys(
+  targets: readonly Target[],
+  ctx: OpsContext,
+  opts: UpdateKeysOptions,
+): Promise<Outcome<UpdateKeysResult>[]> {
   return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, (t) => updateKeysFile(t, ctx, opts));
 }

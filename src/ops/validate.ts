@@ -76,22 +76,44 @@ interface Run {
  */
 export async function validate(ctx: OpsContext, opts: ValidateOptions): Promise<ValidateReport> {
   if (opts.mode === 'parity') return validateParity(ctx, opts);
-  if (opts.mode === 'decrypt' && opts.sources === undefined) throw new ConfigError('decrypting validation needs key sources');
-  const { config, targets } = await resolveTargets(ctx, { files: opts.files ?? [], env: opts.env, configPath: opts.configPath });
-  const run: Run = { ctx, config, schemas: new SchemaSet(), sources: opts.mode === 'decrypt' ? opts.sources : undefined };
+  if (opts.mode === 'decrypt' && opts.sources === undefined)
+    throw new ConfigError('decrypting validation needs key sources');
+  const { config, targets } = await resolveTargets(ctx, {
+    files: opts.files ?? [],
+    env: opts.env,
+    configPath: opts.configPath,
+  });
+  const run: Run = {
+    ctx,
+    config,
+    schemas: new SchemaSet(),
+    sources: opts.mode === 'decrypt' ? opts.sources : undefined,
+  };
   const outcomes = await mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, (t) => checkFile(run, t));
   const results: ValidationResult[] = [];
   outcomes.forEach((o, i) => {
     if (o.ok) results.push(...o.value);
-    else if (o.error instanceof SealantError && !(o.error instanceof SchemaConfigError)) results.push(errorAt(targets[i]!.file, 'read', o.error.message));
+    else if (o.error instanceof SealantError && !(o.error instanceof SchemaConfigError))
+      results.push(errorAt(targets[i]!.file, 'read', o.error.message));
     else throw o.error;
   });
-  return report(opts.mode, targets.map((t) => t.file), results);
+  return report(
+    opts.mode,
+    targets.map((t) => t.file),
+    results,
+  );
 }
 
 function report(mode: ValidateMode, files: string[], results: ValidationResult[]): ValidateReport {
   const count = (s: ValidationResult['severity']) => results.filter((r) => r.severity === s).length;
-  return { mode, files, errors: count('error'), warnings: count('warning'), notes: count('note'), results: sortResults(results) };
+  return {
+    mode,
+    files,
+    errors: count('error'),
+    warnings: count('warning'),
+    notes: count('note'),
+    results: sortResults(results),
+  };
 }
 
 function errorAt(file: string, keyword: string, message: string, line = 1, col = 1): ValidationResult {
@@ -117,7 +139,15 @@ async function checkFile(run: Run, t: Target): Promise<ValidationResult[]> {
     for (const path of b.malformed) findings.push(fileFinding(i, path, 'sops', 'malformed ENC value'));
   });
   if (enc !== undefined) findings.push(...clearSelected(doc, t.environment, enc), ...uncoveredFindings(doc, enc));
-  if (t.environment === undefined) findings.push({ doc: 0, pointer: '', at: '', keyword: 'schema', severity: 'note', message: 'no environment owns this file: only SOPS checks ran' });
+  if (t.environment === undefined)
+    findings.push({
+      doc: 0,
+      pointer: '',
+      at: '',
+      keyword: 'schema',
+      severity: 'note',
+      message: 'no environment owns this file: only SOPS checks ran',
+    });
   findings.push(...(await schemaFindings(run, t, doc, enc, built)));
   const locator = new Locator(text, doc.format);
   return findings.map((f) => locate(t.file, f, locator, built[f.doc]?.low));
@@ -143,8 +173,19 @@ function fileFinding(doc: number, path: readonly (string | number)[], keyword: s
  * (rule, `mac_only_encrypted`, a recipient it does not name, threshold) as `security` errors;
  * recipients missing and other rule differences as drift.
  */
-function sopsFindings(doc: StoreDocument, env: EnvironmentConfig | undefined, out: Finding[]): EncryptedDocument | undefined {
-  const sops = (message: string, keyword = 'sops'): Finding => ({ doc: 0, pointer: '/sops', at: doc.metadata === undefined ? '' : '/sops', keyword, severity: 'error', message });
+function sopsFindings(
+  doc: StoreDocument,
+  env: EnvironmentConfig | undefined,
+  out: Finding[],
+): EncryptedDocument | undefined {
+  const sops = (message: string, keyword = 'sops'): Finding => ({
+    doc: 0,
+    pointer: '/sops',
+    at: doc.metadata === undefined ? '' : '/sops',
+    keyword,
+    severity: 'error',
+    message,
+  });
   let enc: EncryptedDocument;
   try {
     enc = asEncrypted(doc);
@@ -160,12 +201,21 @@ function sopsFindings(doc: StoreDocument, env: EnvironmentConfig | undefined, ou
   const keysReported = security.some((f) => f.kind !== 'weaker-rule');
   if (diff.changed && (diff.added.length > 0 || !keysReported)) {
     const missing = diff.added.map((a) => `missing ${a}`);
-    out.push(sops(`recipients differ from environment "${env.name}"${missing.length > 0 ? `: ${missing.join(', ')}` : ' (key groups or threshold)'}; run \`sealant updatekeys\``, 'recipients'));
+    out.push(
+      sops(
+        `recipients differ from environment "${env.name}"${missing.length > 0 ? `: ${missing.join(', ')}` : ' (key groups or threshold)'}; run \`sealant updatekeys\``,
+        'recipients',
+      ),
+    );
   }
   const want = env.rule ?? DEFAULT_CRYPT_RULE;
   const have = enc.meta.rule ?? DEFAULT_CRYPT_RULE;
   if ((want.field !== have.field || want.value !== have.value) && !security.some((f) => f.field === have.field)) {
-    out.push(sops(`encryption rule ${have.field}: ${have.value} differs from environment "${env.name}" (${want.field}: ${want.value}); run \`sealant rotate\` to adopt it`));
+    out.push(
+      sops(
+        `encryption rule ${have.field}: ${have.value} differs from environment "${env.name}" (${want.field}: ${want.value}); run \`sealant rotate\` to adopt it`,
+      ),
+    );
   }
   return enc;
 }
@@ -178,8 +228,19 @@ function clearSelected(doc: StoreDocument, env: EnvironmentConfig | undefined, e
     for (const v of visitDocuments([d])) {
       if (v.node.kind !== 'scalar' || !selector.shouldEncrypt(v.keys, v.stack, false)) continue;
       const value = v.node.value;
-      if (value.type === 'null' || (value.type === 'str' && (value.value === '' || value.value.startsWith('ENC[AES256_GCM,')))) continue;
-      out.push(fileFinding(i, v.path, 'encryption', `value is in clear text but the encryption rule (${selector.rule.field}: ${selector.rule.value}) selects it`));
+      if (
+        value.type === 'null' ||
+        (value.type === 'str' && (value.value === '' || value.value.startsWith('ENC[AES256_GCM,')))
+      )
+        continue;
+      out.push(
+        fileFinding(
+          i,
+          v.path,
+          'encryption',
+          `value is in clear text but the encryption rule (${selector.rule.field}: ${selector.rule.value}) selects it`,
+        ),
+      );
     }
   });
   return out;
@@ -193,9 +254,25 @@ function clearSelected(doc: StoreDocument, env: EnvironmentConfig | undefined, e
 function uncoveredFindings(doc: StoreDocument, enc: EncryptedDocument): Finding[] {
   const uncovered = macUncovered(doc.documents, enc.meta.macOnlyEncrypted);
   const empty = uncovered.filter((u) => u.value.type === 'null' || (u.value.type === 'str' && u.value.value === ''));
-  const out = empty.map((u): Finding => ({ ...fileFinding(u.doc, u.path, 'mac', 'value is "" or null, which the MAC does not cover: anyone who can edit the file can add this key without a key'), severity: 'warning' }));
+  const out = empty.map((u): Finding => ({
+    ...fileFinding(
+      u.doc,
+      u.path,
+      'mac',
+      'value is "" or null, which the MAC does not cover: anyone who can edit the file can add this key without a key',
+    ),
+    severity: 'warning',
+  }));
   const clear = uncovered.length - empty.length;
-  if (clear > 0) out.push({ doc: 0, pointer: '/sops', at: '/sops', keyword: 'mac', severity: 'warning', message: `mac_only_encrypted: the ${clear} value(s) in clear are not covered by the MAC: anyone who can edit the file can change them without a key` });
+  if (clear > 0)
+    out.push({
+      doc: 0,
+      pointer: '/sops',
+      at: '/sops',
+      keyword: 'mac',
+      severity: 'warning',
+      message: `mac_only_encrypted: the ${clear} value(s) in clear are not covered by the MAC: anyone who can edit the file can change them without a key`,
+    });
   return out;
 }
 
@@ -218,26 +295,53 @@ export function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs
  * The compiled schema of the file `file` (relative to `cwd`) of environment `env`, if it has one.
  * @throws SchemaConfigError when the schema file is missing or does not compile.
  */
-export async function compiledSchemaFor(config: ProjectConfig, env: EnvironmentConfig, cwd: string, file: string, schemas: SchemaSet): Promise<ValidateFunction | undefined> {
+export async function compiledSchemaFor(
+  config: ProjectConfig,
+  env: EnvironmentConfig,
+  cwd: string,
+  file: string,
+  schemas: SchemaSet,
+): Promise<ValidateFunction | undefined> {
   const schema = schemaPathFor(config, env, resolve(cwd, file));
   if (schema === undefined) return undefined;
   const abs = resolve(config.root, schema);
   return schemas.get(abs, relative(cwd, abs) || abs);
 }
 
-async function schemaFindings(run: Run, t: Target, doc: StoreDocument, enc: EncryptedDocument | undefined, built: BuiltInstance[]): Promise<Finding[]> {
+async function schemaFindings(
+  run: Run,
+  t: Target,
+  doc: StoreDocument,
+  enc: EncryptedDocument | undefined,
+  built: BuiltInstance[],
+): Promise<Finding[]> {
   if (run.config === undefined || t.environment === undefined || doc.format === 'binary') return [];
   const validate = await compiledSchemaFor(run.config, t.environment, run.ctx.cwd, t.file, run.schemas);
   if (validate === undefined) return [];
   if (run.sources !== undefined && enc !== undefined) {
     const decrypted = await tryDecrypt(enc, run.sources);
-    if (decrypted === undefined) return doc.documents.flatMap((d, i) => validateDecrypted(validate, d, i, built[i]!.index));
-    return [{ doc: 0, pointer: '', at: '', keyword: 'decrypt', severity: 'error', message: `cannot decrypt, so only the checks without keys ran: ${decrypted}` }, ...keyless(validate, doc, built)];
+    if (decrypted === undefined)
+      return doc.documents.flatMap((d, i) => validateDecrypted(validate, d, i, built[i]!.index));
+    return [
+      {
+        doc: 0,
+        pointer: '',
+        at: '',
+        keyword: 'decrypt',
+        severity: 'error',
+        message: `cannot decrypt, so only the checks without keys ran: ${decrypted}`,
+      },
+      ...keyless(validate, doc, built),
+    ];
   }
   return keyless(validate, doc, built);
 }
 
-function keyless(validate: Parameters<typeof validateKeyless>[0], doc: StoreDocument, built: BuiltInstance[]): Finding[] {
+function keyless(
+  validate: Parameters<typeof validateKeyless>[0],
+  doc: StoreDocument,
+  built: BuiltInstance[],
+): Finding[] {
   return doc.documents.flatMap((d, i) => validateKeyless(validate, d, i, built[i]));
 }
 
@@ -258,8 +362,12 @@ async function tryDecrypt(enc: EncryptedDocument, sources: KeySources): Promise<
  */
 async function validateParity(ctx: OpsContext, opts: ValidateOptions): Promise<ValidateReport> {
   const { config } = await resolveTargets(ctx, { configPath: opts.configPath });
-  if (config === undefined) throw new ConfigError('no .sealant.yaml or .sops.yaml found', { hint: 'parity compares the environments of a config' });
-  if (opts.env !== undefined && !config.environments.some((e) => e.name === opts.env)) throw new ConfigError(`no environment "${opts.env}"`, { file: config.path });
+  if (config === undefined)
+    throw new ConfigError('no .sealant.yaml or .sops.yaml found', {
+      hint: 'parity compares the environments of a config',
+    });
+  if (opts.env !== undefined && !config.environments.some((e) => e.name === opts.env))
+    throw new ConfigError(`no environment "${opts.env}"`, { file: config.path });
   const results: ValidationResult[] = [];
   const texts = new Map<string, Locator>();
   const envs: EnvironmentKeys[] = [];
@@ -286,7 +394,15 @@ async function validateParity(ctx: OpsContext, opts: ValidateOptions): Promise<V
   for (const gap of findParityGaps(envs, config.parityIgnore ?? [], opts.env)) {
     const { line, col } = texts.get(gap.where.file)!.locate(gap.where.doc, gap.where.pointer);
     const missing = gap.missingIn.map((n) => `"${n}"`).join(', ');
-    results.push({ file: gap.where.file, line, col, path: gap.path, keyword: 'parity', severity: 'error', message: `missing in environment${gap.missingIn.length > 1 ? 's' : ''} ${missing} (present in ${gap.presentIn.map((n) => `"${n}"`).join(', ')})` });
+    results.push({
+      file: gap.where.file,
+      line,
+      col,
+      path: gap.path,
+      keyword: 'parity',
+      severity: 'error',
+      message: `missing in environment${gap.missingIn.length > 1 ? 's' : ''} ${missing} (present in ${gap.presentIn.map((n) => `"${n}"`).join(', ')})`,
+    });
   }
   return report('parity', checked, results);
 }

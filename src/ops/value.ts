@@ -30,7 +30,6 @@ export function stringValue(text: string): Node {
   return scalar({ type: 'str', value: text });
 }
 
-
 /** The scalar types a new value can take (a `null` leaf, and binary content, take a string). */
 type NewValueType = Exclude<ScalarValue['type'], 'null' | 'bytes'>;
 
@@ -44,7 +43,13 @@ const SCHEMA_TYPES: Readonly<Record<string, readonly NewValueType[]>> = {
 
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 
-const TYPE_NAMES: Readonly<Record<NewValueType, string>> = { str: 'a string', int: 'an integer', float: 'a number', bool: 'a boolean (true/false)', time: 'a timestamp' };
+const TYPE_NAMES: Readonly<Record<NewValueType, string>> = {
+  str: 'a string',
+  int: 'an integer',
+  float: 'a number',
+  bool: 'a boolean (true/false)',
+  time: 'a timestamp',
+};
 
 /** `text` as a scalar of `type`, read as SOPS's YAML resolver would read it; undefined when it is not one. */
 function asType(text: string, type: NewValueType): ScalarValue | undefined {
@@ -81,15 +86,25 @@ function asType(text: string, type: NewValueType): ScalarValue | undefined {
  * @throws SealantError (exit 7, INVALID_SET_VALUE) naming the key path, never the value, when
  * the text is none of those types.
  */
-export function typedReplacement(text: string, path: TreePath, current: ScalarValue | undefined, schemaTypes?: readonly string[]): ScalarValue {
-  const have: NewValueType = current === undefined || current.type === 'null' || current.type === 'bytes' ? 'str' : current.type;
+export function typedReplacement(
+  text: string,
+  path: TreePath,
+  current: ScalarValue | undefined,
+  schemaTypes?: readonly string[],
+): ScalarValue {
+  const have: NewValueType =
+    current === undefined || current.type === 'null' || current.type === 'bytes' ? 'str' : current.type;
   const allowed = [...new Set((schemaTypes ?? []).flatMap((t) => SCHEMA_TYPES[t] ?? []))];
-  const order = allowed.length === 0 ? [have] : allowed.includes(have) ? [have, ...allowed.filter((t) => t !== have)] : allowed;
+  const order =
+    allowed.length === 0 ? [have] : allowed.includes(have) ? [have, ...allowed.filter((t) => t !== have)] : allowed;
   for (const t of order) {
     const v = asType(text, t);
     if (v !== undefined) return v;
   }
-  const wanted = allowed.length === 0 ? `${TYPE_NAMES[have]}, the key's current type` : `of the schema's type (${(schemaTypes ?? []).join(' or ')})`;
+  const wanted =
+    allowed.length === 0
+      ? `${TYPE_NAMES[have]}, the key's current type`
+      : `of the schema's type (${(schemaTypes ?? []).join(' or ')})`;
   throw new SealantError('INVALID_SET_VALUE', ExitCode.invalidSetFormat, `the new value is not ${wanted}`, {
     path,
     hint: 'the value keeps the type of the key; write it as that type (an int as decimal digits, a bool as true/false)',

@@ -9,7 +9,16 @@ import { formatDuration } from '../config/duration.js';
 import type { FileHistory, ValueAge } from '../history/index.js';
 import type { KeyDiff } from '../ops/recipients.js';
 import { expectedDiff } from './render.js';
-import type { Exposure, GenerateSpec, Plan, PlanAction, PlanConfigEdit, PlanFile, PlanSummary, PlanValue } from './model.js';
+import type {
+  Exposure,
+  GenerateSpec,
+  Plan,
+  PlanAction,
+  PlanConfigEdit,
+  PlanFile,
+  PlanSummary,
+  PlanValue,
+} from './model.js';
 
 /** What the planner knows about one file. */
 export interface FileFacts {
@@ -31,7 +40,10 @@ export interface FileFacts {
 }
 
 /** Who could read what: `exposure()` of the history module, injected to keep this module pure. */
-export type ExposureFn = (history: FileHistory, recipient: string) => { readable: boolean; since?: Date; keys: string[]; currentKeyExposed: boolean };
+export type ExposureFn = (
+  history: FileHistory,
+  recipient: string,
+) => { readable: boolean; since?: Date; keys: string[]; currentKeyExposed: boolean };
 
 export interface BuildPlanInput {
   /** Facts as they will be once `config` is applied (offboarded recipients no longer wanted). */
@@ -78,7 +90,13 @@ function exposures(f: FileFacts, input: BuildPlanInput): Exposure[] {
   for (const r of input.offboard) {
     const e = input.exposure(f.history, r);
     if (!e.readable) continue;
-    const x: Exposure = { recipient: r, environment: f.environment.name, file: f.file, keys: e.keys, currentKeyExposed: e.currentKeyExposed };
+    const x: Exposure = {
+      recipient: r,
+      environment: f.environment.name,
+      file: f.file,
+      keys: e.keys,
+      currentKeyExposed: e.currentKeyExposed,
+    };
     if (e.since !== undefined) x.since = e.since.toISOString();
     out.push(x);
   }
@@ -92,10 +110,13 @@ function dataKeyReasons(f: FileFacts, input: BuildPlanInput, exposed: Exposure[]
   const wanted = new Set(f.wanted);
   const gone = new Set([...f.keyDiff.removed, ...(era?.recipients ?? []).filter((r) => !wanted.has(r))]);
   if (gone.size > 0) reasons.push(`data key known to removed recipient(s): ${[...gone].join(', ')}`);
-  for (const e of exposed) if (e.currentKeyExposed && !gone.has(e.recipient)) reasons.push(`data key known to offboarded ${e.recipient}`);
+  for (const e of exposed)
+    if (e.currentKeyExposed && !gone.has(e.recipient)) reasons.push(`data key known to offboarded ${e.recipient}`);
   const maxAge = f.environment.dataKeyMaxAge;
   if (maxAge !== undefined && era !== undefined && input.now.getTime() - era.since.date.getTime() > maxAge) {
-    reasons.push(`data key age ${formatDuration(input.now.getTime() - era.since.date.getTime())} > ${formatDuration(maxAge)}`);
+    reasons.push(
+      `data key age ${formatDuration(input.now.getTime() - era.since.date.getTime())} > ${formatDuration(maxAge)}`,
+    );
   }
   return reasons;
 }
@@ -126,7 +147,16 @@ function planFile(f: FileFacts, input: BuildPlanInput, exposed: Exposure[]): Pla
   const secret = (path: string) => f.secrets === undefined || f.secrets.has(path);
   const values = f.history.values
     .filter((v) => encrypted === undefined || encrypted.includes(v.path))
-    .map((v) => planValue(f, v, input.now, secret(v.path) ? exposed.filter((e) => stillExposed(f, e, v)).map((e) => `readable by offboarded ${e.recipient}`) : []))
+    .map((v) =>
+      planValue(
+        f,
+        v,
+        input.now,
+        secret(v.path)
+          ? exposed.filter((e) => stillExposed(f, e, v)).map((e) => `readable by offboarded ${e.recipient}`)
+          : [],
+      ),
+    )
     .filter((v) => v !== undefined);
   const actions: PlanAction[] = [];
   if (f.keyDiff.changed || dk.length > 0) actions.push('rewrap');
@@ -136,14 +166,30 @@ function planFile(f: FileFacts, input: BuildPlanInput, exposed: Exposure[]): Pla
     reasons.push(`${values.length} value(s) due`);
   }
   if (actions.length === 0) return undefined;
-  const out: PlanFile = { file: f.file, environment: f.environment.name, digest: f.digest, actions, reasons, addRecipients: f.keyDiff.added, removeRecipients: f.keyDiff.removed, values };
+  const out: PlanFile = {
+    file: f.file,
+    environment: f.environment.name,
+    digest: f.digest,
+    actions,
+    reasons,
+    addRecipients: f.keyDiff.added,
+    removeRecipients: f.keyDiff.removed,
+    values,
+  };
   out.expectedDiff = expectedDiff(out, f.recipients, f.wanted, f.history.values);
   return out;
 }
 
 /** Counts per action, overall and per environment. */
 export function summarize(files: readonly PlanFile[]): PlanSummary {
-  const s: PlanSummary = { files: files.length, rewrap: 0, rotateDataKey: 0, rotateValues: 0, values: 0, byEnvironment: {} };
+  const s: PlanSummary = {
+    files: files.length,
+    rewrap: 0,
+    rotateDataKey: 0,
+    rotateValues: 0,
+    values: 0,
+    byEnvironment: {},
+  };
   for (const f of files) {
     const e = (s.byEnvironment[f.environment] ??= { rewrap: 0, rotateDataKey: 0, rotateValues: 0, values: 0 });
     for (const t of [s, e]) {

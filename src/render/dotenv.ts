@@ -31,10 +31,18 @@ function envName(path: TreePath, naming: DotenvNaming): string {
 function checkEnvValue(name: string, path: TreePath, value: string): void {
   // The kernel ends an environment string at NUL; Node refuses it with a message that quotes the value.
   if (value.includes('\0')) {
-    throw new RenderError('RENDER_UNREPRESENTABLE', `the value of ${name} contains a NUL character, which no environment variable can hold`, { path, hint: FORMAT_HINT });
+    throw new RenderError(
+      'RENDER_UNREPRESENTABLE',
+      `the value of ${name} contains a NUL character, which no environment variable can hold`,
+      { path, hint: FORMAT_HINT },
+    );
   }
   if (hasLoneSurrogate(value)) {
-    throw new RenderError('RENDER_UNREPRESENTABLE', `the value of ${name} is not valid Unicode (unpaired surrogate) and has no UTF-8 form`, { path, hint: FORMAT_HINT });
+    throw new RenderError(
+      'RENDER_UNREPRESENTABLE',
+      `the value of ${name} is not valid Unicode (unpaired surrogate) and has no UTF-8 form`,
+      { path, hint: FORMAT_HINT },
+    );
   }
 }
 
@@ -50,13 +58,21 @@ function namedLeaves(tree: MapNode, naming: Partial<DotenvNaming>): NamedLeaf[] 
   const owners = new Map<string, TreePath>();
   return flattenTree(tree).map(([path, value]) => {
     const name = envName(path, rules);
-    if (name === '') throw new RenderError('RENDER_INVALID_NAME', 'this key gives an empty environment variable name', { path, hint: 'set render.dotenv.prefix, or rename the key' });
+    if (name === '')
+      throw new RenderError('RENDER_INVALID_NAME', 'this key gives an empty environment variable name', {
+        path,
+        hint: 'set render.dotenv.prefix, or rename the key',
+      });
     const owner = owners.get(name);
     if (owner !== undefined) {
-      throw new RenderError('RENDER_NAME_COLLISION', `${formatPath(owner)} and ${formatPath(path)} both become the variable ${name}`, {
-        path,
-        hint: 'rename one of the keys, or change render.dotenv.separator',
-      });
+      throw new RenderError(
+        'RENDER_NAME_COLLISION',
+        `${formatPath(owner)} and ${formatPath(path)} both become the variable ${name}`,
+        {
+          path,
+          hint: 'rename one of the keys, or change render.dotenv.separator',
+        },
+      );
     }
     owners.set(name, path);
     checkEnvValue(name, path, value);
@@ -187,10 +203,14 @@ export function renderDotenv(tree: MapNode, naming: Partial<DotenvNaming> = {}):
     .map(({ name, value, path }) => {
       const literal = dotenvLiteral(value);
       if (literal === undefined) {
-        throw new RenderError('RENDER_UNREPRESENTABLE', `the value of ${name} cannot be quoted so that dotenv and dotenvx read it back exactly`, {
-          path,
-          hint: FORMAT_HINT,
-        });
+        throw new RenderError(
+          'RENDER_UNREPRESENTABLE',
+          `the value of ${name} cannot be quoted so that dotenv and dotenvx read it back exactly`,
+          {
+            path,
+            hint: FORMAT_HINT,
+          },
+        );
       }
       return `${name}=${literal}\n`;
     })
@@ -217,11 +237,19 @@ export function renderDockerEnv(tree: MapNode, naming: Partial<DotenvNaming> = {
   return namedLeaves(tree, naming)
     .map(({ name, value, path }) => {
       if (/[\r\n]/.test(value)) {
-        throw new RenderError('RENDER_UNREPRESENTABLE', `the value of ${name} spans lines, which docker's --env-file format cannot carry`, { path, hint: 'use --format dotenv or json, or mount the value as a file' });
+        throw new RenderError(
+          'RENDER_UNREPRESENTABLE',
+          `the value of ${name} spans lines, which docker's --env-file format cannot carry`,
+          { path, hint: 'use --format dotenv or json, or mount the value as a file' },
+        );
       }
       const line = `${name}=${value}\n`;
       if (Buffer.byteLength(line, 'utf8') > DOCKER_MAX_LINE_BYTES) {
-        throw new RenderError('RENDER_UNREPRESENTABLE', `the value of ${name} is longer than docker's --env-file reader accepts (64 KiB a line)`, { path, hint: 'mount it as a file instead' });
+        throw new RenderError(
+          'RENDER_UNREPRESENTABLE',
+          `the value of ${name} is longer than docker's --env-file reader accepts (64 KiB a line)`,
+          { path, hint: 'mount it as a file instead' },
+        );
       }
       return line;
     })

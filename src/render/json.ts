@@ -33,7 +33,10 @@ function jsonScalar(v: ScalarValue, path: TreePath): string {
     }
     case 'float':
       if (!Number.isFinite(v.value)) {
-        throw new RenderError('RENDER_UNREPRESENTABLE', 'JSON has no NaN or infinity', { path, hint: 'render with --format yaml, or quote the value in the source file' });
+        throw new RenderError('RENDER_UNREPRESENTABLE', 'JSON has no NaN or infinity', {
+          path,
+          hint: 'render with --format yaml, or quote the value in the source file',
+        });
       }
       return formatGoJsonFloat(v.value);
     case 'bytes':
@@ -48,9 +51,12 @@ function jsonText(node: Node, path: TreePath, indent: string): string {
   // look like integers (`"10"`) to the front and lose the file's order.
   const parts: string[] = [];
   if (node.kind === 'map') {
-    for (const item of node.items) if (item.kind === 'entry') parts.push(`${inner}${JSON.stringify(item.key)}: ${jsonText(item.value, [...path, item.key], inner)}`);
+    for (const item of node.items)
+      if (item.kind === 'entry')
+        parts.push(`${inner}${JSON.stringify(item.key)}: ${jsonText(item.value, [...path, item.key], inner)}`);
   } else {
-    for (const item of node.items) if (item.kind !== 'comment') parts.push(`${inner}${jsonText(item, [...path, parts.length], inner)}`);
+    for (const item of node.items)
+      if (item.kind !== 'comment') parts.push(`${inner}${jsonText(item, [...path, parts.length], inner)}`);
   }
   const [open, close] = node.kind === 'map' ? ['{', '}'] : ['[', ']'];
   return parts.length === 0 ? `${open}${close}` : `${open}\n${parts.join(',\n')}\n${indent}${close}`;
@@ -127,7 +133,11 @@ function blockUnsafe(text: string): boolean {
 
 function stringScalar(text: string, path: TreePath): Scalar {
   if (hasLoneSurrogate(text)) {
-    throw new RenderError('RENDER_UNREPRESENTABLE', 'a string is not valid Unicode (unpaired surrogate) and has no YAML form', { path, hint: 'render with --format json' });
+    throw new RenderError(
+      'RENDER_UNREPRESENTABLE',
+      'a string is not valid Unicode (unpaired surrogate) and has no YAML form',
+      { path, hint: 'render with --format json' },
+    );
   }
   const node = new Scalar(text);
   if (misreadWhenPlain(text) || blockUnsafe(text)) node.type = Scalar.QUOTE_DOUBLE;
@@ -159,7 +169,12 @@ function yamlFromTree(node: Node, path: TreePath): Scalar | YAMLMap | YAMLSeq {
   if (node.kind === 'scalar') return treeScalar(node.value, path);
   if (node.kind === 'map') {
     const out = new YAMLMap();
-    for (const item of node.items) if (item.kind === 'entry') out.add({ key: stringScalar(item.key, [...path, item.key]), value: yamlFromTree(item.value, [...path, item.key]) });
+    for (const item of node.items)
+      if (item.kind === 'entry')
+        out.add({
+          key: stringScalar(item.key, [...path, item.key]),
+          value: yamlFromTree(item.value, [...path, item.key]),
+        });
     return out;
   }
   const out = new YAMLSeq();
@@ -179,7 +194,8 @@ function yamlFromPlain(value: PlainData, path: TreePath): Scalar | YAMLMap | YAM
   }
   if (value !== null && typeof value === 'object') {
     const out = new YAMLMap();
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out.add({ key: stringScalar(k, [...path, k]), value: yamlFromPlain(v, [...path, k]) });
+    for (const [k, v] of Object.entries(value))
+      if (v !== undefined) out.add({ key: stringScalar(k, [...path, k]), value: yamlFromPlain(v, [...path, k]) });
     return out;
   }
   return new Scalar(value);

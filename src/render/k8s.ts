@@ -74,18 +74,28 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** A record whose keys may be anything, `__proto__` included (plain assignment would set the prototype). */
 function record(entries: Iterable<[string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of entries)
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
 // --- names ---------------------------------------------------------------------------------------
 
 function checkObjectName(what: 'name' | 'namespace', value: string, secret: string): void {
-  const ok = what === 'name' ? value.length <= 253 && DNS_SUBDOMAIN.test(value) : value.length <= 63 && new RegExp(`^${DNS_LABEL}$`).test(value);
+  const ok =
+    what === 'name'
+      ? value.length <= 253 && DNS_SUBDOMAIN.test(value)
+      : value.length <= 63 && new RegExp(`^${DNS_LABEL}$`).test(value);
   if (!ok) {
-    const rule = what === 'name' ? 'a DNS subdomain: lowercase letters, digits, "-" and ".", at most 253 characters' : 'a DNS label: lowercase letters, digits and "-", at most 63 characters';
+    const rule =
+      what === 'name'
+        ? 'a DNS subdomain: lowercase letters, digits, "-" and ".", at most 253 characters'
+        : 'a DNS label: lowercase letters, digits and "-", at most 63 characters';
     throw new RenderError('RENDER_INVALID_NAME', `Secret ${what} "${value}" (Secret ${secret}) is not ${rule}`, {
-      hint: what === 'name' ? 'set render.secrets[].name in .sealant.yaml, or pass --name' : 'fix render.secrets[].namespace, or pass --namespace',
+      hint:
+        what === 'name'
+          ? 'set render.secrets[].name in .sealant.yaml, or pass --name'
+          : 'fix render.secrets[].namespace, or pass --namespace',
     });
   }
 }
@@ -102,11 +112,17 @@ function isQualifiedName(key: string): boolean {
 function checkMetadataMap(kind: 'label' | 'annotation', entries: Record<string, string>, secret: string): void {
   for (const [key, value] of Object.entries(entries)) {
     if (!isQualifiedName(key)) {
-      throw new RenderError('RENDER_INVALID_NAME', `${kind} key "${key}" of Secret ${secret} is not a qualified name ([prefix/]name, name at most 63 characters)`);
+      throw new RenderError(
+        'RENDER_INVALID_NAME',
+        `${kind} key "${key}" of Secret ${secret} is not a qualified name ([prefix/]name, name at most 63 characters)`,
+      );
     }
     // Label values are selectors, so Kubernetes restricts them; annotation values are free text.
     if (kind === 'label' && !(value.length <= 63 && LABEL_VALUE.test(value))) {
-      throw new RenderError('RENDER_INVALID_NAME', `label ${key} of Secret ${secret} has a value that is not a valid label value (at most 63 letters, digits, "-", "_", ".")`);
+      throw new RenderError(
+        'RENDER_INVALID_NAME',
+        `label ${key} of Secret ${secret} has a value that is not a valid label value (at most 63 letters, digits, "-", "_", ".")`,
+      );
     }
   }
 }
@@ -133,7 +149,12 @@ interface Leaf {
  * backtracking engine exponential time on a long key: RE2 matches it in one pass.
  */
 function segmentRegExp(segment: string): GoRegex {
-  return compileGoRegex(`^${segment.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('(?s:.*)')}$`);
+  return compileGoRegex(
+    `^${segment
+      .split('*')
+      .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+      .join('(?s:.*)')}$`,
+  );
 }
 
 /**
@@ -197,15 +218,26 @@ function secretEntries(leaves: readonly Leaf[], stripPrefix: string | undefined,
     const key = stripKey(leaf.key, stripPrefix);
     const problem = configMapKeyProblem(key);
     if (problem !== undefined) {
-      throw new RenderError('RENDER_INVALID_NAME', `Secret key "${key}" of Secret ${secret} ${problem}`, { path: leaf.path, hint: 'rename the key, or choose other keys/strip_prefix in render.secrets' });
+      throw new RenderError('RENDER_INVALID_NAME', `Secret key "${key}" of Secret ${secret} ${problem}`, {
+        path: leaf.path,
+        hint: 'rename the key, or choose other keys/strip_prefix in render.secrets',
+      });
     }
     const owner = owners.get(key);
     if (owner !== undefined) {
-      throw new RenderError('RENDER_NAME_COLLISION', `${formatPath(owner)} and ${formatPath(leaf.path)} both become key "${key}" of Secret ${secret}`, { path: leaf.path });
+      throw new RenderError(
+        'RENDER_NAME_COLLISION',
+        `${formatPath(owner)} and ${formatPath(leaf.path)} both become key "${key}" of Secret ${secret}`,
+        { path: leaf.path },
+      );
     }
     if (hasLoneSurrogate(leaf.value)) {
       // Buffer.from would quietly write U+FFFD in its place: the Secret would hold another value.
-      throw new RenderError('RENDER_UNREPRESENTABLE', `the value of key "${key}" of Secret ${secret} is not valid Unicode (unpaired surrogate) and has no UTF-8 form`, { path: leaf.path });
+      throw new RenderError(
+        'RENDER_UNREPRESENTABLE',
+        `the value of key "${key}" of Secret ${secret} is not valid Unicode (unpaired surrogate) and has no UTF-8 form`,
+        { path: leaf.path },
+      );
     }
     owners.set(key, leaf.path);
     out.set(key, leaf.value);
@@ -229,12 +261,17 @@ function isJsonObject(text: string): boolean {
  * `pkg/apis/core/validation`): a missing key or bad JSON fails `kubectl apply`, so it fails here,
  * before deploy.
  */
-function typeProblem(type: string, entries: ReadonlyMap<string, string>, annotations: Record<string, string>): string | undefined {
+function typeProblem(
+  type: string,
+  entries: ReadonlyMap<string, string>,
+  annotations: Record<string, string>,
+): string | undefined {
   const need = (...keys: string[]): string | undefined => {
     const missing = keys.filter((k) => !entries.has(k));
     return missing.length === 0 ? undefined : `needs the key(s) ${missing.join(', ')}`;
   };
-  const json = (key: string): string | undefined => need(key) ?? (isJsonObject(entries.get(key) ?? '') ? undefined : `needs ${key} to hold a JSON object`);
+  const json = (key: string): string | undefined =>
+    need(key) ?? (isJsonObject(entries.get(key) ?? '') ? undefined : `needs ${key} to hold a JSON object`);
   switch (type) {
     case 'kubernetes.io/tls':
       return need('tls.crt', 'tls.key');
@@ -247,7 +284,9 @@ function typeProblem(type: string, entries: ReadonlyMap<string, string>, annotat
     case 'kubernetes.io/ssh-auth':
       return need('ssh-privatekey');
     case 'kubernetes.io/service-account-token':
-      return annotations['kubernetes.io/service-account.name'] === undefined ? 'needs the annotation kubernetes.io/service-account.name' : undefined;
+      return annotations['kubernetes.io/service-account.name'] === undefined
+        ? 'needs the annotation kubernetes.io/service-account.name'
+        : undefined;
     default:
       return undefined;
   }
@@ -272,13 +311,21 @@ export function contentHash(entries: ReadonlyMap<string, string>): string {
 }
 
 /** Metadata of one Secret, checked; sealant's label and annotation win over the settings'. */
-function metadataOf(spec: SecretSpec, overrides: SecretOverrides, entries: ReadonlyMap<string, string>): SecretMetadata {
+function metadataOf(
+  spec: SecretSpec,
+  overrides: SecretOverrides,
+  entries: ReadonlyMap<string, string>,
+): SecretMetadata {
   const name = overrides.name ?? spec.name;
   const namespace = overrides.namespace ?? spec.namespace;
   checkObjectName('name', name, name);
   if (namespace !== undefined) checkObjectName('namespace', namespace, name);
   const labels = { ...spec.labels, ...overrides.labels, [MANAGED_BY_LABEL]: 'sealant' };
-  const annotations = { ...spec.annotations, ...overrides.annotations, [CONTENT_HASH_ANNOTATION]: contentHash(entries) };
+  const annotations = {
+    ...spec.annotations,
+    ...overrides.annotations,
+    [CONTENT_HASH_ANNOTATION]: contentHash(entries),
+  };
   checkMetadataMap('label', labels, name);
   checkMetadataMap('annotation', annotations, name);
   return namespace === undefined ? { name, labels, annotations } : { name, namespace, labels, annotations };
@@ -288,11 +335,16 @@ function metadataOf(spec: SecretSpec, overrides: SecretOverrides, entries: Reado
 function checkContent(metadata: SecretMetadata, type: string, entries: ReadonlyMap<string, string>): void {
   const problem = typeProblem(type, entries, metadata.annotations);
   if (problem !== undefined) {
-    throw new RenderError('RENDER_INVALID_SECRET', `Secret ${metadata.name} of type ${type} ${problem}`, { hint: 'select the keys with render.secrets[].keys and strip_prefix' });
+    throw new RenderError('RENDER_INVALID_SECRET', `Secret ${metadata.name} of type ${type} ${problem}`, {
+      hint: 'select the keys with render.secrets[].keys and strip_prefix',
+    });
   }
   let size = 0;
   for (const v of entries.values()) size += Buffer.byteLength(v, 'utf8');
-  if (size > MAX_SECRET_BYTES) throw new RenderError('RENDER_INVALID_SECRET', `Secret ${metadata.name} holds more than Kubernetes' 1 MiB limit`, { hint: 'split it into several render.secrets' });
+  if (size > MAX_SECRET_BYTES)
+    throw new RenderError('RENDER_INVALID_SECRET', `Secret ${metadata.name} holds more than Kubernetes' 1 MiB limit`, {
+      hint: 'split it into several render.secrets',
+    });
 }
 
 function renderOne(leaves: readonly Leaf[], spec: SecretSpec, overrides: SecretOverrides): SecretManifest {
@@ -328,17 +380,24 @@ function renderOne(leaves: readonly Leaf[], spec: SecretSpec, overrides: SecretO
  * a value with an unpaired surrogate (no UTF-8 form).
  */
 export function renderSecrets(tree: MapNode, opts: RenderSecretsOptions): SecretManifest[] {
-  const specs: readonly SecretSpec[] = opts.specs !== undefined && opts.specs.length > 0 ? opts.specs : [{ name: opts.environment }];
+  const specs: readonly SecretSpec[] =
+    opts.specs !== undefined && opts.specs.length > 0 ? opts.specs : [{ name: opts.environment }];
   const overrides = opts.overrides ?? {};
   if (overrides.name !== undefined && specs.length > 1) {
-    throw new UsageError(`--name cannot apply to the ${specs.length} Secrets configured for ${opts.environment}`, { hint: 'drop --name, or set the names in render.secrets' });
+    throw new UsageError(`--name cannot apply to the ${specs.length} Secrets configured for ${opts.environment}`, {
+      hint: 'drop --name, or set the names in render.secrets',
+    });
   }
   const leaves: Leaf[] = flattenTree(tree, { separator: '.' }).map(([path, value, key]) => ({ path, key, value }));
   const seen = new Set<string>();
   return specs.map((spec) => {
     const manifest = renderOne(leaves, spec, overrides);
     const id = `${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`;
-    if (seen.has(id)) throw new RenderError('RENDER_NAME_COLLISION', `two Secrets are named ${manifest.metadata.name}${manifest.metadata.namespace === undefined ? '' : ` in namespace ${manifest.metadata.namespace}`}`);
+    if (seen.has(id))
+      throw new RenderError(
+        'RENDER_NAME_COLLISION',
+        `two Secrets are named ${manifest.metadata.name}${manifest.metadata.namespace === undefined ? '' : ` in namespace ${manifest.metadata.namespace}`}`,
+      );
     seen.add(id);
     return manifest;
   });

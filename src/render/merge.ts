@@ -27,7 +27,8 @@ export interface Merged {
 
 function sameNode(a: Node, b: Node): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'scalar' || b.kind === 'scalar') return a.kind === 'scalar' && b.kind === 'scalar' && sameScalar(a.value, b.value);
+  if (a.kind === 'scalar' || b.kind === 'scalar')
+    return a.kind === 'scalar' && b.kind === 'scalar' && sameScalar(a.value, b.value);
   const ai = (a.items as (MapEntry | Node | { kind: 'comment' })[]).filter((i) => i.kind !== 'comment');
   const bi = (b.items as (MapEntry | Node | { kind: 'comment' })[]).filter((i) => i.kind !== 'comment');
   if (ai.length !== bi.length) return false;
@@ -41,7 +42,13 @@ function sameNode(a: Node, b: Node): boolean {
 /** Comments never reach rendered output. */
 function stripComments<T extends Node>(node: T): T {
   if (node.kind === 'scalar') return cloneNode(node);
-  if (node.kind === 'map') return { kind: 'map', items: node.items.filter((i): i is MapEntry => i.kind === 'entry').map((e) => ({ kind: 'entry', key: e.key, value: stripComments(e.value) })) } as T;
+  if (node.kind === 'map')
+    return {
+      kind: 'map',
+      items: node.items
+        .filter((i): i is MapEntry => i.kind === 'entry')
+        .map((e) => ({ kind: 'entry', key: e.key, value: stripComments(e.value) })),
+    } as T;
   return { kind: 'seq', items: node.items.filter((i): i is Node => i.kind !== 'comment').map(stripComments) } as T;
 }
 

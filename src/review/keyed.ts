@@ -22,7 +22,15 @@ import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { formatFromPath, loadContent } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
-import { readSide, reviewFile, reviewSides, type FileInput, type FileReview, type ReviewOptions, type Side } from './semantic.js';
+import {
+  readSide,
+  reviewFile,
+  reviewSides,
+  type FileInput,
+  type FileReview,
+  type ReviewOptions,
+  type Side,
+} from './semantic.js';
 
 /** Hex characters of the HMAC shown: 24 bits tell values apart in a review, and reveal little. */
 const FINGERPRINT_HEX = 6;
@@ -32,7 +40,8 @@ const FINGERPRINT_HEX = 6;
  * the input so that `1` (int) and `"1"` (str) differ, as they do in the file.
  */
 export function fingerprinter(key: Uint8Array = randomBytes(32)): (type: string, plain: Buffer) => string {
-  return (type, plain) => `fp:${createHmac('sha256', key).update(type).update('\u0000').update(plain).digest('hex').slice(0, FINGERPRINT_HEX)}`;
+  return (type, plain) =>
+    `fp:${createHmac('sha256', key).update(type).update('\u0000').update(plain).digest('hex').slice(0, FINGERPRINT_HEX)}`;
 }
 
 /**
@@ -42,13 +51,25 @@ export function fingerprinter(key: Uint8Array = randomBytes(32)): (type: string,
  * authenticate; ParseError/MetadataError/EncValueError when the text is malformed (or, for a
  * text format, not UTF-8).
  */
-export async function openSide(text: string | Uint8Array, file: string, format: FileFormat, sources: KeySources): Promise<Side> {
+export async function openSide(
+  text: string | Uint8Array,
+  file: string,
+  format: FileFormat,
+  sources: KeySources,
+): Promise<Side> {
   const side = readSide(text, file, format);
   if (side.meta === undefined) return side;
   const doc = loadContent(text, format, file);
   const { dataKey } = await unwrapDataKey(side.meta, sources);
   const selector = new Selector(side.meta.rule ?? DEFAULT_CRYPT_RULE);
-  const r = decryptDocuments(doc.documents, dataKey, { selector, macOnlyEncrypted: side.meta.macOnlyEncrypted, mac: side.meta.mac, lastmodified: side.meta.lastmodified, ignoreMac: true, binary: format === 'binary' });
+  const r = decryptDocuments(doc.documents, dataKey, {
+    selector,
+    macOnlyEncrypted: side.meta.macOnlyEncrypted,
+    mac: side.meta.mac,
+    lastmodified: side.meta.lastmodified,
+    ignoreMac: true,
+    binary: format === 'binary',
+  });
   const prefixFor = (i: number) => (doc.documents.length > 1 ? `(document ${i + 1}) ` : '');
   doc.documents.forEach((d, i) => {
     for (const v of visitDocuments([d])) {
@@ -71,24 +92,44 @@ export interface KeyedOptions extends ReviewOptions {
  * (with a note saying why), unless `strict`.
  * @throws NoKeyError/DecryptionError only when `strict`.
  */
-export async function reviewFileKeyed(input: FileInput, sources: KeySources, opts: KeyedOptions = {}): Promise<FileReview> {
+export async function reviewFileKeyed(
+  input: FileInput,
+  sources: KeySources,
+  opts: KeyedOptions = {},
+): Promise<FileReview> {
   const format = input.format ?? formatFromPath(input.file);
   let sides: [Side | undefined, Side | undefined];
   try {
-    sides = [await maybeOpen(input.oldText, input.file, format, sources), await maybeOpen(input.newText, input.file, format, sources)];
+    sides = [
+      await maybeOpen(input.oldText, input.file, format, sources),
+      await maybeOpen(input.newText, input.file, format, sources),
+    ];
   } catch (e) {
     if (opts.strict === true || !(e instanceof SealantError)) throw e;
     const review = reviewFile(input, opts);
-    review.notes.push(`compared without keys: ${e instanceof NoKeyError ? 'no available identity can decrypt one of the revisions' : e.message}`);
+    review.notes.push(
+      `compared without keys: ${e instanceof NoKeyError ? 'no available identity can decrypt one of the revisions' : e.message}`,
+    );
     return review;
   }
   const review = reviewSides(input, format, sides[0], sides[1], 'keyed', opts);
-  for (const [which, side] of [['old', sides[0]], ['new', sides[1]]] as const) {
-    if (side?.macValid === false) review.alerts.push(`MAC MISMATCH in the ${which} revision: the file was modified without its key (tampered or hand-edited)`);
+  for (const [which, side] of [
+    ['old', sides[0]],
+    ['new', sides[1]],
+  ] as const) {
+    if (side?.macValid === false)
+      review.alerts.push(
+        `MAC MISMATCH in the ${which} revision: the file was modified without its key (tampered or hand-edited)`,
+      );
   }
   return review;
 }
 
-async function maybeOpen(text: string | Uint8Array | undefined, file: string, format: FileFormat, sources: KeySources): Promise<Side | undefined> {
+async function maybeOpen(
+  text: string | Uint8Array | undefined,
+  file: string,
+  format: FileFormat,
+  sources: KeySources,
+): Promise<Side | undefined> {
   return text === undefined ? undefined : openSide(text, file, format, sources);
 }

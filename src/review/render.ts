@@ -38,7 +38,8 @@ function storage(c: KeyChange): string | undefined {
 
 function pair(p: { old?: string; new?: string } | undefined, quote: (s: string) => string): string | undefined {
   if (p === undefined) return undefined;
-  if (p.old !== undefined && p.new !== undefined) return p.old === p.new ? quote(p.new) : `${quote(p.old)} → ${quote(p.new)}`;
+  if (p.old !== undefined && p.new !== undefined)
+    return p.old === p.new ? quote(p.new) : `${quote(p.old)} → ${quote(p.new)}`;
   const one = p.new ?? p.old;
   return one === undefined ? undefined : quote(one);
 }
@@ -75,7 +76,8 @@ function metadataLines(f: FileReview): string[] {
   for (const r of f.recipients.removed) lines.push(`recipient removed: ${r}`);
   if (f.dataKey === 'rotated') lines.push('data key: rotated (every value re-encrypted)');
   if (f.rule !== undefined) lines.push(`rule: ${f.rule.old} → ${f.rule.new}`);
-  if (f.lastmodified !== undefined) lines.push(`lastmodified: ${f.lastmodified.old} → ${f.lastmodified.new}${f.mac.changed ? ', mac changed' : ''}`);
+  if (f.lastmodified !== undefined)
+    lines.push(`lastmodified: ${f.lastmodified.old} → ${f.lastmodified.new}${f.mac.changed ? ', mac changed' : ''}`);
   else if (f.mac.changed) lines.push('mac changed');
   return lines;
 }
@@ -101,7 +103,8 @@ export function renderHuman(set: ReviewSet): string {
     const lines = [fileTitle(f)];
     for (const a of f.alerts) lines.push(`  !! ${a}`);
     const width = Math.max(0, ...f.changes.map((c) => c.path.length));
-    for (const c of f.changes) lines.push(`  ${SIGN[c.change]} ${c.path.padEnd(width)}  ${c.change}: ${changeDetail(c)}`);
+    for (const c of f.changes)
+      lines.push(`  ${SIGN[c.change]} ${c.path.padEnd(width)}  ${c.change}: ${changeDetail(c)}`);
     lines.push(`  ${summary(f)}`);
     for (const m of metadataLines(f)) lines.push(`  ${m}`);
     for (const n of f.notes) lines.push(`  note: ${n}`);
@@ -118,11 +121,15 @@ function code(s: string): string {
 }
 
 function markdownFile(f: FileReview): string {
-  const lines = [`### ${code(f.file)} — ${f.status}${f.previousFile === undefined ? '' : ` from ${code(f.previousFile)}`} (${f.mode})`, ''];
+  const lines = [
+    `### ${code(f.file)} — ${f.status}${f.previousFile === undefined ? '' : ` from ${code(f.previousFile)}`} (${f.mode})`,
+    '',
+  ];
   for (const a of f.alerts) lines.push('> [!CAUTION]', `> ${a.replace(/\n/g, ' ')}`, '');
   if (f.changes.length > 0) {
     lines.push('| | key | change | detail |', '|---|---|---|---|');
-    for (const c of f.changes) lines.push(`| ${SIGN[c.change]} | ${code(c.path)} | ${c.change} | ${changeDetail(c, code)} |`);
+    for (const c of f.changes)
+      lines.push(`| ${SIGN[c.change]} | ${code(c.path)} | ${c.change} | ${changeDetail(c, code)} |`);
     lines.push('');
   }
   lines.push(`${summary(f)}.`);

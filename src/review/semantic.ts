@@ -153,7 +153,14 @@ function leavesOf(documents: MapNode[], selector: Selector | undefined, macOnlyE
     const prefix = documents.length > 1 ? `(document ${index + 1}) ` : '';
     for (const v of visitDocuments([doc])) {
       if (v.node.kind === 'comment') continue;
-      leaves.set(prefix + formatPath(v.path), leafOf(v.node.value, selector !== undefined && selector.shouldEncrypt(v.keys, v.stack, false), macOnlyEncrypted));
+      leaves.set(
+        prefix + formatPath(v.path),
+        leafOf(
+          v.node.value,
+          selector !== undefined && selector.shouldEncrypt(v.keys, v.stack, false),
+          macOnlyEncrypted,
+        ),
+      );
     }
   });
   return leaves;
@@ -162,11 +169,25 @@ function leavesOf(documents: MapNode[], selector: Selector | undefined, macOnlyE
 function leafOf(value: ScalarValue, ruleEncrypts: boolean, macOnlyEncrypted: boolean): Leaf {
   if (value.type === 'str' && isEncValue(value.value)) {
     const p = parseEnc(value.value);
-    return { encrypted: true, type: p.type, ciphertext: value.value, length: p.data.length, shouldBeEncrypted: false, macCovered: true };
+    return {
+      encrypted: true,
+      type: p.type,
+      ciphertext: value.value,
+      length: p.data.length,
+      shouldBeEncrypted: false,
+      macCovered: true,
+    };
   }
   const plain = scalarBytes(value);
   const empty = value.type === 'null' || (value.type === 'str' && value.value === '');
-  return { encrypted: false, type: value.type, plain, length: plain.length, shouldBeEncrypted: ruleEncrypts && !empty, macCovered: macCovers(value, false, macOnlyEncrypted) };
+  return {
+    encrypted: false,
+    type: value.type,
+    plain,
+    length: plain.length,
+    shouldBeEncrypted: ruleEncrypts && !empty,
+    macCovered: macCovers(value, false, macOnlyEncrypted),
+  };
 }
 
 /**
@@ -201,7 +222,14 @@ function statusOf(input: FileInput, oldSide: Side | undefined, newSide: Side | u
  * Compares two parsed sides. Keyed when both sides carry plaintexts (`Side.dataKey` set).
  * Exported for `review/keyed.ts`; most callers want {@link reviewFile}.
  */
-export function reviewSides(input: FileInput, format: FileFormat, oldSide: Side | undefined, newSide: Side | undefined, mode: FileReview['mode'], opts: ReviewOptions): FileReview {
+export function reviewSides(
+  input: FileInput,
+  format: FileFormat,
+  oldSide: Side | undefined,
+  newSide: Side | undefined,
+  mode: FileReview['mode'],
+  opts: ReviewOptions,
+): FileReview {
   const review: FileReview = {
     file: input.file,
     status: statusOf(input, oldSide, newSide),
@@ -231,7 +259,12 @@ export function reviewSides(input: FileInput, format: FileFormat, oldSide: Side 
 }
 
 /** What this change made weaker in the `sops` block (a finding the old side already had is not repeated). */
-function securityAlerts(review: FileReview, before: SopsMetadata | undefined, after: SopsMetadata | undefined, authority: EnvironmentConfig | undefined): void {
+function securityAlerts(
+  review: FileReview,
+  before: SopsMetadata | undefined,
+  after: SopsMetadata | undefined,
+  authority: EnvironmentConfig | undefined,
+): void {
   if (after === undefined) return;
   let found: AuthorityFinding[];
   if (authority !== undefined) {
@@ -239,7 +272,11 @@ function securityAlerts(review: FileReview, before: SopsMetadata | undefined, af
     found = authorityFindings(after, authority).filter((f) => !had.has(f.message));
   } else {
     if (before === undefined) return;
-    found = weakerProtection({ rule: after.rule, macOnlyEncrypted: after.macOnlyEncrypted }, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted }, 'the old revision');
+    found = weakerProtection(
+      { rule: after.rule, macOnlyEncrypted: after.macOnlyEncrypted },
+      { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted },
+      'the old revision',
+    );
   }
   for (const f of found) review.alerts.push(`SECURITY: ${f.message}`);
 }
@@ -265,7 +302,9 @@ function compareMetadata(review: FileReview, oldSide: Side | undefined, newSide:
   review.mac.changed = a.mac !== b.mac;
   if (a.lastmodified !== b.lastmodified) review.lastmodified = { old: a.lastmodified, new: b.lastmodified };
   if ((a.shamirThreshold ?? 0) !== (b.shamirThreshold ?? 0) || a.keyGroups.length !== b.keyGroups.length) {
-    review.notes.push(`key groups changed: ${a.keyGroups.length} → ${b.keyGroups.length} group(s), threshold ${a.shamirThreshold ?? '-'} → ${b.shamirThreshold ?? '-'}`);
+    review.notes.push(
+      `key groups changed: ${a.keyGroups.length} → ${b.keyGroups.length} group(s), threshold ${a.shamirThreshold ?? '-'} → ${b.shamirThreshold ?? '-'}`,
+    );
   }
 }
 
@@ -285,13 +324,18 @@ function wrappedBlobs(meta: SopsMetadata): Map<string, string> {
  * wrapping of a recipient present on both sides changed. `updatekeys` keeps the data key and the
  * existing wrappings; `set`/`edit` keep unchanged ciphertexts; only a new data key changes both.
  */
-function dataKeyVerdict(oldSide: Side | undefined, newSide: Side | undefined, mode: FileReview['mode']): FileReview['dataKey'] {
+function dataKeyVerdict(
+  oldSide: Side | undefined,
+  newSide: Side | undefined,
+  mode: FileReview['mode'],
+): FileReview['dataKey'] {
   if (oldSide?.meta === undefined || newSide?.meta === undefined) return 'n/a';
   if (mode === 'keyed' && oldSide.dataKey !== undefined && newSide.dataKey !== undefined) {
     return Buffer.from(oldSide.dataKey).equals(Buffer.from(newSide.dataKey)) ? 'same' : 'rotated';
   }
   const common = [...oldSide.leaves].filter(([p, l]) => l.encrypted && newSide.leaves.get(p)?.encrypted === true);
-  const valuesAllChanged = common.length > 0 && common.every(([p, l]) => newSide.leaves.get(p)!.ciphertext !== l.ciphertext);
+  const valuesAllChanged =
+    common.length > 0 && common.every(([p, l]) => newSide.leaves.get(p)!.ciphertext !== l.ciphertext);
   const before = wrappedBlobs(oldSide.meta);
   const after = wrappedBlobs(newSide.meta);
   const shared = [...before.keys()].filter((k) => after.has(k));
@@ -300,7 +344,12 @@ function dataKeyVerdict(oldSide: Side | undefined, newSide: Side | undefined, mo
   return valuesAllChanged && blobsAllChanged ? 'rotated' : 'same';
 }
 
-function compareLeaves(review: FileReview, oldSide: Side | undefined, newSide: Side | undefined, opts: ReviewOptions): void {
+function compareLeaves(
+  review: FileReview,
+  oldSide: Side | undefined,
+  newSide: Side | undefined,
+  opts: ReviewOptions,
+): void {
   const before = oldSide?.leaves ?? new Map<string, Leaf>();
   const after = newSide?.leaves ?? new Map<string, Leaf>();
   const rotatedKeyless = review.dataKey === 'rotated' && review.mode === 'keyless';
@@ -316,13 +365,17 @@ function compareLeaves(review: FileReview, oldSide: Side | undefined, newSide: S
     }
     review.changes.push(describe(path, kind, a, b, opts));
     review.counts[kind] += 1;
-    if (a !== undefined && b !== undefined && a.type !== b.type) review.retyped.push({ path, old: a.type, new: b.type });
-    if (a !== undefined && b !== undefined && !a.encrypted && !b.encrypted && kind === 'changed') review.clearChanged.push(path);
+    if (a !== undefined && b !== undefined && a.type !== b.type)
+      review.retyped.push({ path, old: a.type, new: b.type });
+    if (a !== undefined && b !== undefined && !a.encrypted && !b.encrypted && kind === 'changed')
+      review.clearChanged.push(path);
   }
   review.counts.unchanged = review.unchanged.count;
   review.counts.retyped = review.retyped.length;
   if (rotatedKeyless && review.counts.unknown > 0) {
-    review.notes.push(`data key rotated: every ciphertext changed, so whether ${review.counts.unknown} value(s) changed is unknown without keys`);
+    review.notes.push(
+      `data key rotated: every ciphertext changed, so whether ${review.counts.unknown} value(s) changed is unknown without keys`,
+    );
   }
 }
 
@@ -336,9 +389,18 @@ function changeOf(a: Leaf | undefined, b: Leaf | undefined, rotatedKeyless: bool
   return rotatedKeyless ? 'unknown' : 'changed';
 }
 
-function describe(path: string, change: ChangeKind, a: Leaf | undefined, b: Leaf | undefined, opts: ReviewOptions): KeyChange {
+function describe(
+  path: string,
+  change: ChangeKind,
+  a: Leaf | undefined,
+  b: Leaf | undefined,
+  opts: ReviewOptions,
+): KeyChange {
   const c: KeyChange = { path, change, encrypted: {}, type: {}, length: {} };
-  for (const [side, leaf] of [['old', a], ['new', b]] as const) {
+  for (const [side, leaf] of [
+    ['old', a],
+    ['new', b],
+  ] as const) {
     if (leaf === undefined) continue;
     c.encrypted[side] = leaf.encrypted;
     c.type[side] = leaf.type;
@@ -352,7 +414,10 @@ function describe(path: string, change: ChangeKind, a: Leaf | undefined, b: Leaf
   }
   if (opts.showValues === true && (a?.plain !== undefined || b?.plain !== undefined)) {
     c.value = {};
-    for (const [side, leaf] of [['old', a], ['new', b]] as const) {
+    for (const [side, leaf] of [
+      ['old', a],
+      ['new', b],
+    ] as const) {
       if (leaf?.plain === undefined) continue;
       // Bytes that are not UTF-8 (binary-store content) would all read as U+FFFD: show them exactly.
       const text = utf8Text(leaf.plain);
@@ -365,16 +430,29 @@ function describe(path: string, change: ChangeKind, a: Leaf | undefined, b: Leaf
 
 function plaintextAlerts(review: FileReview, oldSide: Side | undefined, newSide: Side | undefined): void {
   if (newSide !== undefined && !newSide.sops && newSide.leaves.size > 0) {
-    review.alerts.push(oldSide?.sops === true ? 'PLAINTEXT: the file was encrypted before and is committed in clear text now' : 'PLAINTEXT: the file is not encrypted (no sops metadata)');
+    review.alerts.push(
+      oldSide?.sops === true
+        ? 'PLAINTEXT: the file was encrypted before and is committed in clear text now'
+        : 'PLAINTEXT: the file is not encrypted (no sops metadata)',
+    );
   }
   if (newSide?.sops !== true) return;
   const leaked = [...newSide.leaves].filter(([, l]) => l.shouldBeEncrypted).map(([p]) => p);
-  if (leaked.length > 0) review.alerts.push(`PLAINTEXT: ${leaked.length} value(s) the encryption rule covers are in clear text: ${leaked.join(', ')}`);
+  if (leaked.length > 0)
+    review.alerts.push(
+      `PLAINTEXT: ${leaked.length} value(s) the encryption rule covers are in clear text: ${leaked.join(', ')}`,
+    );
   for (const c of review.changes) {
-    if (c.encrypted.old === true && c.encrypted.new === false) review.alerts.push(`${c.path} was encrypted and is in clear text now`);
+    if (c.encrypted.old === true && c.encrypted.new === false)
+      review.alerts.push(`${c.path} was encrypted and is in clear text now`);
   }
   // Both sides encrypted: the MAC vouches for the change, except for keys it cannot see.
   if (oldSide?.sops !== true) return;
-  const unvouched = review.changes.filter((c) => c.change === 'added' && newSide.leaves.get(c.path)?.macCovered === false).map((c) => c.path);
-  if (unvouched.length > 0) review.alerts.push(`UNAUTHENTICATED: ${unvouched.length} key(s) added with a value the MAC does not cover (such as "" or null), which anyone can add without a key: ${unvouched.join(', ')}`);
+  const unvouched = review.changes
+    .filter((c) => c.change === 'added' && newSide.leaves.get(c.path)?.macCovered === false)
+    .map((c) => c.path);
+  if (unvouched.length > 0)
+    review.alerts.push(
+      `UNAUTHENTICATED: ${unvouched.length} key(s) added with a value the MAC does not cover (such as "" or null), which anyone can add without a key: ${unvouched.join(', ')}`,
+    );
 }

@@ -64,7 +64,9 @@ function clearLeavesUnder(index: LeafIndex, pointer: string): string[] {
   return out;
 }
 
-type SecretValidate = ((schema: unknown, data: unknown, parentSchema?: unknown, cxt?: DataContext) => boolean) & { errors?: Partial<ErrorObject>[] };
+type SecretValidate = ((schema: unknown, data: unknown, parentSchema?: unknown, cxt?: DataContext) => boolean) & {
+  errors?: Partial<ErrorObject>[];
+};
 
 const validateSecret: SecretValidate = (schema, _data, _parent, cxt) => {
   validateSecret.errors = [];
@@ -72,7 +74,12 @@ const validateSecret: SecretValidate = (schema, _data, _parent, cxt) => {
   const index = leafIndexes.get(cxt.rootData);
   if (index === undefined) return true;
   const clear = clearLeavesUnder(index, cxt.instancePath);
-  validateSecret.errors = clear.map((instancePath) => ({ keyword: 'x-sealant-secret', instancePath, params: {}, message: 'secret is in clear text: it must be encrypted' }));
+  validateSecret.errors = clear.map((instancePath) => ({
+    keyword: 'x-sealant-secret',
+    instancePath,
+    params: {},
+    message: 'secret is in clear text: it must be encrypted',
+  }));
   return clear.length === 0;
 };
 
@@ -82,7 +89,9 @@ const validateSecret: SecretValidate = (schema, _data, _parent, cxt) => {
  * `^(a+)+$` would hang validate, guard, plan and apply on the first long value. `code` names
  * the engine in ajv's standalone output, which sealant does not use.
  */
-const RE2_ENGINE: RegExpEngine = Object.assign((pattern: string) => compileGoRegex(pattern), { code: 're2js.RE2JS.compile' });
+const RE2_ENGINE: RegExpEngine = Object.assign((pattern: string) => compileGoRegex(pattern), {
+  code: 're2js.RE2JS.compile',
+});
 
 /** A fresh ajv configured as described in the module comment. */
 export function createAjv(): Ajv2020 {
@@ -91,7 +100,12 @@ export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: false, code: { regExp: RE2_ENGINE } });
   const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  ajv.addKeyword({ keyword: 'x-sealant-secret', schemaType: 'boolean', errors: true, validate: validateSecret as never });
+  ajv.addKeyword({
+    keyword: 'x-sealant-secret',
+    schemaType: 'boolean',
+    errors: true,
+    validate: validateSecret as never,
+  });
   ajv.addKeyword({ keyword: 'x-sealant-generate', metaSchema: GENERATE_META });
   return ajv;
 }
@@ -133,7 +147,10 @@ export class SchemaSet {
       return this.ajv.compile(schema);
     } catch (e) {
       const why = e instanceof Error ? (e.message.split('\n')[0] ?? '').slice(0, 200) : 'unknown error';
-      throw new SchemaConfigError(`schema does not compile: ${why}`, { file: shown, hint: 'check it against JSON Schema draft 2020-12' });
+      throw new SchemaConfigError(`schema does not compile: ${why}`, {
+        file: shown,
+        hint: 'check it against JSON Schema draft 2020-12',
+      });
     }
   }
 }

@@ -12,12 +12,21 @@ import { errorFinding, type Finding } from './messages.js';
  * Validates one decrypted document.
  * @returns error findings (messages never contain a value).
  */
-export function validateDecrypted(validate: ValidateFunction, document: MapNode, doc: number, index: LeafIndex): Finding[] {
+export function validateDecrypted(
+  validate: ValidateFunction,
+  document: MapNode,
+  doc: number,
+  index: LeafIndex,
+): Finding[] {
   const instance = toPlain(document) as Record<string, unknown>;
   registerLeafIndex(instance, index);
   validate(instance);
   // anyOf/oneOf branch errors are noise next to the combinator's own error.
   const errors = validate.errors ?? [];
-  const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
-  return errors.filter((e) => !combinators.some((p) => e.schemaPath.startsWith(p)) && e.keyword !== 'if').map((e) => errorFinding(e, doc));
+  const combinators = errors
+    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+    .map((e) => `${e.schemaPath}/`);
+  return errors
+    .filter((e) => !combinators.some((p) => e.schemaPath.startsWith(p)) && e.keyword !== 'if')
+    .map((e) => errorFinding(e, doc));
 }

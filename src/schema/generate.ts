@@ -21,7 +21,8 @@ function deref(root: Schema, s: Schema, depth: number): Schema {
   const ref = s.$ref;
   if (typeof ref !== 'string' || !ref.startsWith('#/') || depth > 32) return s;
   let cur: unknown = root;
-  for (const part of ref.slice(2).split('/')) cur = isSchema(cur) ? cur[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  for (const part of ref.slice(2).split('/'))
+    cur = isSchema(cur) ? cur[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
   return isSchema(cur) ? deref(root, cur, depth + 1) : s;
 }
 
@@ -43,7 +44,8 @@ function children(s: Schema, key: string | number): unknown[] {
     return out;
   }
   if (isSchema(s.properties) && Object.hasOwn(s.properties, key)) out.push(s.properties[key]);
-  if (isSchema(s.patternProperties)) for (const [re, sub] of Object.entries(s.patternProperties)) if (patternMatches(re, key)) out.push(sub);
+  if (isSchema(s.patternProperties))
+    for (const [re, sub] of Object.entries(s.patternProperties)) if (patternMatches(re, key)) out.push(sub);
   // As in JSON Schema: additionalProperties is only for keys the two above do not name.
   if (out.length === 0) out.push(s.additionalProperties);
   return out;
@@ -53,7 +55,13 @@ function children(s: Schema, key: string | number): unknown[] {
  * The first answer `pick` gives for a subschema on the way to `path`; `pick` sees each subschema
  * with the part of the path still ahead of it (empty at the key itself).
  */
-function find<T>(root: Schema, node: unknown, path: TreePath, depth: number, pick: (s: Schema, rest: TreePath) => T | undefined): T | undefined {
+function find<T>(
+  root: Schema,
+  node: unknown,
+  path: TreePath,
+  depth: number,
+  pick: (s: Schema, rest: TreePath) => T | undefined,
+): T | undefined {
   if (!isSchema(node) || depth > 64) return undefined;
   const s = deref(root, node, 0);
   const here = pick(s, path);
@@ -83,7 +91,9 @@ function lookup<T>(schema: unknown, path: TreePath, pick: (s: Schema, rest: Tree
 export function generatorFor(schema: unknown, path: TreePath): GenerateAnnotation | undefined {
   return lookup(schema, path, (s, rest) => {
     const g = s['x-sealant-generate'];
-    return rest.length === 0 && isSchema(g) && typeof g.length === 'number' ? { length: g.length, alphabet: typeof g.alphabet === 'string' ? g.alphabet : 'alphanumeric' } : undefined;
+    return rest.length === 0 && isSchema(g) && typeof g.length === 'number'
+      ? { length: g.length, alphabet: typeof g.alphabet === 'string' ? g.alphabet : 'alphanumeric' }
+      : undefined;
   });
 }
 

@@ -17,8 +17,29 @@ import { registerLeafIndex } from './ajv.js';
 import { buildInstance, isUnder, type BuiltInstance } from './instance.js';
 import { errorFinding, type Finding } from './messages.js';
 
-const VALUE_KEYWORDS = new Set(['pattern', 'format', 'minLength', 'maxLength', 'enum', 'const', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']);
-const DEPENDENT_KEYWORDS = new Set(['anyOf', 'oneOf', 'not', 'if', 'uniqueItems', 'contains', 'unevaluatedProperties', 'unevaluatedItems']);
+const VALUE_KEYWORDS = new Set([
+  'pattern',
+  'format',
+  'minLength',
+  'maxLength',
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+]);
+const DEPENDENT_KEYWORDS = new Set([
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'uniqueItems',
+  'contains',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+]);
 
 /** Where an `if`/anyOf/oneOf error's branch errors live, to fold them into it. */
 interface Fold {
@@ -46,7 +67,8 @@ function dependsOnValues(e: ErrorObject, built: BuiltInstance): boolean {
 function foldsOf(errors: readonly ErrorObject[], built: BuiltInstance): Fold[] {
   const folds: Fold[] = [];
   for (const e of errors) {
-    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') folds.push({ schemaPrefixes: [`${e.schemaPath}/`], instancePath: e.instancePath });
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf')
+      folds.push({ schemaPrefixes: [`${e.schemaPath}/`], instancePath: e.instancePath });
     else if (e.keyword === 'if' && dependsOnValues(e, built)) {
       const base = e.schemaPath.slice(0, -'if'.length);
       folds.push({ schemaPrefixes: [`${base}then/`, `${base}else/`], instancePath: e.instancePath });
@@ -56,7 +78,9 @@ function foldsOf(errors: readonly ErrorObject[], built: BuiltInstance): Fold[] {
 }
 
 function folded(e: ErrorObject, folds: readonly Fold[]): boolean {
-  return folds.some((f) => isUnder(e.instancePath, f.instancePath) && f.schemaPrefixes.some((p) => e.schemaPath.startsWith(p)));
+  return folds.some(
+    (f) => isUnder(e.instancePath, f.instancePath) && f.schemaPrefixes.some((p) => e.schemaPath.startsWith(p)),
+  );
 }
 
 /** Runs `validate` over one instance; the errors that survive folding. */
@@ -79,13 +103,19 @@ function asNote(e: ErrorObject, doc: number): Finding {
  * @param doc - index of the document in the file (YAML multi-document files), for locating.
  * @returns errors, and notes for rules that need the decrypted values; deduplicated.
  */
-export function validateKeyless(validate: ValidateFunction, document: MapNode, doc: number, built: BuiltInstance = buildInstance(document)): Finding[] {
+export function validateKeyless(
+  validate: ValidateFunction,
+  document: MapNode,
+  doc: number,
+  built: BuiltInstance = buildInstance(document),
+): Finding[] {
   const out = new Map<string, Finding>();
   const add = (f: Finding, schemaPath: string) => {
     const id = `${f.severity}\u0000${f.pointer}\u0000${f.keyword}\u0000${schemaPath}`;
     if (!out.has(id)) out.set(id, f);
   };
-  for (const e of run(validate, built.low, built)) add(dependsOnValues(e, built) ? asNote(e, doc) : errorFinding(e, doc), e.schemaPath);
+  for (const e of run(validate, built.low, built))
+    add(dependsOnValues(e, built) ? asNote(e, doc) : errorFinding(e, doc), e.schemaPath);
   for (const e of run(validate, built.high, built)) if (dependsOnValues(e, built)) add(asNote(e, doc), e.schemaPath);
   return mergeNotes([...out.values()]);
 }

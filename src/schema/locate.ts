@@ -44,7 +44,9 @@ export class Locator {
    * falls back to the composed document.
    */
   private locateCst(doc: number, segments: readonly string[]): Position | undefined {
-    this.cst ??= [...new Parser(this.cstCounter.addNewLine).parse(this.text)].filter((t): t is CST.Document => t.type === 'document');
+    this.cst ??= [...new Parser(this.cstCounter.addNewLine).parse(this.text)].filter(
+      (t): t is CST.Document => t.type === 'document',
+    );
     let tok: CST.Token | undefined = this.cst[doc]?.value;
     let best = TOP;
     const at = (offset: number): Position => {
@@ -60,7 +62,8 @@ export class Locator {
         });
         if (item === undefined) {
           // A key we cannot read from tokens (alias, complex key) may still be there.
-          if (tok.items.some((it) => it.key !== undefined && it.key !== null && !CST.isScalar(it.key))) return undefined;
+          if (tok.items.some((it) => it.key !== undefined && it.key !== null && !CST.isScalar(it.key)))
+            return undefined;
           break;
         }
         best = at(item.key!.offset);
@@ -81,7 +84,9 @@ export class Locator {
   }
 
   private parsed(): (YamlNode | null)[] {
-    this.docs ??= parseAllDocuments(this.text, { lineCounter: this.counter, uniqueKeys: false }).flatMap((d) => ('contents' in d ? [d.contents as YamlNode | null] : []));
+    this.docs ??= parseAllDocuments(this.text, { lineCounter: this.counter, uniqueKeys: false }).flatMap((d) =>
+      'contents' in d ? [d.contents as YamlNode | null] : [],
+    );
     return this.docs;
   }
 
@@ -121,7 +126,8 @@ export class Locator {
       const i = lines.findIndex((l) => l.startsWith('sops_') || l.trim() === '[sops]');
       return i < 0 ? TOP : { line: i + 1, col: 1 };
     }
-    const section = this.format === 'ini' && segments.length > 1 ? lines.findIndex((l) => l.trim() === `[${segments[0]}]`) : -1;
+    const section =
+      this.format === 'ini' && segments.length > 1 ? lines.findIndex((l) => l.trim() === `[${segments[0]}]`) : -1;
     for (let i = Math.max(0, section + 1); i < lines.length; i++) {
       const m = /^(\s*)(?:export\s+)?([^=:\s]+)\s*[=:]/.exec(lines[i] ?? '');
       if (m?.[2] === key) return { line: i + 1, col: (m[1] ?? '').length + 1 };

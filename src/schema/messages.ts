@@ -70,7 +70,9 @@ export function messageOf(e: ErrorObject): string {
     case 'x-sealant-secret':
       return 'secret is in clear text: it must be encrypted';
     default:
-      return SCHEMA_ONLY_MESSAGES.has(e.keyword) && e.message !== undefined ? e.message : `does not satisfy "${e.keyword}"`;
+      return SCHEMA_ONLY_MESSAGES.has(e.keyword) && e.message !== undefined
+        ? e.message
+        : `does not satisfy "${e.keyword}"`;
   }
 }
 
@@ -88,5 +90,12 @@ export function presentPointer(e: ErrorObject): string {
 
 /** An ajv error as an error-severity finding. */
 export function errorFinding(e: ErrorObject, doc: number): Finding {
-  return { doc, pointer: subjectPointer(e), at: presentPointer(e), keyword: e.keyword, severity: 'error', message: messageOf(e) };
+  return {
+    doc,
+    pointer: subjectPointer(e),
+    at: presentPointer(e),
+    keyword: e.keyword,
+    severity: 'error',
+    message: messageOf(e),
+  };
 }

@@ -31,7 +31,12 @@ export function collectKeys(keys: EnvironmentKeys['keys'], documents: readonly M
     for (const v of walk(d)) {
       if (v.kind !== 'scalar' || v.keys.length === 0) continue;
       const path = formatPath(v.keys);
-      if (!keys.has(path)) keys.set(path, { file, doc, pointer: `/${v.path.map((s) => String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}` });
+      if (!keys.has(path))
+        keys.set(path, {
+          file,
+          doc,
+          pointer: `/${v.path.map((s) => String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+        });
     }
   });
 }
@@ -55,7 +60,11 @@ function matcher(globs: readonly string[]): (path: string) => boolean {
  * environment that has it ignores it.
  * @param only - report only gaps involving this environment.
  */
-export function findParityGaps(envs: readonly EnvironmentKeys[], globalIgnore: readonly string[], only?: string): ParityGap[] {
+export function findParityGaps(
+  envs: readonly EnvironmentKeys[],
+  globalIgnore: readonly string[],
+  only?: string,
+): ParityGap[] {
   const global = matcher(globalIgnore);
   const own = new Map(envs.map((e) => [e.name, matcher(e.ignore)]));
   const all = new Set(envs.flatMap((e) => [...e.keys.keys()]));
@@ -67,7 +76,12 @@ export function findParityGaps(envs: readonly EnvironmentKeys[], globalIgnore: r
     const missing = envs.filter((e) => !e.keys.has(path) && !own.get(e.name)!(path));
     if (missing.length === 0) continue;
     if (only !== undefined && !present.concat(missing).some((e) => e.name === only)) continue;
-    gaps.push({ path, missingIn: missing.map((e) => e.name), presentIn: present.map((e) => e.name), where: present[0]!.keys.get(path)! });
+    gaps.push({
+      path,
+      missingIn: missing.map((e) => e.name),
+      presentIn: present.map((e) => e.name),
+      where: present[0]!.keys.get(path)!,
+    });
   }
   return gaps;
 }

@@ -20,7 +20,10 @@ import type { Store, StoreDocument } from './store.js';
 export const BINARY_DATA_KEY = 'data';
 
 /** The JSON envelope of an encrypted binary file, or undefined when `text` is not one. */
-function envelopeOf(text: string, file: string | undefined): { source: JsonSource; document: MapNode; metadata: MapNode } | undefined {
+function envelopeOf(
+  text: string,
+  file: string | undefined,
+): { source: JsonSource; document: MapNode; metadata: MapNode } | undefined {
   // Cheap pre-check so large non-JSON files are not parsed.
   if (!/^[ \t\r\n]*\{/.test(text)) return undefined;
   try {
@@ -43,7 +46,9 @@ function rawData(doc: MapNode): Buffer {
   const [entry] = entries;
   const value = entry?.kind === 'entry' && entry.value.kind === 'scalar' ? entry.value.value : undefined;
   if (entries.length !== 1 || entry?.key !== BINARY_DATA_KEY || (value?.type !== 'str' && value?.type !== 'bytes')) {
-    throw new UnsupportedDocumentError('a binary file holds exactly one string under the key "data"', { path: [BINARY_DATA_KEY] });
+    throw new UnsupportedDocumentError('a binary file holds exactly one string under the key "data"', {
+      path: [BINARY_DATA_KEY],
+    });
   }
   return value.type === 'bytes' ? value.value : Buffer.from(value.value, 'utf8');
 }

@@ -9,23 +9,29 @@ import { sameScalar, scalarText, type CommentNode, type MapNode, type Node, type
 
 export { sameScalar };
 
-
 /** Deep equality of two trees, comments and order included. */
 export function sameNode(a: Node | CommentNode, b: Node | CommentNode): boolean {
   if (a.kind === 'comment' || b.kind === 'comment') {
-    return a.kind === 'comment' && b.kind === 'comment' && a.text === b.text && (a.inline ?? false) === (b.inline ?? false);
+    return (
+      a.kind === 'comment' && b.kind === 'comment' && a.text === b.text && (a.inline ?? false) === (b.inline ?? false)
+    );
   }
-  if (a.kind === 'scalar' || b.kind === 'scalar') return a.kind === 'scalar' && b.kind === 'scalar' && sameScalar(a.value, b.value);
+  if (a.kind === 'scalar' || b.kind === 'scalar')
+    return a.kind === 'scalar' && b.kind === 'scalar' && sameScalar(a.value, b.value);
   if (a.items.length !== b.items.length) return false;
   if (a.kind === 'map' && b.kind === 'map') {
     return a.items.every((item, i) => {
       const other = b.items[i];
       if (other === undefined) return false;
-      if (item.kind === 'entry' || other.kind === 'entry') return item.kind === 'entry' && other.kind === 'entry' && item.key === other.key && sameNode(item.value, other.value);
+      if (item.kind === 'entry' || other.kind === 'entry')
+        return (
+          item.kind === 'entry' && other.kind === 'entry' && item.key === other.key && sameNode(item.value, other.value)
+        );
       return sameNode(item, other);
     });
   }
-  if (a.kind === 'seq' && b.kind === 'seq') return a.items.every((item, i) => b.items[i] !== undefined && sameNode(item, b.items[i] as Node | CommentNode));
+  if (a.kind === 'seq' && b.kind === 'seq')
+    return a.items.every((item, i) => b.items[i] !== undefined && sameNode(item, b.items[i] as Node | CommentNode));
   return false;
 }
 
@@ -46,7 +52,8 @@ export function positionAt(text: string, offset: number): { line: number; col: n
  */
 export function singleDocument(documents: readonly MapNode[], format: string): MapNode {
   const [doc] = documents;
-  if (doc === undefined || documents.length !== 1) throw new UnsupportedDocumentError(`a ${format} file holds exactly one document (got ${documents.length})`);
+  if (doc === undefined || documents.length !== 1)
+    throw new UnsupportedDocumentError(`a ${format} file holds exactly one document (got ${documents.length})`);
   return doc;
 }
 

@@ -64,10 +64,16 @@ function parseLine(text: string, lineNo: number, lead: string, newline: boolean,
   if (text.startsWith('#')) return { kind: 'comment', lead, text, newline, key: text.slice(1), value: '', lineNo };
   const eq = text.indexOf('=');
   // The message names the line, never its content (it may be a secret).
-  if (eq === -1) throw new ParseError('invalid dotenv line: no "=" found', { file, line: lineNo, hint: 'each line must be KEY=value, a #comment, or empty' });
+  if (eq === -1)
+    throw new ParseError('invalid dotenv line: no "=" found', {
+      file,
+      line: lineNo,
+      hint: 'each line must be KEY=value, a #comment, or empty',
+    });
   const key = text.slice(0, eq);
   const value = decodeValue(text.slice(eq + 1));
-  if (key.startsWith(SOPS_PREFIX)) return { kind: 'meta', lead, text, newline, key: key.slice(SOPS_PREFIX.length), value, lineNo };
+  if (key.startsWith(SOPS_PREFIX))
+    return { kind: 'meta', lead, text, newline, key: key.slice(SOPS_PREFIX.length), value, lineNo };
   return { kind: 'entry', lead, text, newline, key, value, lineNo };
 }
 
@@ -84,7 +90,9 @@ function parseSource(text: string, file: string | undefined): Source {
     lines.push(parseLine(segment, i + 1, lead, !last, file));
     lead = '';
   });
-  const flat: FlatEntry[] = lines.filter((l) => l.kind === 'meta').map((l) => ({ key: l.key, value: l.value, line: l.lineNo }));
+  const flat: FlatEntry[] = lines
+    .filter((l) => l.kind === 'meta')
+    .map((l) => ({ key: l.key, value: l.value, line: l.lineNo }));
   return { lines, trailer: lead, metadata: flat.length === 0 ? undefined : unflattenMetadata(flat) };
 }
 
@@ -106,14 +114,24 @@ function checkWritable(doc: MapNode): void {
   for (const item of doc.items) {
     if (item.kind === 'comment') continue;
     const path = [item.key];
-    if (item.value.kind !== 'scalar') throw new UnsupportedDocumentError('dotenv files hold only flat KEY=value pairs; this value is nested', { path });
-    if (item.key.includes('=') || item.key.includes('\n') || item.key.startsWith('#')) throw new UnsupportedDocumentError('this key cannot be written to a dotenv file', { path, hint: 'dotenv keys cannot contain "=" or a newline, nor start with "#"' });
-    if (item.key.startsWith(SOPS_PREFIX)) throw new UnsupportedDocumentError('dotenv keys starting with "sops_" are reserved for SOPS metadata', { path });
+    if (item.value.kind !== 'scalar')
+      throw new UnsupportedDocumentError('dotenv files hold only flat KEY=value pairs; this value is nested', { path });
+    if (item.key.includes('=') || item.key.includes('\n') || item.key.startsWith('#'))
+      throw new UnsupportedDocumentError('this key cannot be written to a dotenv file', {
+        path,
+        hint: 'dotenv keys cannot contain "=" or a newline, nor start with "#"',
+      });
+    if (item.key.startsWith(SOPS_PREFIX))
+      throw new UnsupportedDocumentError('dotenv keys starting with "sops_" are reserved for SOPS metadata', { path });
   }
 }
 
 function renderItem(item: MapEntry | CommentNode): string {
-  if (item.kind === 'comment') return item.text.split('\n').map((line) => `#${line}`).join('\n');
+  if (item.kind === 'comment')
+    return item.text
+      .split('\n')
+      .map((line) => `#${line}`)
+      .join('\n');
   return `${item.key}=${encodeValue(scalarAsText(item.value.kind === 'scalar' ? item.value.value : { type: 'null' }))}`;
 }
 
@@ -121,24 +139,42 @@ function renderItem(item: MapEntry | CommentNode): string {
 function pieceFor(item: MapEntry | CommentNode, line: SourceLine | undefined): LinePiece {
   if (line === undefined) return { text: renderItem(item), newline: true };
   let text = line.text;
-  if (item.kind === 'comment' ? item.text !== line.key : item.value.kind !== 'scalar' || !sameScalar(item.value.value, { type: 'str', value: line.value })) text = renderItem(item);
+  if (
+    item.kind === 'comment'
+      ? item.text !== line.key
+      : item.value.kind !== 'scalar' || !sameScalar(item.value.value, { type: 'str', value: line.value })
+  )
+    text = renderItem(item);
   return { text: line.lead + text, newline: line.newline };
 }
 
 function metadataPieces(metadata: MapNode, lead: string): LinePiece[] {
-  return flattenMetadata(metadata).map((flat, i) => ({ text: `${i === 0 ? lead : ''}${SOPS_PREFIX}${flat.key}=${encodeValue(flat.value)}`, newline: true }));
+  return flattenMetadata(metadata).map((flat, i) => ({
+    text: `${i === 0 ? lead : ''}${SOPS_PREFIX}${flat.key}=${encodeValue(flat.value)}`,
+    newline: true,
+  }));
 }
 
 /** Source lines matching `items` one to one, in order (the usual case: values edited in place). */
 function positionalMatch(items: readonly (MapEntry | CommentNode)[], dataLines: readonly SourceLine[]): boolean {
-  return items.length === dataLines.length && items.every((item, i) => item.kind === dataLines[i]?.kind && (item.kind === 'comment' || item.key === dataLines[i]?.key));
+  return (
+    items.length === dataLines.length &&
+    items.every(
+      (item, i) => item.kind === dataLines[i]?.kind && (item.kind === 'comment' || item.key === dataLines[i]?.key),
+    )
+  );
 }
 
 /** After a structural edit: each item takes the first unused source line with the same key (comments: same text). */
-function matchByKey(items: readonly (MapEntry | CommentNode)[], dataLines: readonly SourceLine[]): (SourceLine | undefined)[] {
+function matchByKey(
+  items: readonly (MapEntry | CommentNode)[],
+  dataLines: readonly SourceLine[],
+): (SourceLine | undefined)[] {
   const used = new Set<SourceLine>();
   return items.map((item) => {
-    const found = dataLines.find((l) => !used.has(l) && l.kind === item.kind && l.key === (item.kind === 'entry' ? item.key : item.text));
+    const found = dataLines.find(
+      (l) => !used.has(l) && l.kind === item.kind && l.key === (item.kind === 'entry' ? item.key : item.text),
+    );
     if (found !== undefined) used.add(found);
     return found;
   });
@@ -161,7 +197,10 @@ class DotenvDocument implements StoreDocument {
     checkWritable(doc);
     const { lines, trailer } = this.#source;
     const dataLines = lines.filter((l) => l.kind !== 'meta');
-    const metaUnchanged = this.metadata !== undefined && this.#source.metadata !== undefined && sameNode(this.metadata, this.#source.metadata);
+    const metaUnchanged =
+      this.metadata !== undefined &&
+      this.#source.metadata !== undefined &&
+      sameNode(this.metadata, this.#source.metadata);
     if (positionalMatch(doc.items, dataLines)) return joinLines(this.#inPlace(doc, metaUnchanged), trailer);
     return joinLines(this.#restructured(doc, metaUnchanged), trailer);
   }
@@ -194,7 +233,8 @@ class DotenvDocument implements StoreDocument {
     const pieces = doc.items.map((item, i) => pieceFor(item, matches[i]));
     if (this.metadata === undefined) return pieces;
     if (metaUnchanged) {
-      for (const line of this.#source.lines) if (line.kind === 'meta') pieces.push({ text: line.lead + line.text, newline: line.newline });
+      for (const line of this.#source.lines)
+        if (line.kind === 'meta') pieces.push({ text: line.lead + line.text, newline: line.newline });
       return pieces;
     }
     const firstMeta = this.#source.lines.find((l) => l.kind === 'meta');

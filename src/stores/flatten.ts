@@ -25,7 +25,6 @@ export function compareGoStrings(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-
 function flattenInto(out: FlatEntry[], prefix: string, node: Node): void {
   if (node.kind === 'scalar') {
     const value = scalarText(node.value);
@@ -84,10 +83,17 @@ function tokenize(flat: FlatEntry): Token[] {
   const finish = (end: number): void => {
     if (state === 'list') {
       const digits = path.slice(tokenStart + LIST_SEPARATOR.length, end);
-      if (!/^\d{1,9}$/.test(digits)) throw new MetadataError('malformed list index in a flattened metadata key', { line: flat.line, path: ['sops', flat.key] });
+      if (!/^\d{1,9}$/.test(digits))
+        throw new MetadataError('malformed list index in a flattened metadata key', {
+          line: flat.line,
+          path: ['sops', flat.key],
+        });
       tokens.push({ kind: 'list', index: Number(digits) });
     } else {
-      tokens.push({ kind: 'map', key: path.slice(state === 'map' ? tokenStart + MAP_SEPARATOR.length : tokenStart, end) });
+      tokens.push({
+        kind: 'map',
+        key: path.slice(state === 'map' ? tokenStart + MAP_SEPARATOR.length : tokenStart, end),
+      });
     }
     tokenStart = end;
   };
@@ -110,7 +116,10 @@ function tokenize(flat: FlatEntry): Token[] {
 }
 
 /** Intermediate tree while unflattening: lists may be filled out of order. */
-type Building = { kind: 'map'; entries: Map<string, Building> } | { kind: 'list'; items: (Building | undefined)[] } | { kind: 'leaf'; value: ScalarValue };
+type Building =
+  | { kind: 'map'; entries: Map<string, Building> }
+  | { kind: 'list'; items: (Building | undefined)[] }
+  | { kind: 'leaf'; value: ScalarValue };
 
 function conflict(flat: FlatEntry): MetadataError {
   return new MetadataError('conflicting flattened metadata keys', { line: flat.line, path: ['sops', flat.key] });
@@ -127,7 +136,11 @@ function place(root: Building, tokens: Token[], leaf: ScalarValue, flat: FlatEnt
     const token = tokens[i] as Token;
     const last = i === tokens.length - 1;
     // A dense list never has an index beyond the number of keys; this also bounds allocation.
-    if (token.kind === 'list' && token.index >= maxIndex) throw new MetadataError('list index in a flattened metadata key is out of range', { line: flat.line, path: ['sops', flat.key] });
+    if (token.kind === 'list' && token.index >= maxIndex)
+      throw new MetadataError('list index in a flattened metadata key is out of range', {
+        line: flat.line,
+        path: ['sops', flat.key],
+      });
     let existing: Building | undefined;
     if (current.kind === 'map' && token.kind === 'map') existing = current.entries.get(token.key);
     else if (current.kind === 'list' && token.kind === 'list') existing = current.items[token.index];
@@ -148,14 +161,21 @@ function toNode(b: Building | undefined): Node {
     for (let i = 0; i < b.items.length; i += 1) items.push(toNode(b.items[i]));
     return { kind: 'seq', items } satisfies SeqNode;
   }
-  return { kind: 'map', items: [...b.entries].map(([key, value]) => ({ kind: 'entry' as const, key, value: toNode(value) })) };
+  return {
+    kind: 'map',
+    items: [...b.entries].map(([key, value]) => ({ kind: 'entry' as const, key, value: toNode(value) })),
+  };
 }
 
 /** `DecodeNonStrings`: the two non-string top-level fields of the metadata block. */
 function decodeLeaf(flat: FlatEntry): ScalarValue {
   if (flat.key === 'mac_only_encrypted') return { type: 'bool', value: flat.value === 'true' };
   if (flat.key === 'shamir_threshold') {
-    if (!/^[+-]?\d{1,18}$/.test(flat.value)) throw new MetadataError('shamir_threshold is not an integer', { line: flat.line, path: ['sops', 'shamir_threshold'] });
+    if (!/^[+-]?\d{1,18}$/.test(flat.value))
+      throw new MetadataError('shamir_threshold is not an integer', {
+        line: flat.line,
+        path: ['sops', 'shamir_threshold'],
+      });
     return { type: 'int', value: BigInt(flat.value) };
   }
   return { type: 'str', value: flat.value };

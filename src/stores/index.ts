@@ -57,7 +57,8 @@ export function formatFromPath(path: string): FileFormat {
  */
 export function parseFormat(value: string): FileFormat {
   const format = FILE_FORMATS.find((f) => f === value);
-  if (format === undefined) throw new UsageError('unknown file format', { hint: `use one of: ${FILE_FORMATS.join(', ')}` });
+  if (format === undefined)
+    throw new UsageError('unknown file format', { hint: `use one of: ${FILE_FORMATS.join(', ')}` });
   return format;
 }
 

@@ -208,7 +208,12 @@ class IniParser {
     this.unitStart = this.pos;
     this.autoIncrement = 1;
     const implicit = this.sections[0];
-    if (name === DEFAULT_SECTION && implicit !== undefined && implicit.header === undefined && implicit.keys.length === 0) {
+    if (
+      name === DEFAULT_SECTION &&
+      implicit !== undefined &&
+      implicit.header === undefined &&
+      implicit.keys.length === 0
+    ) {
       // go-ini's NewSection returns the existing DEFAULT section.
       Object.assign(implicit, { comment, header, start: sectionStart });
       this.section = implicit;
@@ -229,7 +234,11 @@ class IniParser {
     this.commentBuffer += read.comment;
     const comment = commentFrom(this.commentBuffer);
     if (this.section.keys.some((k) => k.key === key)) {
-      throw new UnsupportedDocumentError('duplicate key in an INI section', { file: this.file, line: lineNo, path: [this.section.name, key] });
+      throw new UnsupportedDocumentError('duplicate key in an INI section', {
+        file: this.file,
+        line: lineNo,
+        path: [this.section.name, key],
+      });
     }
     const lead = this.takeLead(start);
     const t = this.text;
@@ -275,19 +284,36 @@ class IniParser {
     if (line === '') {
       // Keep the spaces after the delimiter in `head`, so a new value lands where `key = ` expects it.
       const contentEnd = at + rest.replace(/\r?\n$/, '').length;
-      return { value: '', valueStart: contentEnd, valueEnd: contentEnd, inlineStart: contentEnd, inlineEnd: contentEnd, end: lineEnd, comment: '' };
+      return {
+        value: '',
+        valueStart: contentEnd,
+        valueEnd: contentEnd,
+        inlineStart: contentEnd,
+        inlineEnd: contentEnd,
+        end: lineEnd,
+        comment: '',
+      };
     }
     const quote = line.length > 3 && line.startsWith('"""') ? '"""' : line.startsWith('`') ? '`' : '';
     if (quote !== '') return this.readQuoted(line, valueStart, quote);
     const trimmed = goTrimSpace(line);
-    if (trimmed.endsWith('\\')) return this.readContinuation(trimmed.slice(0, -1), valueStart, valueStart + trimmed.length);
+    if (trimmed.endsWith('\\'))
+      return this.readContinuation(trimmed.slice(0, -1), valueStart, valueStart + trimmed.length);
     const hash = trimmed.search(/[#;]/);
     const bare = hash === -1 ? trimmed : goTrimRight(trimmed.slice(0, hash));
     const valueEnd = valueStart + bare.length;
     const inlineStart = hash === -1 ? valueEnd : valueStart + hash;
     const inlineEnd = valueStart + trimmed.length;
     const value = hasSurroundedQuote(bare, "'") || hasSurroundedQuote(bare, '"') ? bare.slice(1, -1) : bare;
-    return { value, valueStart, valueEnd, inlineStart, inlineEnd, end: lineEnd, comment: hash === -1 ? '' : trimmed.slice(hash) };
+    return {
+      value,
+      valueStart,
+      valueEnd,
+      inlineStart,
+      inlineEnd,
+      end: lineEnd,
+      comment: hash === -1 ? '' : trimmed.slice(hash),
+    };
   }
 
   private readQuoted(line: string, valueStart: number, quote: string): ReadValue {
@@ -296,7 +322,15 @@ class IniParser {
       // Single line: text after the closing quote is ignored by go-ini (no comment captured).
       const valueEnd = valueStart + close + quote.length;
       const contentEnd = valueStart + goTrimRight(line).length;
-      return { value: line.slice(quote.length, close), valueStart, valueEnd, inlineStart: contentEnd, inlineEnd: contentEnd, end: this.pos, comment: '' };
+      return {
+        value: line.slice(quote.length, close),
+        valueStart,
+        valueEnd,
+        inlineStart: contentEnd,
+        inlineEnd: contentEnd,
+        end: this.pos,
+        comment: '',
+      };
     }
     let value = line.slice(quote.length);
     const startLine = this.lineNo;
@@ -314,7 +348,15 @@ class IniParser {
       const valueEnd = start + at + quote.length;
       const contentEnd = start + goTrimRight(next).length;
       const inlineStart = hash === -1 ? contentEnd : start + at + hash;
-      return { value, valueStart, valueEnd, inlineStart, inlineEnd: contentEnd, end: this.pos, comment: hash === -1 ? '' : goTrimSpace(after.slice(hash)) };
+      return {
+        value,
+        valueStart,
+        valueEnd,
+        inlineStart,
+        inlineEnd: contentEnd,
+        end: this.pos,
+        comment: hash === -1 ? '' : goTrimSpace(after.slice(hash)),
+      };
     }
   }
 
@@ -352,7 +394,9 @@ function sectionTree(section: SectionSource): MapNode {
 }
 
 function treeOf(source: IniSource): MapNode {
-  const items: MapEntry[] = source.sections.filter((s) => s.name !== SOPS_SECTION).map((s) => ({ kind: 'entry', key: s.name, value: sectionTree(s) }));
+  const items: MapEntry[] = source.sections
+    .filter((s) => s.name !== SOPS_SECTION)
+    .map((s) => ({ kind: 'entry', key: s.name, value: sectionTree(s) }));
   return { kind: 'map', items };
 }
 
@@ -408,8 +452,13 @@ function splitSection(name: string, section: MapNode): { comment: string | undef
       return;
     }
     const path = [name, item.key];
-    if (item.value.kind !== 'scalar') throw new UnsupportedDocumentError('INI sections hold only key = value pairs; this value is nested', { path });
-    if (item.key === '' || /[\r\n]/.test(item.key)) throw new UnsupportedDocumentError('this key cannot be written to an INI file', { path, hint: 'INI keys must be non-empty and on one line' });
+    if (item.value.kind !== 'scalar')
+      throw new UnsupportedDocumentError('INI sections hold only key = value pairs; this value is nested', { path });
+    if (item.key === '' || /[\r\n]/.test(item.key))
+      throw new UnsupportedDocumentError('this key cannot be written to an INI file', {
+        path,
+        hint: 'INI keys must be non-empty and on one line',
+      });
     keys.push({ key: item.key, value: item.value.value, comment: undefined });
   });
   return { comment, keys };
@@ -431,23 +480,39 @@ function renderKeyLine(key: string, value: string, width: number): string {
  * encrypted comment keeps its place and decrypts back to the original line.
  */
 function staysInline(comment: string | undefined, src: KeySource, value: string): boolean {
-  return comment !== undefined && comment !== '' && !comment.includes('\n') && src.inline !== '' && src.lead.text === src.lead.blank && !value.startsWith('`') && !value.startsWith('"""');
+  return (
+    comment !== undefined &&
+    comment !== '' &&
+    !comment.includes('\n') &&
+    src.inline !== '' &&
+    src.lead.text === src.lead.blank &&
+    !value.startsWith('`') &&
+    !value.startsWith('"""')
+  );
 }
 
 function renderKnownKey(item: KeyItem, src: KeySource): string {
   const valueSame = sameScalar(item.value, { type: 'str', value: src.value });
   const value = valueSame ? src.valueRaw : encodeValue(scalarAsText(item.value));
   if (item.comment === src.comment) return src.lead.text + src.head + value + src.mid + src.inline + src.eol;
-  if (staysInline(item.comment, src, value)) return src.lead.blank + src.head + value + src.mid + `${src.inline[0] ?? ';'} ${item.comment ?? ''}` + src.eol;
+  if (staysInline(item.comment, src, value))
+    return src.lead.blank + src.head + value + src.mid + `${src.inline[0] ?? ';'} ${item.comment ?? ''}` + src.eol;
   // Otherwise the comment goes on its own line(s) before the key, as go-ini writes it.
-  return src.lead.blank + (item.comment === undefined ? '' : renderComment(item.comment, true)) + src.head + value + src.eol;
+  return (
+    src.lead.blank + (item.comment === undefined ? '' : renderComment(item.comment, true)) + src.head + value + src.eol
+  );
 }
 
 /**
  * A section header from the source. A changed comment always goes on its own lines: go-ini
  * finds the header's closing `]` with LastIndex, so an inline `; ENC[…]` would end up in the name.
  */
-function renderKnownHeader(name: string, comment: string | undefined, original: string | undefined, header: Header): string {
+function renderKnownHeader(
+  name: string,
+  comment: string | undefined,
+  original: string | undefined,
+  header: Header,
+): string {
   if (comment === original) return header.lead.text + header.text;
   const lineBreak = /\r?\n$/.exec(header.text)?.[0] ?? '\n';
   const text = header.inlineAt === -1 ? header.text : `[${name}]${lineBreak}`;
@@ -505,9 +570,12 @@ class IniDocument implements StoreDocument {
     for (const item of doc.items) {
       if (item.kind === 'comment') continue;
       const path = [item.key];
-      if (item.value.kind !== 'map') throw new UnsupportedDocumentError('top-level INI values must be sections (mappings)', { path });
-      if (item.key === SOPS_SECTION) throw new UnsupportedDocumentError('the section name "sops" is reserved for SOPS metadata', { path });
-      if (item.key === '' || /[\r\n]/.test(item.key)) throw new UnsupportedDocumentError('this section name cannot be written to an INI file', { path });
+      if (item.value.kind !== 'map')
+        throw new UnsupportedDocumentError('top-level INI values must be sections (mappings)', { path });
+      if (item.key === SOPS_SECTION)
+        throw new UnsupportedDocumentError('the section name "sops" is reserved for SOPS metadata', { path });
+      if (item.key === '' || /[\r\n]/.test(item.key))
+        throw new UnsupportedDocumentError('this section name cannot be written to an INI file', { path });
       out.push({ name: item.key, tree: item.value });
     }
     // go-ini's DEFAULT section always comes first (and is written without a header).
@@ -545,7 +613,10 @@ class IniDocument implements StoreDocument {
         used.add(known);
         writer.push(renderKnownKey(item, known));
       } else {
-        writer.push((item.comment === undefined ? '' : renderComment(item.comment, true)) + renderKeyLine(item.key, scalarAsText(item.value), width));
+        writer.push(
+          (item.comment === undefined ? '' : renderComment(item.comment, true)) +
+            renderKeyLine(item.key, scalarAsText(item.value), width),
+        );
       }
     }
   }

@@ -71,7 +71,11 @@ class JsonParser {
     const value = this.parseValue(0, []);
     this.skipWhitespace();
     if (this.pos < this.text.length) throw this.fail('unexpected data after the top-level JSON value');
-    if (value.kind !== 'map') throw new UnsupportedDocumentError('the top level of a JSON file must be an object', { file: this.file, ...positionAt(this.text, start) });
+    if (value.kind !== 'map')
+      throw new UnsupportedDocumentError('the top level of a JSON file must be an object', {
+        file: this.file,
+        ...positionAt(this.text, start),
+      });
     return value;
   }
 
@@ -95,7 +99,11 @@ class JsonParser {
     const start = this.pos;
     if (c === '"') return { kind: 'scalar', start, value: { type: 'str', value: this.parseString() }, end: this.pos };
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber(path);
-    for (const [word, value] of [['true', { type: 'bool', value: true }], ['false', { type: 'bool', value: false }], ['null', { type: 'null' }]] as const) {
+    for (const [word, value] of [
+      ['true', { type: 'bool', value: true }],
+      ['false', { type: 'bool', value: false }],
+      ['null', { type: 'null' }],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
         return { kind: 'scalar', start, end: this.pos, value };
@@ -121,7 +129,12 @@ class JsonParser {
       const key = this.parseString();
       const keyEnd = this.pos;
       // Go's decoder keeps the last duplicate; SOPS would then see two tree items. Refuse instead.
-      if (seen.has(key)) throw new UnsupportedDocumentError('duplicate key in a JSON object', { file: this.file, path: [...path, key], ...positionAt(this.text, keyStart) });
+      if (seen.has(key))
+        throw new UnsupportedDocumentError('duplicate key in a JSON object', {
+          file: this.file,
+          path: [...path, key],
+          ...positionAt(this.text, keyStart),
+        });
       seen.add(key);
       this.skipWhitespace();
       if (this.text[this.pos] !== ':') throw this.fail('expected ":" after an object key');
@@ -211,10 +224,16 @@ class JsonParser {
     // sops ≥ 3.13.2: an integer literal that fits int64 is an int, every other number a float.
     if (m[1] === undefined && m[2] === undefined) {
       const big = BigInt(literal);
-      if (big >= INT64_MIN && big <= INT64_MAX) return { kind: 'scalar', start, end: this.pos, value: { type: 'int', value: big } };
+      if (big >= INT64_MIN && big <= INT64_MAX)
+        return { kind: 'scalar', start, end: this.pos, value: { type: 'int', value: big } };
     }
     const value = Number(literal);
-    if (!Number.isFinite(value)) throw new UnsupportedDocumentError('number out of range for a 64-bit float', { file: this.file, path, ...positionAt(this.text, start) });
+    if (!Number.isFinite(value))
+      throw new UnsupportedDocumentError('number out of range for a 64-bit float', {
+        file: this.file,
+        path,
+        ...positionAt(this.text, start),
+      });
     return { kind: 'scalar', start, end: this.pos, value: { type: 'float', value } };
   }
 }
@@ -254,15 +273,29 @@ export function documentsOf(source: JsonSource, file?: string): { document: MapN
       continue;
     }
     const tree = treeOf(entry.value);
-    if (tree.kind !== 'map') throw new MetadataError('the "sops" key must hold an object', { file, path: ['sops'], ...positionAt(source.text, entry.keyStart) });
+    if (tree.kind !== 'map')
+      throw new MetadataError('the "sops" key must hold an object', {
+        file,
+        path: ['sops'],
+        ...positionAt(source.text, entry.keyStart),
+      });
     metadata = tree;
   }
   return { document: { kind: 'map', items }, metadata };
 }
 
-const STRING_ESCAPES = /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const STRING_ESCAPES =
+  /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const KEY_ESCAPES = /["\\\u0000-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 function escapeChar(c: string): string {
   const short = SHORT_ESCAPES[c];
@@ -366,8 +399,13 @@ class JsonRenderer {
       if (src?.kind === 'scalar' && sameScalar(node.value, src.value)) return this.text.slice(src.start, src.end);
       return scalarJson(node.value, path);
     }
-    if (node.kind === 'map') return src?.kind === 'map' ? this.renderMapOver(node, src, path) : this.renderMap(node, this.canonicalLayout(indent), [], path);
-    return src?.kind === 'seq' ? this.renderSeqOver(node, src, path) : this.renderSeq(node, this.canonicalLayout(indent), [], path);
+    if (node.kind === 'map')
+      return src?.kind === 'map'
+        ? this.renderMapOver(node, src, path)
+        : this.renderMap(node, this.canonicalLayout(indent), [], path);
+    return src?.kind === 'seq'
+      ? this.renderSeqOver(node, src, path)
+      : this.renderSeq(node, this.canonicalLayout(indent), [], path);
   }
 
   private renderMapOver(node: MapNode, src: JsonSrcMap, path: TreePath): string {
@@ -379,7 +417,10 @@ class JsonRenderer {
     src.entries.forEach((se, i) => {
       const entry = entries[i] as MapEntry;
       const next = src.entries[i + 1]?.keyStart ?? src.end;
-      out += this.text.slice(se.keyStart, se.value.start) + this.render(entry.value, se.value, this.lineIndentAt(se.keyStart), [...path, entry.key]) + this.text.slice(se.value.end, next);
+      out +=
+        this.text.slice(se.keyStart, se.value.start) +
+        this.render(entry.value, se.value, this.lineIndentAt(se.keyStart), [...path, entry.key]) +
+        this.text.slice(se.value.end, next);
     });
     return out;
   }
@@ -390,7 +431,8 @@ class JsonRenderer {
     let out = this.text.slice(src.start, src.items[0]?.start ?? src.end);
     src.items.forEach((si, i) => {
       const next = src.items[i + 1]?.start ?? src.end;
-      out += this.render(values[i] as Node, si, this.lineIndentAt(si.start), [...path, i]) + this.text.slice(si.end, next);
+      out +=
+        this.render(values[i] as Node, si, this.lineIndentAt(si.start), [...path, i]) + this.text.slice(si.end, next);
     });
     return out;
   }
@@ -422,7 +464,8 @@ class JsonRenderer {
 function topLevel(document: MapNode, metadata: MapNode | undefined, source: JsonSource | undefined): MapNode {
   const items: MapEntry[] = entriesOf(document);
   for (const entry of items) {
-    if (entry.key === 'sops') throw new UnsupportedDocumentError('the top-level key "sops" is reserved for SOPS metadata', { path: ['sops'] });
+    if (entry.key === 'sops')
+      throw new UnsupportedDocumentError('the top-level key "sops" is reserved for SOPS metadata', { path: ['sops'] });
   }
   if (metadata === undefined) return { kind: 'map', items };
   const sopsEntry: MapEntry = { kind: 'entry', key: 'sops', value: metadata };
@@ -478,7 +521,10 @@ export const jsonStore: Store = {
   load(text: string, file?: string): StoreDocument {
     // Go's encoding/json refuses a BOM, so sops does: a file we wrote with one sops could not read.
     if (text.startsWith('\ufeff')) {
-      throw new ParseError('invalid JSON: the file starts with a UTF-8 byte-order mark (BOM), which JSON does not allow', { file, line: 1, col: 1, hint: 'remove its first three bytes (EF BB BF); sops refuses such a file too' });
+      throw new ParseError(
+        'invalid JSON: the file starts with a UTF-8 byte-order mark (BOM), which JSON does not allow',
+        { file, line: 1, col: 1, hint: 'remove its first three bytes (EF BB BF); sops refuses such a file too' },
+      );
     }
     const source = parseJson(text, file);
     const { document, metadata } = documentsOf(source, file);

@@ -88,7 +88,12 @@ export function carrierFor(enc: string, orig: ScalarSource): CarrierText {
     const indicator = orig.style === 'literal' ? '|' : '>';
     let marker = '-';
     const offset = col - orig.parentCol;
-    if (header !== undefined && header.chomp !== chompFor(v, { atEnd: orig.atEnd, allowKeep: true }) && offset >= 1 && offset <= 9) {
+    if (
+      header !== undefined &&
+      header.chomp !== chompFor(v, { atEnd: orig.atEnd, allowKeep: true }) &&
+      offset >= 1 &&
+      offset <= 9
+    ) {
       marker = header.chomp === 'strip' ? `${offset}-` : `-${offset}`;
     }
     return { kind: 'block', header: indicator + marker, line: ' '.repeat(col) + enc };
@@ -100,7 +105,9 @@ export function carrierFor(enc: string, orig: ScalarSource): CarrierText {
     return { kind: 'flow', text: flip ? flipped(doubleQuote(enc)) : doubleQuote(enc) };
   }
   if (orig.style === 'double') return { kind: 'flow', text: doubleQuote(enc) };
-  return canBePlain(v, 'block') || v.includes('\n') ? { kind: 'flow', text: enc } : { kind: 'flow', text: flipped(doubleQuote(enc)) };
+  return canBePlain(v, 'block') || v.includes('\n')
+    ? { kind: 'flow', text: enc }
+    : { kind: 'flow', text: flipped(doubleQuote(enc)) };
 }
 
 /** `enc` written the way the encrypted value `carrier` was (a re-encrypted or changed value). */
@@ -110,7 +117,8 @@ export function sameCarrier(enc: string, carrier: ScalarSource): CarrierText {
     return { kind: 'block', header: carrier.token, line: ' '.repeat(col) + enc };
   }
   if (carrier.style === 'single') return { kind: 'flow', text: singleQuote(enc) ?? doubleQuote(enc) };
-  if (carrier.style === 'double') return { kind: 'flow', text: carrier.token.endsWith(FLIP_END) ? flipped(doubleQuote(enc)) : doubleQuote(enc) };
+  if (carrier.style === 'double')
+    return { kind: 'flow', text: carrier.token.endsWith(FLIP_END) ? flipped(doubleQuote(enc)) : doubleQuote(enc) };
   return { kind: 'flow', text: carrier.inFlow ? doubleQuote(enc) : enc };
 }
 

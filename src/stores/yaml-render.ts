@@ -52,7 +52,16 @@ function blockContentCol(col: number, layout: Layout, compactDash?: number): num
 function scalarValue(node: ScalarNode, contentCol: number, ctx: RenderContext): RenderedValue {
   const hint = ctx.scalar;
   const style = hint?.style ?? node.style;
-  const opts = { style, context: 'block' as const, allowBlock: true, allowKeep: ctx.allowKeep, chomp: hint?.chomp, atEnd: hint?.atEnd, goPlain: hint?.goPlain, keepStyle: hint?.style !== undefined };
+  const opts = {
+    style,
+    context: 'block' as const,
+    allowBlock: true,
+    allowKeep: ctx.allowKeep,
+    chomp: hint?.chomp,
+    atEnd: hint?.atEnd,
+    goPlain: hint?.goPlain,
+    keepStyle: hint?.style !== undefined,
+  };
   return fromEmitted(emitScalar(node.value, opts), contentCol);
 }
 
@@ -75,7 +84,13 @@ function emptyCollection(n: MapNode | SeqNode, col: number): RenderedValue {
  * The value of a mapping entry whose key is at `col`. `compactDash` is the dash column when the
  * mapping is a compact sequence item; `contentCol` overrides the block scalar content column.
  */
-export function valueAfterKey(value: Node, col: number, ctx: RenderContext, compactDash?: number, contentCol?: number): RenderedValue {
+export function valueAfterKey(
+  value: Node,
+  col: number,
+  ctx: RenderContext,
+  compactDash?: number,
+  contentCol?: number,
+): RenderedValue {
   const { layout } = ctx;
   if (value.kind === 'scalar') return scalarValue(value, contentCol ?? blockContentCol(col, layout, compactDash), ctx);
   if (!hasEntries(value)) return emptyCollection(value, col + layout.step);
@@ -92,7 +107,8 @@ export function valueAfterDash(value: Node, dashCol: number, ctx: RenderContext,
   const col = dashCol + gap;
   // A leading comment cannot share the dash line: the collection then starts on the next line.
   const compact = value.items[0]?.kind !== 'comment';
-  const lines = value.kind === 'map' ? mapLines(value, col, ctx, compact ? dashCol : undefined) : seqLines(value, col, ctx);
+  const lines =
+    value.kind === 'map' ? mapLines(value, col, ctx, compact ? dashCol : undefined) : seqLines(value, col, ctx);
   if (!compact) return { inline: [], body: lines };
   const [first = '', ...rest] = lines;
   return { inline: [indent(gap - 2) + first.slice(col), ...rest], body: [] };
@@ -127,7 +143,13 @@ function takesInlineComment(item: MapEntry | Node, kind: 'map' | 'seq'): boolean
  * carry it, otherwise on its own line.
  * @throws UnsupportedDocumentError when a comment's text holds a line break.
  */
-export function itemsLines(items: readonly (MapEntry | Node | CommentNode)[], col: number, kind: 'map' | 'seq', ctx: RenderContext, compactDash?: number): string[] {
+export function itemsLines(
+  items: readonly (MapEntry | Node | CommentNode)[],
+  col: number,
+  kind: 'map' | 'seq',
+  ctx: RenderContext,
+  compactDash?: number,
+): string[] {
   const out: string[] = [];
   let anchor: number | undefined;
   for (const item of items) {
@@ -137,7 +159,8 @@ export function itemsLines(items: readonly (MapEntry | Node | CommentNode)[], co
       anchor = undefined;
       continue;
     }
-    const lines = kind === 'map' ? entryLines(item as MapEntry, col, ctx, compactDash) : seqItemLines(item as Node, col, ctx);
+    const lines =
+      kind === 'map' ? entryLines(item as MapEntry, col, ctx, compactDash) : seqItemLines(item as Node, col, ctx);
     anchor = takesInlineComment(item as MapEntry | Node, kind) ? out.length : undefined;
     out.push(...lines);
   }
@@ -159,7 +182,8 @@ export function seqLines(seq: SeqNode, col: number, ctx: RenderContext): string[
  * @throws UnsupportedDocumentError when a comment's text holds a line break.
  */
 export function documentLines(map: MapNode, ctx: RenderContext): string[] {
-  if (!hasEntries(map)) return map.items.length === 0 ? ['{}'] : [...map.items.map((c) => commentLine(c as CommentNode, 0))];
+  if (!hasEntries(map))
+    return map.items.length === 0 ? ['{}'] : [...map.items.map((c) => commentLine(c as CommentNode, 0))];
   return mapLines(map, 0, ctx);
 }
 
@@ -176,7 +200,9 @@ export function flowText(node: Node): string {
     return e.kind === 'flow' ? e.text : doubleQuote('');
   }
   if (node.kind === 'map') {
-    const parts = node.items.flatMap((i) => (i.kind === 'entry' ? [`${renderKey(i.key, true)}: ${flowText(i.value)}`] : []));
+    const parts = node.items.flatMap((i) =>
+      i.kind === 'entry' ? [`${renderKey(i.key, true)}: ${flowText(i.value)}`] : [],
+    );
     return `{${parts.join(', ')}}`;
   }
   return `[${node.items.flatMap((i) => (i.kind === 'comment' ? [] : [flowText(i)])).join(', ')}]`;

@@ -30,8 +30,14 @@ const SPECIAL: ReadonlyMap<string, ScalarValue> = new Map<string, ScalarValue>([
   ...['false', 'False', 'FALSE'].map((s): [string, ScalarValue] => [s, { type: 'bool', value: false }]),
   ...['', '~', 'null', 'Null', 'NULL'].map((s): [string, ScalarValue] => [s, { type: 'null' }]),
   ...['.nan', '.NaN', '.NAN'].map((s): [string, ScalarValue] => [s, { type: 'float', value: Number.NaN }]),
-  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((s): [string, ScalarValue] => [s, { type: 'float', value: Number.POSITIVE_INFINITY }]),
-  ...['-.inf', '-.Inf', '-.INF'].map((s): [string, ScalarValue] => [s, { type: 'float', value: Number.NEGATIVE_INFINITY }]),
+  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((s): [string, ScalarValue] => [
+    s,
+    { type: 'float', value: Number.POSITIVE_INFINITY },
+  ]),
+  ...['-.inf', '-.Inf', '-.INF'].map((s): [string, ScalarValue] => [
+    s,
+    { type: 'float', value: Number.NEGATIVE_INFINITY },
+  ]),
 ]);
 
 /** go-yaml's `resolveTable` hint for the first character ('' = no hint: always a string). */
@@ -121,9 +127,13 @@ function resolveNumeric(s: string, allowTimestamp: boolean): ScalarValue | undef
   }
   // go-yaml retries `0b…`/`0o…` with the prefix stripped, which also accepts a sign after the
   // prefix (`0b-101` → -5). Odd, but it is what SOPS reads.
-  for (const [prefix, base] of [['0b', 2], ['0o', 8]] as const) {
+  for (const [prefix, base] of [
+    ['0b', 2],
+    ['0o', 8],
+  ] as const) {
     let v: bigint | undefined;
-    if (plain.startsWith(prefix)) v = goParseIntBase(plain.slice(2), base, true) ?? goParseIntBase(plain.slice(2), base, false);
+    if (plain.startsWith(prefix))
+      v = goParseIntBase(plain.slice(2), base, true) ?? goParseIntBase(plain.slice(2), base, false);
     else if (plain.startsWith(`-${prefix}`)) v = goParseIntBase(`-${plain.slice(3)}`, base, true);
     if (v !== undefined) return intValue(v);
   }
@@ -203,7 +213,8 @@ export function resolveTagged(tag: string, s: string): ScalarValue {
 function decodeBinary(s: string): string {
   // Go's base64.StdEncoding ignores \r and \n (so folded/literal base64 works) and nothing else.
   const compact = s.replace(/[\r\n]/g, '');
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact)) throw new TagMismatchError('!!binary');
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact))
+    throw new TagMismatchError('!!binary');
   return Buffer.from(compact, 'base64').toString('utf8');
 }
 
@@ -220,7 +231,8 @@ function validDate(year: number, month: number, day: number): boolean {
 // same with a lower-case `t`, `2006-1-2 15:4:5.999999999` and `2006-1-2`. Go's `1`, `2`, `15`,
 // `4`, `5` accept one or two digits; the fraction accepts `.` or `,` and any number of digits.
 const TS_DATE = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$/;
-const TS_ZONED = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[+-]([0-9]{2}):([0-9]{2}))$/;
+const TS_ZONED =
+  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[+-]([0-9]{2}):([0-9]{2}))$/;
 const TS_SPACED = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}) ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?$/;
 
 /** Whether go-yaml reads `s` (plain) as a timestamp. */
@@ -229,7 +241,14 @@ export function isGoTimestamp(s: string): boolean {
   if (date !== null) return validDate(Number(date[1]), Number(date[2]), Number(date[3]));
   const m = TS_ZONED.exec(s) ?? TS_SPACED.exec(s);
   if (m === null) return false;
-  const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (!validDate(year, month, day) || hour > 23 || min > 59 || sec > 59) return false;
   // Go accepts zone offsets up to 24 hours / 60 minutes (its range check uses `>`).
   if (m[8] !== undefined && (Number(m[8]) > 24 || Number(m[9]) > 60)) return false;
@@ -243,11 +262,29 @@ export function isGoTimestamp(s: string): boolean {
 export type ScalarContext = 'block' | 'flow' | 'key' | 'flow-key';
 
 // go-yaml's encoder quotes YAML 1.1 booleans and base-60 floats so older readers agree.
-const OLD_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+const OLD_BOOLS = new Set([
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'on',
+  'On',
+  'ON',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'off',
+  'Off',
+  'OFF',
+]);
 const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 
 /** Characters that must never appear raw outside double quotes (controls, DEL, C1, BOM, line separators, lone surrogates). */
-const NON_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const NON_PRINTABLE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Whether `s` can be written without double quotes (no control characters etc.). Tabs, newlines and CR are tested separately. */
 export function isPrintable(s: string): boolean {
@@ -321,7 +358,10 @@ export function doubleQuote(s: string): string {
     if (esc !== undefined) out += esc;
     else if (NON_PRINTABLE.test(ch)) {
       const code = ch.codePointAt(0) as number;
-      out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0').toUpperCase()}` : `\\u${code.toString(16).padStart(4, '0').toUpperCase()}`;
+      out +=
+        code <= 0xff
+          ? `\\x${code.toString(16).padStart(2, '0').toUpperCase()}`
+          : `\\u${code.toString(16).padStart(4, '0').toUpperCase()}`;
     } else out += ch;
   }
   return `${out}"`;
@@ -346,7 +386,8 @@ export function formatYamlFloat(v: number): string {
 }
 
 /** A scalar written as text: on one line (`flow`) or as a block scalar header plus content lines. */
-export type EmittedScalar = { kind: 'flow'; text: string; style: ScalarStyle } | { kind: 'block'; header: string; lines: string[] };
+export type EmittedScalar =
+  { kind: 'flow'; text: string; style: ScalarStyle } | { kind: 'block'; header: string; lines: string[] };
 
 /** A block scalar's chomping indicator: `-` strip, none clip, `+` keep. */
 export type Chomp = 'strip' | 'clip' | 'keep';
@@ -406,7 +447,8 @@ function emitString(s: string, opts: EmitOptions): EmittedScalar {
     const block = (opts.style === 'folded' ? foldedBlock(s, opts) : undefined) ?? literalBlock(s, opts);
     if (block !== undefined) return block;
   }
-  const plain = opts.style === 'plain' && opts.goPlain === true ? goReadsPlain(s, opts.context) : canBePlain(s, opts.context);
+  const plain =
+    opts.style === 'plain' && opts.goPlain === true ? goReadsPlain(s, opts.context) : canBePlain(s, opts.context);
   if (plain) return { kind: 'flow', text: s, style: 'plain' };
   return { kind: 'flow', text: doubleQuote(s), style: 'double' };
 }

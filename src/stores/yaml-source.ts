@@ -14,7 +14,16 @@
  */
 import { Composer, LineCounter, Parser, CST } from 'yaml';
 import type { ErrorCode } from 'yaml';
-import type { CommentNode, MapEntry, MapNode, Node, ScalarNode, ScalarStyle, ScalarValue, SeqNode } from '../format/tree.js';
+import type {
+  CommentNode,
+  MapEntry,
+  MapNode,
+  Node,
+  ScalarNode,
+  ScalarStyle,
+  ScalarValue,
+  SeqNode,
+} from '../format/tree.js';
 import { ParseError, UnsupportedDocumentError } from '../errors.js';
 import { resolvePlain, resolveTagged, TagMismatchError } from './yaml-resolve.js';
 
@@ -212,9 +221,14 @@ class Loader {
 
   parse(): Tok[] {
     const tokens = [...new Parser(this.lines.addNewLine).parse(this.text)];
-    for (const doc of new Composer({ schema: 'failsafe', uniqueKeys: false }).compose(tokens, false, this.text.length)) {
+    for (const doc of new Composer({ schema: 'failsafe', uniqueKeys: false }).compose(
+      tokens,
+      false,
+      this.text.length,
+    )) {
       const err = doc.errors[0];
-      if (err !== undefined) throw new ParseError(`malformed YAML: ${describeYamlError(err.code)}`, this.where(err.pos[0]));
+      if (err !== undefined)
+        throw new ParseError(`malformed YAML: ${describeYamlError(err.code)}`, this.where(err.pos[0]));
     }
     return tokens;
   }
@@ -258,7 +272,10 @@ class Loader {
       if (root.kind === 'scalar' && root.value.type === 'null' && root.inline.start === root.inline.end) {
         return { start: tok.offset, end, root: virtualRoot(bodyStart) };
       }
-      throw new UnsupportedDocumentError('the top level of a YAML document must be a mapping', this.where(tok.value.offset));
+      throw new UnsupportedDocumentError(
+        'the top level of a YAML document must be a mapping',
+        this.where(tok.value.offset),
+      );
     }
     return { start: tok.offset, end, root };
   }
@@ -272,24 +289,42 @@ class Loader {
   }
 
   /** Builds the source node for a value token (or a missing value at `emptyAt`). */
-  value(tok: Tok | undefined, props: SourceToken[], emptyAt: number, parent: SrcCollection | undefined, inFlow: boolean, path: string[]): SrcNode {
+  value(
+    tok: Tok | undefined,
+    props: SourceToken[],
+    emptyAt: number,
+    parent: SrcCollection | undefined,
+    inFlow: boolean,
+    path: string[],
+  ): SrcNode {
     const tag = props.find((p) => p.type === 'tag');
     const anchor = props.find((p) => p.type === 'anchor');
     let node: SrcNode;
     if (tok === undefined) node = this.scalar(undefined, tag, emptyAt, inFlow);
     else if (tok.type === 'alias') node = this.alias(tok, inFlow);
-    else if (tok.type === 'scalar' || tok.type === 'single-quoted-scalar' || tok.type === 'double-quoted-scalar' || tok.type === 'block-scalar') {
+    else if (
+      tok.type === 'scalar' ||
+      tok.type === 'single-quoted-scalar' ||
+      tok.type === 'double-quoted-scalar' ||
+      tok.type === 'block-scalar'
+    ) {
       node = this.scalar(tok, tag, emptyAt, inFlow);
     } else if (tok.type === 'block-map') node = this.blockMap(tok, parent, path);
     else if (tok.type === 'block-seq') node = this.blockSeq(tok, parent, path);
     else if (tok.type === 'flow-collection') node = this.flow(tok, parent, path);
     else throw new ParseError('malformed YAML: unexpected token', this.where(tok.offset));
-    if (tag !== undefined && node.kind !== 'scalar' && node.kind !== 'alias') node.tag = tokenSpanWithSpace(this.text, tag);
+    if (tag !== undefined && node.kind !== 'scalar' && node.kind !== 'alias')
+      node.tag = tokenSpanWithSpace(this.text, tag);
     if (anchor !== undefined) this.anchors.set(anchor.source.slice(1), node);
     return node;
   }
 
-  private scalar(tok: CST.FlowScalar | CST.BlockScalar | undefined, tag: SourceToken | undefined, emptyAt: number, inFlow: boolean): SrcScalar {
+  private scalar(
+    tok: CST.FlowScalar | CST.BlockScalar | undefined,
+    tag: SourceToken | undefined,
+    emptyAt: number,
+    inFlow: boolean,
+  ): SrcScalar {
     const tagName = tag?.source;
     let text = '';
     let style: ScalarStyle = 'plain';
@@ -347,7 +382,8 @@ class Loader {
       try {
         return resolveTagged(tag, text);
       } catch (err) {
-        if (err instanceof TagMismatchError) throw new UnsupportedDocumentError(`a scalar does not match its explicit tag ${err.tag}`, this.where(offset));
+        if (err instanceof TagMismatchError)
+          throw new UnsupportedDocumentError(`a scalar does not match its explicit tag ${err.tag}`, this.where(offset));
         throw err;
       }
     }
@@ -356,7 +392,8 @@ class Loader {
 
   private alias(tok: CST.FlowScalar, inFlow: boolean): SrcAlias {
     const target = this.anchors.get(tok.source.slice(1));
-    if (target === undefined) throw new ParseError('malformed YAML: an alias refers to an unknown anchor', this.where(tok.offset));
+    if (target === undefined)
+      throw new ParseError('malformed YAML: an alias refers to an unknown anchor', this.where(tok.offset));
     const end = tok.offset + tok.source.length;
     return { kind: 'alias', start: tok.offset, end, inline: { start: tok.offset, end }, target, inFlow };
   }
@@ -372,7 +409,12 @@ class Loader {
     return this.closeCollection(map);
   }
 
-  private blockMapEntry(item: CST.BlockMap['items'][number], map: SrcMap, path: string[], seen: Map<string, number>): SrcEntry {
+  private blockMapEntry(
+    item: CST.BlockMap['items'][number],
+    map: SrcMap,
+    path: string[],
+    seen: Map<string, number>,
+  ): SrcEntry {
     const startProps = afterLast(item.start, ['newline', 'comment']);
     const keyProps = startProps.filter((t) => t.type === 'anchor' || t.type === 'tag');
     const firstProp = startProps.find((t) => t.type === 'anchor' || t.type === 'tag' || t.type === 'explicit-key-ind');
@@ -382,13 +424,26 @@ class Loader {
     const entryStart = firstProp?.offset ?? keyTok?.offset ?? colon?.offset ?? lastEnd(item.start);
     const { key, span } = this.key(keyTok, keyProps, entryStart, path);
     const dup = seen.get(key);
-    if (dup !== undefined) throw new UnsupportedDocumentError('duplicate mapping key', { ...this.where(entryStart), path: [...path, key] });
+    if (dup !== undefined)
+      throw new UnsupportedDocumentError('duplicate mapping key', { ...this.where(entryStart), path: [...path, key] });
     seen.set(key, entryStart);
-    const valueProps = colon === undefined ? [] : sep.slice(sep.indexOf(colon) + 1).filter((t) => t.type === 'anchor' || t.type === 'tag');
+    const valueProps =
+      colon === undefined
+        ? []
+        : sep.slice(sep.indexOf(colon) + 1).filter((t) => t.type === 'anchor' || t.type === 'tag');
     const afterSep = lastSignificantEnd(sep) ?? span.end;
     const value = this.value(item.value, valueProps, afterSep, map, map.inFlow, [...path, key]);
     this.markCompact(value, undefined);
-    const entry: SrcEntry = { kind: 'entry', key, keySpan: span, start: entryStart, end: Math.max(value.end, afterSep), afterSep, value, container: map };
+    const entry: SrcEntry = {
+      kind: 'entry',
+      key,
+      keySpan: span,
+      start: entryStart,
+      end: Math.max(value.end, afterSep),
+      afterSep,
+      value,
+      container: map,
+    };
     return entry;
   }
 
@@ -408,11 +463,20 @@ class Loader {
     for (const item of tok.items) {
       const dash = item.start.find((t) => t.type === 'seq-item-ind');
       if (dash === undefined) continue; // comments only
-      const props = item.start.slice(item.start.indexOf(dash) + 1).filter((t) => t.type === 'anchor' || t.type === 'tag');
+      const props = item.start
+        .slice(item.start.indexOf(dash) + 1)
+        .filter((t) => t.type === 'anchor' || t.type === 'tag');
       const afterSep = lastSignificantEnd(item.start) ?? dash.offset + 1;
       const value = this.value(item.value, props, afterSep, seq, false, path);
       this.markCompact(value, dash.offset);
-      seq.items.push({ kind: 'item', start: dash.offset, end: Math.max(value.end, afterSep), afterSep, value, container: seq });
+      seq.items.push({
+        kind: 'item',
+        start: dash.offset,
+        end: Math.max(value.end, afterSep),
+        afterSep,
+        value,
+        container: seq,
+      });
     }
     return this.closeCollection(seq);
   }
@@ -421,12 +485,15 @@ class Loader {
   private markCompact(value: SrcNode, dashOffset: number | undefined): void {
     if (dashOffset === undefined || (value.kind !== 'map' && value.kind !== 'seq') || value.flow) return;
     const first = value.items[0];
-    if (first !== undefined && this.lineStart(first.start) === this.lineStart(dashOffset)) value.compactDash = this.col(dashOffset);
+    if (first !== undefined && this.lineStart(first.start) === this.lineStart(dashOffset))
+      value.compactDash = this.col(dashOffset);
   }
 
   private flow(tok: CST.FlowCollection, parent: SrcCollection | undefined, path: string[]): SrcCollection {
     const isMap = tok.start.type === 'flow-map-start';
-    const coll: SrcCollection = isMap ? newCollection('map', true, parent, true) : newCollection('seq', true, parent, true);
+    const coll: SrcCollection = isMap
+      ? newCollection('map', true, parent, true)
+      : newCollection('seq', true, parent, true);
     const close = tok.end.find((t) => t.type === 'flow-map-end' || t.type === 'flow-seq-end');
     const seen = new Map<string, number>();
     for (const item of tok.items) {
@@ -439,13 +506,29 @@ class Loader {
         pairMap.items.push(entry);
         if (coll.kind === 'seq') {
           this.closeCollection(pairMap);
-          coll.items.push({ kind: 'item', start: itemStart, end: entry.end, afterSep: itemStart, value: pairMap, container: coll });
+          coll.items.push({
+            kind: 'item',
+            start: itemStart,
+            end: entry.end,
+            afterSep: itemStart,
+            value: pairMap,
+            container: coll,
+          });
         }
         continue;
       }
-      const props = afterLast(item.start, ['comma', 'newline', 'comment']).filter((t) => t.type === 'anchor' || t.type === 'tag');
+      const props = afterLast(item.start, ['comma', 'newline', 'comment']).filter(
+        (t) => t.type === 'anchor' || t.type === 'tag',
+      );
       const value = this.value(item.value, props, itemStart, coll, true, path);
-      coll.items.push({ kind: 'item', start: itemStart, end: value.end, afterSep: value.start, value, container: coll });
+      coll.items.push({
+        kind: 'item',
+        start: itemStart,
+        end: value.end,
+        afterSep: value.start,
+        value,
+        container: coll,
+      });
     }
     coll.start = tok.start.offset;
     coll.contentStart = coll.start;
@@ -455,17 +538,38 @@ class Loader {
     return coll;
   }
 
-  private flowEntry(item: CST.CollectionItem, map: SrcMap, itemStart: number, path: string[], seen: Map<string, number>): SrcEntry {
-    const keyProps = afterLast(item.start, ['comma', 'newline', 'comment']).filter((t) => t.type === 'anchor' || t.type === 'tag');
+  private flowEntry(
+    item: CST.CollectionItem,
+    map: SrcMap,
+    itemStart: number,
+    path: string[],
+    seen: Map<string, number>,
+  ): SrcEntry {
+    const keyProps = afterLast(item.start, ['comma', 'newline', 'comment']).filter(
+      (t) => t.type === 'anchor' || t.type === 'tag',
+    );
     const { key, span } = this.key(item.key ?? null, keyProps, itemStart, path);
-    if (seen.has(key)) throw new UnsupportedDocumentError('duplicate mapping key', { ...this.where(itemStart), path: [...path, key] });
+    if (seen.has(key))
+      throw new UnsupportedDocumentError('duplicate mapping key', { ...this.where(itemStart), path: [...path, key] });
     seen.set(key, itemStart);
     const sep = item.sep ?? [];
     const colon = sep.find((t) => t.type === 'map-value-ind');
-    const valueProps = colon === undefined ? [] : sep.slice(sep.indexOf(colon) + 1).filter((t) => t.type === 'anchor' || t.type === 'tag');
+    const valueProps =
+      colon === undefined
+        ? []
+        : sep.slice(sep.indexOf(colon) + 1).filter((t) => t.type === 'anchor' || t.type === 'tag');
     const afterSep = lastSignificantEnd(sep) ?? span.end;
     const value = this.value(item.value, valueProps, afterSep, map, true, [...path, key]);
-    return { kind: 'entry', key, keySpan: span, start: itemStart, end: Math.max(value.end, afterSep), afterSep, value, container: map };
+    return {
+      kind: 'entry',
+      key,
+      keySpan: span,
+      start: itemStart,
+      end: Math.max(value.end, afterSep),
+      afterSep,
+      value,
+      container: map,
+    };
   }
 
   private closeCollection<T extends SrcCollection>(coll: T): T {
@@ -476,7 +580,9 @@ class Loader {
     coll.start = coll.contentStart;
     coll.end = coll.contentEnd;
     coll.col = first === undefined ? 0 : this.col(first.start);
-    for (const item of coll.items) if (item.kind !== 'comment' && item.value.kind !== 'scalar' && item.value.kind !== 'alias') item.value.parent = coll;
+    for (const item of coll.items)
+      if (item.kind !== 'comment' && item.value.kind !== 'scalar' && item.value.kind !== 'alias')
+        item.value.parent = coll;
     return coll;
   }
 
@@ -489,7 +595,14 @@ class Loader {
       const start = tok.offset;
       const inline = this.text.slice(this.lineStart(start), start).trim() !== '';
       const container = inline ? this.inlineOwner(srcDoc.root, start) : this.fullLineOwner(srcDoc.root, start);
-      const comment: SrcComment = { kind: 'comment', text: tok.source.slice(1), start, end: start + tok.source.length, inline, container };
+      const comment: SrcComment = {
+        kind: 'comment',
+        text: tok.source.slice(1),
+        start,
+        end: start + tok.source.length,
+        inline,
+        container,
+      };
       container.items.push(comment);
       commentLines.add(this.lines.linePos(start).line - 1);
     }
@@ -617,7 +730,9 @@ class TreeBuilder {
   }
 
   private comment(src: SrcComment, register: boolean): CommentNode {
-    const c: CommentNode = src.inline ? { kind: 'comment', text: src.text, inline: true } : { kind: 'comment', text: src.text };
+    const c: CommentNode = src.inline
+      ? { kind: 'comment', text: src.text, inline: true }
+      : { kind: 'comment', text: src.text };
     if (register) this.maps.comment.set(c, src);
     return c;
   }
@@ -625,20 +740,28 @@ class TreeBuilder {
   /** A fresh copy of an anchored node for an alias (copies are never tied to source text). */
   private copy(src: SrcNode, at: number): Node {
     this.expanded += 1;
-    if (this.expanded > this.budget) throw new UnsupportedDocumentError('YAML aliases expand beyond the limit', this.where(at));
+    if (this.expanded > this.budget)
+      throw new UnsupportedDocumentError('YAML aliases expand beyond the limit', this.where(at));
     if (src.kind === 'alias') return this.copy(src.target, at);
     if (src.kind === 'scalar') return { kind: 'scalar', value: { ...src.value }, style: src.style };
     if (src.kind === 'map') {
       const m: MapNode = { kind: 'map', items: [] };
       for (const item of src.items) {
-        if (item.kind === 'comment') m.items.push(item.inline ? { kind: 'comment', text: item.text, inline: true } : { kind: 'comment', text: item.text });
-        else if (item.kind === 'entry') m.items.push({ kind: 'entry', key: item.key, value: this.copy(item.value, at) });
+        if (item.kind === 'comment')
+          m.items.push(
+            item.inline ? { kind: 'comment', text: item.text, inline: true } : { kind: 'comment', text: item.text },
+          );
+        else if (item.kind === 'entry')
+          m.items.push({ kind: 'entry', key: item.key, value: this.copy(item.value, at) });
       }
       return m;
     }
     const s: SeqNode = { kind: 'seq', items: [] };
     for (const item of src.items) {
-      if (item.kind === 'comment') s.items.push(item.inline ? { kind: 'comment', text: item.text, inline: true } : { kind: 'comment', text: item.text });
+      if (item.kind === 'comment')
+        s.items.push(
+          item.inline ? { kind: 'comment', text: item.text, inline: true } : { kind: 'comment', text: item.text },
+        );
       else if (item.kind === 'item') s.items.push(this.copy(item.value, at));
     }
     return s;
@@ -654,12 +777,35 @@ function countSrc(src: SrcNode): number {
 
 function newCollection(kind: 'map', flow: boolean, parent: SrcCollection | undefined, inFlow: boolean): SrcMap;
 function newCollection(kind: 'seq', flow: boolean, parent: SrcCollection | undefined, inFlow: boolean): SrcSeq;
-function newCollection(kind: 'map' | 'seq', flow: boolean, parent: SrcCollection | undefined, inFlow: boolean): SrcCollection {
-  return { kind, flow, col: 0, start: 0, end: 0, contentStart: 0, contentEnd: 0, items: [], parent, inFlow } as SrcCollection;
+function newCollection(
+  kind: 'map' | 'seq',
+  flow: boolean,
+  parent: SrcCollection | undefined,
+  inFlow: boolean,
+): SrcCollection {
+  return {
+    kind,
+    flow,
+    col: 0,
+    start: 0,
+    end: 0,
+    contentStart: 0,
+    contentEnd: 0,
+    items: [],
+    parent,
+    inFlow,
+  } as SrcCollection;
 }
 
 function virtualRoot(at: number): SrcMap {
-  return { ...newCollection('map', false, undefined, false), start: at, end: at, contentStart: at, contentEnd: at, virtual: true };
+  return {
+    ...newCollection('map', false, undefined, false),
+    start: at,
+    end: at,
+    contentStart: at,
+    contentEnd: at,
+    virtual: true,
+  };
 }
 
 function contentItems(c: SrcCollection): (SrcEntry | SrcSeqItem)[] {
@@ -715,7 +861,8 @@ function innermostFlow(c: SrcCollection, p: number): SrcCollection {
 
 /** Sorts each collection's items by position and widens spans over attached comments, bottom-up. */
 function widen(c: SrcCollection): void {
-  for (const item of c.items) if (item.kind !== 'comment' && (item.value.kind === 'map' || item.value.kind === 'seq')) widen(item.value);
+  for (const item of c.items)
+    if (item.kind !== 'comment' && (item.value.kind === 'map' || item.value.kind === 'seq')) widen(item.value);
   c.items.sort((a, b) => a.start - b.start);
   for (const item of c.items) {
     if (item.kind !== 'comment') item.end = Math.max(item.end, item.value.end);
@@ -794,7 +941,13 @@ function lastEnd(toks: readonly SourceToken[] | Tok[]): number {
 function lastSignificantEnd(toks: SourceToken[]): number | undefined {
   for (let i = toks.length - 1; i >= 0; i -= 1) {
     const t = toks[i] as SourceToken;
-    if (t.type === 'map-value-ind' || t.type === 'seq-item-ind' || t.type === 'explicit-key-ind' || t.type === 'anchor' || t.type === 'tag') {
+    if (
+      t.type === 'map-value-ind' ||
+      t.type === 'seq-item-ind' ||
+      t.type === 'explicit-key-ind' ||
+      t.type === 'anchor' ||
+      t.type === 'tag'
+    ) {
       return t.offset + t.source.length;
     }
   }
@@ -840,7 +993,14 @@ function detectLayout(text: string, docs: SrcDocument[]): Layout {
   const visit = (c: SrcCollection): void => {
     for (const item of contentItems(c)) {
       const v = item.value;
-      if (v.kind === 'scalar' && v.contentCol !== undefined && item.kind === 'entry' && c.compactDash === undefined && v.contentCol > c.col) blockIndents.push(v.contentCol - c.col);
+      if (
+        v.kind === 'scalar' &&
+        v.contentCol !== undefined &&
+        item.kind === 'entry' &&
+        c.compactDash === undefined &&
+        v.contentCol > c.col
+      )
+        blockIndents.push(v.contentCol - c.col);
       if ((v.kind !== 'map' && v.kind !== 'seq') || v.flow) continue;
       if (v.compactDash !== undefined) {
         if (v.kind === 'map') gaps.push(v.col - v.compactDash);
@@ -887,7 +1047,12 @@ export function loadSource(text: string, file: string | undefined): LoadedSource
   const tokens = loader.parse();
   const docs = loader.documents(tokens);
   const commentLines = loader.attachComments(docs);
-  const maps: SourceMaps = { node: new WeakMap(), entry: new WeakMap(), comment: new WeakMap(), seqItem: new WeakMap() };
+  const maps: SourceMaps = {
+    node: new WeakMap(),
+    entry: new WeakMap(),
+    comment: new WeakMap(),
+    seqItem: new WeakMap(),
+  };
   const documents = loader.build(docs, maps);
   const sopsEntries = docs.map((d) => d.root.items.find((i): i is SrcEntry => i.kind === 'entry' && i.key === 'sops'));
   let metadata: MapNode | undefined;
@@ -898,9 +1063,24 @@ export function loadSource(text: string, file: string | undefined): LoadedSource
     doc.items.splice(index, 1);
     if (i > 0) return;
     if (entry.value.kind !== 'map') {
-      throw new UnsupportedDocumentError('the "sops" metadata entry must be a mapping', { ...loader.where(sopsEntries[0]?.start ?? 0), path: ['sops'] });
+      throw new UnsupportedDocumentError('the "sops" metadata entry must be a mapping', {
+        ...loader.where(sopsEntries[0]?.start ?? 0),
+        path: ['sops'],
+      });
     }
     metadata = entry.value;
   });
-  return { text, docs, documents, sopsEntries, metadata, maps, layout: detectLayout(text, docs), commentLines, lines: loader.lines, tailBlock: loader.tailBlock, blockEnds: loader.blockEnds };
+  return {
+    text,
+    docs,
+    documents,
+    sopsEntries,
+    metadata,
+    maps,
+    layout: detectLayout(text, docs),
+    commentLines,
+    lines: loader.lines,
+    tailBlock: loader.tailBlock,
+    blockEnds: loader.blockEnds,
+  };
 }

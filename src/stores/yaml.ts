@@ -16,8 +16,26 @@ import { isEncValue } from '../format/codec.js';
 import type { CommentNode, MapEntry, MapNode, Node, ScalarStyle, ScalarValue, SeqNode } from '../format/tree.js';
 import { sameScalar } from './common.js';
 import type { Store, StoreDocument } from './store.js';
-import { carrierFor, hintFor, sameCarrier, type CarrierText, type ScalarSource, type StyleHint } from './yaml-carrier.js';
-import { commentText, documentLines, flowRenderable, flowText, itemsLines, renderKey, valueAfterDash, valueAfterKey, type RenderContext, type RenderedValue } from './yaml-render.js';
+import {
+  carrierFor,
+  hintFor,
+  sameCarrier,
+  type CarrierText,
+  type ScalarSource,
+  type StyleHint,
+} from './yaml-carrier.js';
+import {
+  commentText,
+  documentLines,
+  flowRenderable,
+  flowText,
+  itemsLines,
+  renderKey,
+  valueAfterDash,
+  valueAfterKey,
+  type RenderContext,
+  type RenderedValue,
+} from './yaml-render.js';
 import { emitScalar, shortTag, trailingBreaks } from './yaml-resolve.js';
 import {
   DEFAULT_LAYOUT,
@@ -100,7 +118,11 @@ function renderFresh(documents: readonly MapNode[], metadata: MapNode | undefine
   const docs = documents.length === 0 && metadata !== undefined ? [{ kind: 'map', items: [] } as MapNode] : documents;
   const ctx: RenderContext = { layout, allowKeep: true };
   return docs
-    .map((d) => documentLines(withMetadata(d, metadata), ctx).map((l) => l + layout.eol).join(''))
+    .map((d) =>
+      documentLines(withMetadata(d, metadata), ctx)
+        .map((l) => l + layout.eol)
+        .join(''),
+    )
     .join(`---${layout.eol}`);
 }
 
@@ -133,7 +155,8 @@ function srcEqual(node: Node, src: SrcNode): boolean {
 }
 
 function sameItem(item: NewItem, src: SrcItem, values: (n: Node, s: SrcNode) => boolean): boolean {
-  if (src.kind === 'comment') return item.kind === 'comment' && item.text === src.text && (item.inline === true) === src.inline;
+  if (src.kind === 'comment')
+    return item.kind === 'comment' && item.text === src.text && (item.inline === true) === src.inline;
   if (item.kind === 'comment') return false;
   if (src.kind === 'entry') return item.kind === 'entry' && item.key === src.key && values(item.value, src.value);
   return item.kind !== 'entry' && values(item, src.value);
@@ -191,8 +214,10 @@ class Serializer {
 
   run(documents: readonly MapNode[], metadata: MapNode | undefined): string {
     const docs = this.src.docs;
-    for (let i = 0; i < Math.min(documents.length, docs.length); i += 1) this.diffDocument(documents[i] as MapNode, i, metadata);
-    for (let i = docs.length; i < documents.length; i += 1) this.appendDocument(documents[i] as MapNode, metadata, i === 0);
+    for (let i = 0; i < Math.min(documents.length, docs.length); i += 1)
+      this.diffDocument(documents[i] as MapNode, i, metadata);
+    for (let i = docs.length; i < documents.length; i += 1)
+      this.appendDocument(documents[i] as MapNode, metadata, i === 0);
     for (let i = documents.length; i < docs.length; i += 1) {
       const d = docs[i];
       if (d !== undefined) this.edit(d.start, d.end, '');
@@ -284,7 +309,9 @@ class Serializer {
   private apply(): string {
     const eol = this.layout.eol;
     const missingFinalEol = this.missingFinalBreak;
-    const edits = [...this.edits].sort((a, b) => a.start - b.start || Number(a.start !== a.end) - Number(b.start !== b.end) || a.order - b.order);
+    const edits = [...this.edits].sort(
+      (a, b) => a.start - b.start || Number(a.start !== a.end) - Number(b.start !== b.end) || a.order - b.order,
+    );
     // Only the last-ending values can end the output.
     const last = this.tails.reduce((m, g) => Math.max(m, g.end), -1);
     if (missingFinalEol) for (const g of this.tails) g.atEnd = g.end === last && this.nothingAfter(g.end, edits, g);
@@ -298,7 +325,15 @@ class Serializer {
       if (e.start > cursor) sourceEnd = e.start;
       out += this.text.slice(cursor, e.start);
       // Appending to a file without a final line break: start with one (and keep it absent at the end, below).
-      if (missingFinalEol && e.start === this.text.length && e.end === e.start && text !== '' && out !== '' && !out.endsWith('\n')) text = eol + text;
+      if (
+        missingFinalEol &&
+        e.start === this.text.length &&
+        e.end === e.start &&
+        text !== '' &&
+        out !== '' &&
+        !out.endsWith('\n')
+      )
+        text = eol + text;
       if (text !== '') sourceEnd = undefined;
       out += text;
       cursor = e.end;
@@ -380,14 +415,20 @@ class Serializer {
     });
     // An inline comment stays on its line only while it still follows the same item.
     res.forEach((s, i) => {
-      if (s?.kind === 'comment' && s.inline && (i === 0 || res[i - 1] !== src.items[(position.get(s) as number) - 1])) res[i] = undefined;
+      if (s?.kind === 'comment' && s.inline && (i === 0 || res[i - 1] !== src.items[(position.get(s) as number) - 1]))
+        res[i] = undefined;
     });
     this.pairGaps(items, res, src, position);
     return res;
   }
 
   /** Pairs new and loaded items (sequence items, comments) left over between two matched neighbours. */
-  private pairGaps(items: readonly NewItem[], res: (SrcItem | undefined)[], src: SrcCollection, position: ReadonlyMap<SrcItem, number>): void {
+  private pairGaps(
+    items: readonly NewItem[],
+    res: (SrcItem | undefined)[],
+    src: SrcCollection,
+    position: ReadonlyMap<SrcItem, number>,
+  ): void {
     const taken = new Set(res.filter((s): s is SrcItem => s !== undefined));
     let prevOld = -1;
     let run: number[] = [];
@@ -409,12 +450,20 @@ class Serializer {
     flush(src.items.length);
   }
 
-  private pairRun(items: readonly NewItem[], res: (SrcItem | undefined)[], run: number[], olds: SrcItem[], src: SrcCollection, position: ReadonlyMap<SrcItem, number>): void {
+  private pairRun(
+    items: readonly NewItem[],
+    res: (SrcItem | undefined)[],
+    run: number[],
+    olds: SrcItem[],
+    src: SrcCollection,
+    position: ReadonlyMap<SrcItem, number>,
+  ): void {
     let from = 0;
     for (const i of run) {
       const item = items[i] as NewItem;
       // An inline comment pairs only where it still follows the item it followed.
-      const follows = (s: SrcComment): boolean => !s.inline || (i > 0 && res[i - 1] !== undefined && res[i - 1] === src.items[(position.get(s) as number) - 1]);
+      const follows = (s: SrcComment): boolean =>
+        !s.inline || (i > 0 && res[i - 1] !== undefined && res[i - 1] === src.items[(position.get(s) as number) - 1]);
       const fits = (s: SrcItem): boolean =>
         s.kind === 'comment'
           ? item.kind === 'comment' && (item.inline === true) === s.inline && follows(s)
@@ -451,7 +500,8 @@ class Serializer {
     // An inline comment on a deleted item's line goes with the line; if it is still in the
     // tree it is written again as a new comment.
     res.forEach((s, i) => {
-      if (s?.kind === 'comment' && s.inline && deletions.some((d) => d.start <= s.start && s.start < d.end)) res[i] = undefined;
+      if (s?.kind === 'comment' && s.inline && deletions.some((d) => d.start <= s.start && s.start < d.end))
+        res[i] = undefined;
     });
     let reach = -1;
     for (const d of deletions.sort((x, y) => x.start - y.start || y.end - x.end)) {
@@ -493,7 +543,11 @@ class Serializer {
     if (v.kind === 'scalar') return { ...base, inline: v.inline, body: v.body, contentCol: v.contentCol };
     if (v.kind === 'alias' || v.flow) return { ...base, inline: { start: v.start, end: v.end } };
     if (v.compactDash !== undefined) return { ...base, inline: { start: v.start, end: this.trimBreak(v.end) } };
-    return { ...base, inline: { start: s.afterSep, end: s.afterSep }, body: { start: this.lineStart(v.start), end: this.endOfLine(v.end - 1) } };
+    return {
+      ...base,
+      inline: { start: s.afterSep, end: s.afterSep },
+      body: { start: this.lineStart(v.start), end: this.endOfLine(v.end - 1) },
+    };
   }
 
   /** Inserts each run of new items after the kept item before it (or before the kept item after it). */
@@ -511,7 +565,12 @@ class Serializer {
     }
   }
 
-  private insertRun(run: readonly NewItem[], prev: SrcItem | undefined, next: SrcItem | undefined, src: SrcCollection): void {
+  private insertRun(
+    run: readonly NewItem[],
+    prev: SrcItem | undefined,
+    next: SrcItem | undefined,
+    src: SrcCollection,
+  ): void {
     const eol = this.layout.eol;
     let rest = run;
     const head = rest[0];
@@ -526,7 +585,8 @@ class Serializer {
     else if (next !== undefined) pos = this.lineStart(next.start);
     else pos = src.items[0] === undefined ? src.start : this.lineStart(src.items[0].start);
     const lines = itemsLines(rest, src.col, src.kind, this.ctx(pos), src.compactDash);
-    if (pos >= this.text.length && endsWithBreakingString(rest.filter((i) => i.kind !== 'comment').at(-1))) this.keepFinalBreak = true;
+    if (pos >= this.text.length && endsWithBreakingString(rest.filter((i) => i.kind !== 'comment').at(-1)))
+      this.keepFinalBreak = true;
     let text = lines.map((l) => l + eol).join('');
     if (pos > 0 && pos < this.text.length && this.text[pos - 1] !== '\n') text = eol + text;
     this.edit(pos, pos, text);
@@ -544,7 +604,10 @@ class Serializer {
   private takesInlineComment(prev: SrcItem): boolean {
     if (prev.kind === 'comment') return false;
     const v = prev.value;
-    const oneLine = (v.kind === 'scalar' && v.body === undefined) || v.kind === 'alias' || ((v.kind === 'map' || v.kind === 'seq') && v.flow);
+    const oneLine =
+      (v.kind === 'scalar' && v.body === undefined) ||
+      v.kind === 'alias' ||
+      ((v.kind === 'map' || v.kind === 'seq') && v.flow);
     if (!oneLine) return false;
     const line = this.src.lines.linePos(prev.end).line - 1;
     const nl = this.text.indexOf('\n', prev.end);
@@ -618,7 +681,13 @@ class Serializer {
   /** A scalar in flow context, in the style `hint` asks for (else its own). */
   private flowScalar(node: Node, hint: StyleHint | undefined, fallback?: ScalarStyle): string | undefined {
     if (node.kind !== 'scalar') return undefined;
-    const e = emitScalar(node.value, { style: hint?.style ?? node.style ?? fallback, context: 'flow', allowBlock: false, allowKeep: false, goPlain: hint?.goPlain });
+    const e = emitScalar(node.value, {
+      style: hint?.style ?? node.style ?? fallback,
+      context: 'flow',
+      allowBlock: false,
+      allowKeep: false,
+      goPlain: hint?.goPlain,
+    });
     return e.kind === 'flow' ? e.text : undefined;
   }
 
@@ -643,7 +712,8 @@ class Serializer {
     const source = this.scalarSource(src, parentCol, inFlow);
     if (source === undefined) return {};
     const wasEnc = isEncValue(source.value);
-    if (node.value.type === 'str' && isEncValue(node.value.value)) return { carrier: wasEnc ? sameCarrier(node.value.value, source) : carrierFor(node.value.value, source) };
+    if (node.value.type === 'str' && isEncValue(node.value.value))
+      return { carrier: wasEnc ? sameCarrier(node.value.value, source) : carrierFor(node.value.value, source) };
     if (wasEnc && node.value.type === 'str') return { hint: hintFor(node.value.value, source) };
     return {};
   }
@@ -666,9 +736,12 @@ class Serializer {
     const after = slot.body?.end ?? this.endOfLine(slot.inline.end - 1);
     const render = (atEnd: boolean): RenderedValue => {
       const c = plan.carrier;
-      if (c !== undefined) return c.kind === 'flow' ? { inline: [c.text], body: [] } : { inline: [c.header], body: [c.line] };
+      if (c !== undefined)
+        return c.kind === 'flow' ? { inline: [c.text], body: [] } : { inline: [c.header], body: [c.line] };
       const ctx: RenderContext = { ...this.ctx(after), scalar: { ...plan.hint, atEnd } };
-      return slot.kind === 'entry' ? valueAfterKey(node, slot.col, ctx, slot.compactDash, slot.contentCol) : valueAfterDash(node, slot.col, ctx, slot.contentCol);
+      return slot.kind === 'entry'
+        ? valueAfterKey(node, slot.col, ctx, slot.compactDash, slot.contentCol)
+        : valueAfterDash(node, slot.col, ctx, slot.contentCol);
     };
     const r = render(false);
     const head = r.inline[0] ?? '';
@@ -686,7 +759,12 @@ class Serializer {
   }
 
   /** The edits that write `r` into `slot`; `finalBreak`: end the last body line with a line break. */
-  private slotEdits(r: RenderedValue, slot: Slot, dropped: Span | undefined, finalBreak: boolean): { start: number; end: number; text: string }[] {
+  private slotEdits(
+    r: RenderedValue,
+    slot: Slot,
+    dropped: Span | undefined,
+    finalBreak: boolean,
+  ): { start: number; end: number; text: string }[] {
     const eol = this.layout.eol;
     const inline = r.inline.join(eol);
     let body = r.body.map((l) => l + eol).join('');

@@ -26,7 +26,8 @@ export function invalidUtf8Offset(bytes: Uint8Array): number {
   let offset = 0;
   for (const ch of LENIENT.decode(bytes)) {
     const cp = ch.codePointAt(0)!;
-    if (cp === 0xfffd && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+    if (cp === 0xfffd && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd))
+      return offset;
     offset += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
   return offset;

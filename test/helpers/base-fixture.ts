@@ -37,7 +37,13 @@ class Boom extends BaseCommand<object> {
 class Located extends BaseCommand<object> {
   async run(): Promise<object> {
     await this.parse(Located);
-    throw new TreePathError('key not found', { file: 'secrets.yaml', path: ['db', 'hosts', 0, 'password'], line: 7, col: 3, hint: 'list keys with `sealant keys`' });
+    throw new TreePathError('key not found', {
+      file: 'secrets.yaml',
+      path: ['db', 'hosts', 0, 'password'],
+      line: 7,
+      col: 3,
+      hint: 'list keys with `sealant keys`',
+    });
   }
 }
 

@@ -9,7 +9,10 @@ import type { FileFormat } from '../../src/stores/store.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Where shared/ is: beside the repository (CI clones the repo next to it). */
-export const INTEROP_DIR = [resolve(here, '../../../shared/interop/sops'), resolve(here, '../../shared/interop/sops')].find((p) => existsSync(p)) ?? resolve(here, '../../../shared/interop/sops');
+export const INTEROP_DIR =
+  [resolve(here, '../../../shared/interop/sops'), resolve(here, '../../shared/interop/sops')].find((p) =>
+    existsSync(p),
+  ) ?? resolve(here, '../../../shared/interop/sops');
 
 export interface ExpectedLeaf {
   path: string[];

@@ -14,7 +14,13 @@ import { loadAgeIdentities } from '../../src/ops/identities.js';
 
 /** Identities from one key file (no environment, no default file). */
 export function identitiesFromFile(path: string): Promise<AgeIdentity[]> {
-  return loadAgeIdentities({ env: {}, identityFiles: [path], homeDir: '/nonexistent', platform: 'linux', readFile: (p) => readFile(p, 'utf8') });
+  return loadAgeIdentities({
+    env: {},
+    identityFiles: [path],
+    homeDir: '/nonexistent',
+    platform: 'linux',
+    readFile: (p) => readFile(p, 'utf8'),
+  });
 }
 
 /** Key sources holding the identities of the given key files. */

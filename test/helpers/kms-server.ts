@@ -9,7 +9,15 @@
  * Ciphertext blobs are `"SLKM" | 1 | u16 len | key ARN | iv(12) | tag(16) | ciphertext`, so
  * `Decrypt` finds its key without a KeyId, and a KeyId naming another key is refused as by AWS.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -101,7 +109,8 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
   };
 
   const secretFor = (accessKeyId: string): { secret: string; token?: string } | undefined => {
-    if (accessKeyId === opts.credentials.accessKeyId) return { secret: opts.credentials.secretAccessKey, token: opts.credentials.sessionToken };
+    if (accessKeyId === opts.credentials.accessKeyId)
+      return { secret: opts.credentials.secretAccessKey, token: opts.credentials.sessionToken };
     const t = temp.get(accessKeyId);
     return t === undefined || t.expires < Date.now() ? undefined : { secret: t.secret, token: t.token };
   };
@@ -126,18 +135,34 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
         return;
       }
       if (latency > 0) await sleep(latency);
-      const record: RequestRecord = { service: call.service, op: call.op, region: '', accessKeyId: '', sessionToken: false, status: 200 };
+      const record: RequestRecord = {
+        service: call.service,
+        op: call.op,
+        region: '',
+        accessKeyId: '',
+        sessionToken: false,
+        status: 200,
+      };
       state.requests.push(record);
       try {
         const auth = verifySignature(req, body, call.service, secretFor);
         Object.assign(record, { region: auth.region, accessKeyId: auth.accessKeyId, sessionToken: auth.sessionToken });
         const kind = takeFailure(call.op);
-        if (kind === 'throttle') throw new AwsFault(call.service === 'kms' ? 'ThrottlingException' : 'Throttling', 400, 'Rate exceeded');
-        if (kind === '500') throw new AwsFault(call.service === 'kms' ? 'KMSInternalException' : 'InternalFailure', 500, 'We encountered an internal error. Please try again.');
+        if (kind === 'throttle')
+          throw new AwsFault(call.service === 'kms' ? 'ThrottlingException' : 'Throttling', 400, 'Rate exceeded');
+        if (kind === '500')
+          throw new AwsFault(
+            call.service === 'kms' ? 'KMSInternalException' : 'InternalFailure',
+            500,
+            'We encountered an internal error. Please try again.',
+          );
         if (call.service === 'kms') sendJson(res, 200, kms(call.op, parseJson(body), auth.region));
         else sendXml(res, 200, sts(call.op, new URLSearchParams(body.toString('utf8'))));
       } catch (e) {
-        const fault = e instanceof AwsFault ? e : new AwsFault(call.service === 'kms' ? 'KMSInternalException' : 'InternalFailure', 500, 'internal error');
+        const fault =
+          e instanceof AwsFault
+            ? e
+            : new AwsFault(call.service === 'kms' ? 'KMSInternalException' : 'InternalFailure', 500, 'internal error');
         record.status = fault.status;
         record.error = fault.code;
         if (call.service === 'kms') sendJson(res, fault.status, { __type: fault.code, message: fault.message });
@@ -170,7 +195,8 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
 
 function classify(req: IncomingMessage, body: Buffer): { service: 'kms' | 'sts'; op: string } {
   const target = header(req, 'x-amz-target');
-  if (target !== undefined) return { service: 'kms', op: target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : target };
+  if (target !== undefined)
+    return { service: 'kms', op: target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : target };
   return { service: 'sts', op: new URLSearchParams(body.toString('utf8')).get('Action') ?? 'Unknown' };
 }
 
@@ -180,7 +206,8 @@ interface VerifiedAuth {
   sessionToken: boolean;
 }
 
-const AUTH_RE = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH_RE =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
 /** Recomputes the request's SigV4 signature with the secret the server holds for its access key. */
 function verifySignature(
@@ -191,16 +218,37 @@ function verifySignature(
 ): VerifiedAuth {
   const kms = service === 'kms';
   const m = AUTH_RE.exec(header(req, 'authorization') ?? '');
-  if (m === null) throw new AwsFault(kms ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken', 403, 'Missing or malformed Authorization header');
-  const [, accessKeyId, date, region, scopeService, signedHeaderList, signature] = m as unknown as [string, string, string, string, string, string, string];
+  if (m === null)
+    throw new AwsFault(
+      kms ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken',
+      403,
+      'Missing or malformed Authorization header',
+    );
+  const [, accessKeyId, date, region, scopeService, signedHeaderList, signature] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const known = secretFor(accessKeyId);
   if (known === undefined) {
-    throw new AwsFault(kms ? 'UnrecognizedClientException' : 'InvalidClientTokenId', kms ? 400 : 403, 'The security token included in the request is invalid.');
+    throw new AwsFault(
+      kms ? 'UnrecognizedClientException' : 'InvalidClientTokenId',
+      kms ? 400 : 403,
+      'The security token included in the request is invalid.',
+    );
   }
   const token = header(req, 'x-amz-security-token');
   const signed = signedHeaderList.split(';');
   if (token !== known.token || (token !== undefined && !signed.includes('x-amz-security-token'))) {
-    throw new AwsFault(kms ? 'UnrecognizedClientException' : 'InvalidClientTokenId', kms ? 400 : 403, 'The security token included in the request is invalid.');
+    throw new AwsFault(
+      kms ? 'UnrecognizedClientException' : 'InvalidClientTokenId',
+      kms ? 400 : 403,
+      'The security token included in the request is invalid.',
+    );
   }
   const mismatch = (why: string) => new AwsFault(kms ? 'InvalidSignatureException' : 'SignatureDoesNotMatch', 403, why);
   if (scopeService !== service) throw mismatch(`Credential should be scoped to correct service: '${service}'.`);
@@ -216,7 +264,9 @@ function verifySignature(
   for (const part of [region, scopeService, 'aws4_request']) key = hmac(key, part);
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    throw mismatch('The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    throw mismatch(
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+    );
   }
   return { accessKeyId, region, sessionToken: token !== undefined };
 }
@@ -251,9 +301,12 @@ type Json = Record<string, unknown>;
 function kmsOperations(material: Map<string, Buffer>): (op: string, input: Json, region: string) => Json {
   const resolve = (keyId: unknown, region: string): string => {
     if (typeof keyId !== 'string' || keyId === '') throw new AwsFault('ValidationException', 400, 'KeyId is required');
-    const arn = material.has(keyId) ? keyId : [...material.keys()].find((a) => a.endsWith(`:${keyId}`) || a.endsWith(`/${keyId}`));
+    const arn = material.has(keyId)
+      ? keyId
+      : [...material.keys()].find((a) => a.endsWith(`:${keyId}`) || a.endsWith(`/${keyId}`));
     // Real KMS answers from one region only: a key ARN of another region is not found there.
-    if (arn === undefined || arn.split(':')[3] !== region) throw new AwsFault('NotFoundException', 400, `Key '${keyId}' does not exist`);
+    if (arn === undefined || arn.split(':')[3] !== region)
+      throw new AwsFault('NotFoundException', 400, `Key '${keyId}' does not exist`);
     return arn;
   };
   const wrap = (arn: string, plaintext: Buffer, context: Json | undefined): Buffer => {
@@ -289,7 +342,8 @@ function kmsOperations(material: Map<string, Buffer>): (op: string, input: Json,
       case 'Encrypt': {
         const arn = resolve(input.KeyId, region);
         const plaintext = blobField(input, 'Plaintext');
-        if (plaintext.length < 1 || plaintext.length > 4096) throw new AwsFault('ValidationException', 400, 'Plaintext must be 1 to 4096 bytes');
+        if (plaintext.length < 1 || plaintext.length > 4096)
+          throw new AwsFault('ValidationException', 400, 'Plaintext must be 1 to 4096 bytes');
         const blob = wrap(arn, plaintext, contextField(input));
         return { CiphertextBlob: blob.toString('base64'), KeyId: arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
       }
@@ -297,7 +351,11 @@ function kmsOperations(material: Map<string, Buffer>): (op: string, input: Json,
         const { arn, plaintext } = unwrap(blobField(input, 'CiphertextBlob'), contextField(input));
         if (arn.split(':')[3] !== region) throw new AwsFault('InvalidCiphertextException', 400, '');
         if (input.KeyId !== undefined && resolve(input.KeyId, region) !== arn) {
-          throw new AwsFault('IncorrectKeyException', 400, 'The key ID in the request does not identify a CMK that can perform this operation.');
+          throw new AwsFault(
+            'IncorrectKeyException',
+            400,
+            'The key ID in the request does not identify a CMK that can perform this operation.',
+          );
         }
         return { Plaintext: plaintext.toString('base64'), KeyId: arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
       }
@@ -305,7 +363,11 @@ function kmsOperations(material: Map<string, Buffer>): (op: string, input: Json,
         const arn = resolve(input.KeyId, region);
         const n = typeof input.NumberOfBytes === 'number' ? input.NumberOfBytes : input.KeySpec === 'AES_128' ? 16 : 32;
         const plaintext = randomBytes(n);
-        return { CiphertextBlob: wrap(arn, plaintext, contextField(input)).toString('base64'), Plaintext: plaintext.toString('base64'), KeyId: arn };
+        return {
+          CiphertextBlob: wrap(arn, plaintext, contextField(input)).toString('base64'),
+          Plaintext: plaintext.toString('base64'),
+          KeyId: arn,
+        };
       }
       case 'DescribeKey': {
         const arn = resolve(input.KeyId, region);
@@ -331,7 +393,10 @@ function kmsOperations(material: Map<string, Buffer>): (op: string, input: Json,
 
 /** The context is bound in a canonical (sorted) form so key order never matters, as in KMS. */
 function aad(arn: string, context: Json | undefined): Buffer {
-  return Buffer.from(JSON.stringify([arn, Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]), 'utf8');
+  return Buffer.from(
+    JSON.stringify([arn, Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]),
+    'utf8',
+  );
 }
 
 function blobField(input: Json, field: string): Buffer {
@@ -361,11 +426,17 @@ function stsOperations(
     if (op !== 'AssumeRole') throw new AwsFault('InvalidAction', 400, `Could not find operation ${op}`);
     const roleArn = params.get('RoleArn') ?? '';
     const sessionName = params.get('RoleSessionName') ?? '';
-    if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new AwsFault('ValidationError', 400, 'invalid RoleArn');
+    if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(roleArn))
+      throw new AwsFault('ValidationError', 400, 'invalid RoleArn');
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) throw new AwsFault('ValidationError', 400, 'invalid RoleSessionName');
-    if (roles !== undefined && !roles.includes(roleArn)) throw new AwsFault('AccessDenied', 403, `not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    if (roles !== undefined && !roles.includes(roleArn))
+      throw new AwsFault('AccessDenied', 403, `not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-    const creds = { secret: randomBytes(20).toString('base64'), token: randomBytes(32).toString('base64'), expires: Date.now() + 3_600_000 };
+    const creds = {
+      secret: randomBytes(20).toString('base64'),
+      token: randomBytes(32).toString('base64'),
+      expires: Date.now() + 3_600_000,
+    };
     temp.set(accessKeyId, creds);
     assumed.push({ roleArn, sessionName, accessKeyId });
     const roleName = roleArn.slice(roleArn.indexOf(':role/') + 6);

@@ -12,8 +12,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Where the harness is: in shared/ beside the repository, as the interop vectors. */
 export const REAL_SOPS_HARNESS =
-  [resolve(here, '../../../shared/tools/real-sops/real-sops.mjs'), resolve(here, '../../shared/tools/real-sops/real-sops.mjs')].find((p) => existsSync(p)) ??
-  resolve(here, '../../../shared/tools/real-sops/real-sops.mjs');
+  [
+    resolve(here, '../../../shared/tools/real-sops/real-sops.mjs'),
+    resolve(here, '../../shared/tools/real-sops/real-sops.mjs'),
+  ].find((p) => existsSync(p)) ?? resolve(here, '../../../shared/tools/real-sops/real-sops.mjs');
 
 /** What `realSopsDecrypt` reports (the subset these tests read). */
 export interface RealSopsResult {
@@ -33,11 +35,16 @@ export interface RealSopsResult {
 }
 
 interface Harness {
-  realSopsDecrypt(content: Buffer, format: FileFormat, opts: { env: Record<string, string>; flatten?: boolean }): Promise<RealSopsResult>;
+  realSopsDecrypt(
+    content: Buffer,
+    format: FileFormat,
+    opts: { env: Record<string, string>; flatten?: boolean },
+  ): Promise<RealSopsResult>;
   ensureBootstrap(): string;
 }
 
-if (!existsSync(REAL_SOPS_HARNESS)) throw new Error(`the real-sops harness is not at ${REAL_SOPS_HARNESS}: shared/ must sit beside the repository`);
+if (!existsSync(REAL_SOPS_HARNESS))
+  throw new Error(`the real-sops harness is not at ${REAL_SOPS_HARNESS}: shared/ must sit beside the repository`);
 const harness = (await import(pathToFileURL(REAL_SOPS_HARNESS).href)) as Harness;
 
 /**
@@ -89,6 +96,15 @@ async function bounded<T>(fn: () => Promise<T>): Promise<T> {
  * (`SOPS_AGE_KEY_FILE`, `GNUPGHOME`, `AWS_ENDPOINT_URL_KMS`, …). json/yaml come back as the
  * nested tree. Throws when the harness itself fails (timeout, crash).
  */
-export function realSops(content: string | Uint8Array, format: FileFormat, env: Record<string, string>): Promise<RealSopsResult> {
-  return bounded(() => harness.realSopsDecrypt(typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content), format, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, flatten: false }));
+export function realSops(
+  content: string | Uint8Array,
+  format: FileFormat,
+  env: Record<string, string>,
+): Promise<RealSopsResult> {
+  return bounded(() =>
+    harness.realSopsDecrypt(typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content), format, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      flatten: false,
+    }),
+  );
 }

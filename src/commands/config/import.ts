@@ -20,13 +20,24 @@ export default class ConfigImport extends BaseCommand<ConfigImportResult> {
   static override description =
     'Each creation rule becomes an environment with the same recipients, key groups and encryption rule. A path_regex becomes files: globs when globs can say exactly the same, else it is kept as path_regex. SOPS uses the first matching rule while sealant wants exactly one environment per file, so later environments exclude (!glob) what earlier ones own; overlaps that cannot be resolved that way are printed as warnings. The .sops.yaml is left as it is (sops keeps using it; sealant prefers the .sealant.yaml).';
   static override examples = [
-    { description: 'Write .sealant.yaml next to the nearest .sops.yaml', command: '<%= config.bin %> <%= command.id %>' },
+    {
+      description: 'Write .sealant.yaml next to the nearest .sops.yaml',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
     { description: 'Preview without writing', command: '<%= config.bin %> <%= command.id %> --out -' },
     { description: 'Replace an existing .sealant.yaml', command: '<%= config.bin %> <%= command.id %> --force' },
   ];
   static override flags = {
-    config: Flags.string({ summary: 'The .sops.yaml to import (default: $SOPS_CONFIG, else the nearest .sops.yaml from the current directory up).', helpValue: 'FILE' }),
-    out: Flags.string({ char: 'o', summary: 'Where to write (default: .sealant.yaml next to the .sops.yaml); "-" prints it instead.', helpValue: 'FILE' }),
+    config: Flags.string({
+      summary:
+        'The .sops.yaml to import (default: $SOPS_CONFIG, else the nearest .sops.yaml from the current directory up).',
+      helpValue: 'FILE',
+    }),
+    out: Flags.string({
+      char: 'o',
+      summary: 'Where to write (default: .sealant.yaml next to the .sops.yaml); "-" prints it instead.',
+      helpValue: 'FILE',
+    }),
     force: Flags.boolean({ char: 'f', summary: 'Replace the output file if it exists.', default: false }),
   };
 
@@ -44,7 +55,8 @@ export default class ConfigImport extends BaseCommand<ConfigImportResult> {
     result.out = r.out;
     if (!this.jsonEnabled()) {
       this.log(`${r.out}: ${r.environments.length} environment(s) from ${r.source}`);
-      for (const e of r.environments) this.log(`  ${e.name}  ${e.files !== undefined ? e.files.join(' ') : `path_regex ${e.pathRegex ?? ''}`}`);
+      for (const e of r.environments)
+        this.log(`  ${e.name}  ${e.files !== undefined ? e.files.join(' ') : `path_regex ${e.pathRegex ?? ''}`}`);
     }
     return result;
   }

@@ -19,12 +19,19 @@ export default class GitMergeDriver extends BaseCommand<MergeDriverResult> {
   async run(): Promise<MergeDriverResult> {
     const { args } = await this.parse(GitMergeDriver);
     refuseStdinFiles([args.ancestor, args.current, args.other], 'git merge-driver');
-    const r = await mergeDriver(contextFor((m) => this.warnUser(m)), { ancestor: args.ancestor, current: args.current, other: args.other, path: args.path });
+    const r = await mergeDriver(
+      contextFor((m) => this.warnUser(m)),
+      { ancestor: args.ancestor, current: args.current, other: args.other, path: args.path },
+    );
     for (const w of r.warnings) this.warnUser(w);
     if (r.status === 'conflict') {
-      process.stderr.write(`sealant: ${r.path}: both sides changed ${r.conflicts.length} key(s); resolve with \`sealant edit\`:\n${r.conflicts.map((p) => `  ${p}\n`).join('')}`);
+      process.stderr.write(
+        `sealant: ${r.path}: both sides changed ${r.conflicts.length} key(s); resolve with \`sealant edit\`:\n${r.conflicts.map((p) => `  ${p}\n`).join('')}`,
+      );
     } else if (r.status === 'needs-key') {
-      process.stderr.write(`sealant: ${r.path}: merging needs the data key to recompute the MAC; set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) and run the merge again\n`);
+      process.stderr.write(
+        `sealant: ${r.path}: merging needs the data key to recompute the MAC; set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) and run the merge again\n`,
+      );
     }
     if (r.status !== 'merged') process.exitCode = 1;
     return r;

@@ -25,7 +25,10 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
       if (!this.jsonEnabled()) await writeStdout(bytes);
       return { mode: 'raw' };
     }
-    const all = await keySources(contextFor((m) => this.warnUser(m)), {});
+    const all = await keySources(
+      contextFor((m) => this.warnUser(m)),
+      {},
+    );
     // Age identities only: `git log -p` runs this once per revision and must not wait on AWS or gpg.
     const sources = all.age.recipients().length === 0 ? undefined : { age: all.age };
     const view = await textconvView(text, args.file, sources);

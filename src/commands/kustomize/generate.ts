@@ -27,7 +27,8 @@ async function readGenerator(file: string): Promise<KrmObject> {
     // The parser's message quotes the text; the text is a generator config, but say less anyway.
     throw new GeneratorError('the generator config kustomize passed is not valid YAML');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GeneratorError('the generator config kustomize passed is not a mapping');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GeneratorError('the generator config kustomize passed is not a mapping');
   return value as KrmObject;
 }
 
@@ -39,7 +40,10 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     'Without CONFIG_FILE it is `sealant krm` (a ResourceList on stdin), so the installed script can also be the exec path of a KRM function for standalone `kustomize build --enable-alpha-plugins --enable-exec`.',
   ].join('\n\n');
   static override args = {
-    config: stringArg({ description: 'The generator config file kustomize passes (-: read it from stdin; omit: read a KRM ResourceList on stdin).' }),
+    config: stringArg({
+      description:
+        'The generator config file kustomize passes (-: read it from stdin; omit: read a KRM ResourceList on stdin).',
+    }),
   };
   static override enableJsonFlag = false;
 
@@ -54,7 +58,8 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     }
     const obj = await readGenerator(args.config);
     const meta = obj.metadata;
-    if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string') this.generatorName = (meta as KrmObject).name as string;
+    if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string')
+      this.generatorName = (meta as KrmObject).name as string;
     const generator = parseGenerator(obj);
     const ctx = contextFor((m) => this.warnUser(m));
     const sink = auditSink(ctx);
