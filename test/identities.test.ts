@@ -8,8 +8,9 @@ import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 
 import { KeyFormatError, ReadError, SealantError } from '../src/errors.js';
 import { defaultAgeKeyFile, loadAgeIdentities, type LoadAgeIdentitiesOptions } from '../src/ops/identities.js';
+import { sharedPath } from './helpers/shared.js';
 
-const INTEROP = '/work/shared/interop/sops';
+const INTEROP = sharedPath('interop', 'sops');
 const FILES = {
   nix: `${INTEROP}/sops-nix/age-keys.txt`, // one key
   getsops: `${INTEROP}/getsops-sops/keys/age-keys.txt`, // two keys, the first shared with sops-nix

@@ -13,8 +13,9 @@ import { ParseError, SealantError, UnsupportedDocumentError } from '../src/error
 import type { CommentNode, MapEntry, MapNode, Node, ScalarNode, ScalarValue, SeqNode } from '../src/format/tree.js';
 import { cloneNode, get, map, scalar, scalarToPlain, seq, str, toPlain, walk } from '../src/format/tree.js';
 import { yamlStore } from '../src/stores/yaml.js';
+import { sharedPath } from './helpers/shared.js';
 
-const INTEROP = new URL('../../shared/interop/sops/', import.meta.url).pathname;
+const INTEROP = sharedPath('interop', 'sops');
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,15 +1,24 @@
 /**
  * Spawns the built CLI (`node bin/run.js`, i.e. dist/ — run `npm run build` first) the way a
  * user or a CI job would, with a clean, predictable environment.
+ *
+ * A test file that imports this stops before its first test, with one line, when dist/ is older
+ * than src/: it would test the last build, not the code being edited. Running the CLI from src/
+ * (tsx) instead costs about twice the CPU per spawn, which would double `npm test`.
  */
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { refuseToRun, staleBuild } from './setup.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The CLI entry point. */
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+const stale = staleBuild(ROOT);
+if (stale !== undefined)
+  refuseToRun(`dist/ is out of date (${stale}): run \`npm run build\` before the CLI tests (npm test builds first)`);
 
 export interface RunCliOptions {
   /** Extra environment (merged over the sanitised parent environment; `undefined` deletes). */

@@ -1,18 +1,13 @@
 /**
  * The real SOPS files in ../shared/interop/sops with their expected decryptions.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FileFormat } from '../../src/stores/store.js';
+import { sharedPath } from './shared.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Where shared/ is: beside the repository (CI clones the repo next to it). */
-export const INTEROP_DIR =
-  [resolve(here, '../../../shared/interop/sops'), resolve(here, '../../shared/interop/sops')].find((p) =>
-    existsSync(p),
-  ) ?? resolve(here, '../../../shared/interop/sops');
+/** The interop vectors in the shared repository (a test file stops with one line without it). */
+export const INTEROP_DIR = sharedPath('interop', 'sops');
 
 export interface ExpectedLeaf {
   path: string[];
