@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { combine, div, mul, split } from '../src/keys/shamir.js';
 import { encryptText } from '../src/ops/encrypt.js';
 import { newAgeKey, testContext } from './helpers/keys.js';
+import { REAL_SOPS_SKIP, realSops } from './helpers/real-sops.js';
 
 /** Carry-less multiplication then reduction by x^8+x^4+x^3+x+1, bit by bit (branches and all). */
 function textbookMul(a: number, b: number): number {
@@ -91,38 +91,22 @@ describe('share layout', () => {
 });
 
 describe('key groups against the real sops library', () => {
-  const harnessPath = fileURLToPath(new URL('../../shared/tools/real-sops/real-sops.mjs', import.meta.url));
-
-  test('a 2-of-3 key-group file written here decrypts with real sops from two of its groups', async (t) => {
-    if (!existsSync(harnessPath)) {
-      t.skip(`real-sops harness not found at ${harnessPath}`);
-      return;
-    }
-    const harness = (await import(pathToFileURL(harnessPath).href)) as {
-      ensureBootstrap(): string;
-      realSopsDecrypt(
-        content: string,
-        format: string,
-        opts: { env: Record<string, string> },
-      ): Promise<{ ok: boolean; value?: unknown; sopsError?: string | null; reason?: string }>;
-    };
-    try {
-      harness.ensureBootstrap();
-    } catch (e) {
-      t.skip(`real-sops binary cannot be had: ${(e as Error).message}`);
-      return;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'sealant-shamir-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const keys = ['a', 'b', 'c'].map((n) => newAgeKey(dir, n));
-    const { text } = await encryptText('db:\n    password: hunter2\nport: 5432\n', 'groups.yaml', testContext(), {
-      groups: keys.map((k) => ({ age: [k.recipient], kms: [] })),
-      shamirThreshold: 2,
-    });
-    const keyFile = join(dir, 'two.txt');
-    writeFileSync(keyFile, [keys[0]!, keys[2]!].map((k) => readFileSync(k.file, 'utf8')).join(''));
-    const r = await harness.realSopsDecrypt(text, 'yaml', { env: { SOPS_AGE_KEY_FILE: keyFile } });
-    assert.equal(r.ok, true, r.sopsError ?? r.reason);
-    assert.deepEqual(r.value, { 'db.password': 'hunter2', port: 5432 });
-  });
+  test(
+    'a 2-of-3 key-group file written here decrypts with real sops from two of its groups',
+    { skip: REAL_SOPS_SKIP },
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sealant-shamir-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const keys = ['a', 'b', 'c'].map((n) => newAgeKey(dir, n));
+      const { text } = await encryptText('db:\n    password: hunter2\nport: 5432\n', 'groups.yaml', testContext(), {
+        groups: keys.map((k) => ({ age: [k.recipient], kms: [] })),
+        shamirThreshold: 2,
+      });
+      const keyFile = join(dir, 'two.txt');
+      writeFileSync(keyFile, [keys[0]!, keys[2]!].map((k) => readFileSync(k.file, 'utf8')).join(''));
+      const r = await realSops(text, 'yaml', { SOPS_AGE_KEY_FILE: keyFile });
+      assert.equal(r.ok, true, r.sopsError ?? r.reason);
+      assert.deepEqual(r.value, { db: { password: 'hunter2' }, port: 5432 });
+    },
+  );
 });
