@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { EncValueError, ParseError, UnsupportedDocumentError } from '../src/errors.js';
 import { encryptMac } from '../src/format/cipher.js';
@@ -25,8 +24,10 @@ import { rotateFile } from '../src/ops/rotate.js';
 import { setValue } from '../src/ops/set.js';
 import { statusFile } from '../src/ops/status.js';
 import { updateKeysFile } from '../src/ops/updatekeys.js';
+import type { FileFormat } from '../src/stores/store.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, testContext } from './helpers/keys.js';
+import { REAL_SOPS_SKIP, realSops, type RealSopsResult } from './helpers/real-sops.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sealant-bytes-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -63,47 +64,10 @@ async function decryptedBytes(file: string, keyFile = alice.file): Promise<Buffe
   return r.bytes;
 }
 
-// --- the real sops library -------------------------------------------------------------------
-interface RealSopsResult {
-  ok: boolean;
-  secret?: Buffer;
-  text?: string;
-  value?: Record<string, unknown>;
-  sopsError?: string | null;
-  reason?: string;
-}
-interface RealSops {
-  ensureBootstrap(): string;
-  realSopsDecrypt(
-    content: Buffer | string,
-    format: string,
-    opts?: { env?: Record<string, string>; flatten?: boolean },
-  ): Promise<RealSopsResult>;
-}
-const here = fileURLToPath(new URL('.', import.meta.url));
-const HARNESS = [
-  resolve(here, '../../shared/tools/real-sops/real-sops.mjs'),
-  resolve(here, '../../../shared/tools/real-sops/real-sops.mjs'),
-].find((p) => existsSync(p));
-const realSops: RealSops | undefined =
-  HARNESS === undefined ? undefined : ((await import(pathToFileURL(HARNESS).href)) as RealSops);
-let noRealSops: string | false =
-  HARNESS === undefined ? 'the real-sops harness (shared/tools/real-sops) is not on this machine' : false;
-if (realSops !== undefined) {
-  try {
-    realSops.ensureBootstrap();
-  } catch (e) {
-    noRealSops = `the real sops binary cannot be had: ${(e as Error).message}`;
-  }
-}
-if (noRealSops !== false) console.log(`# real sops checks skipped: ${noRealSops}`);
+// --- the real sops library ---------------------------------------------------------------------
 
-async function realDecrypt(
-  content: string | Buffer,
-  format: string,
-  opts: { flatten?: boolean } = {},
-): Promise<RealSopsResult> {
-  const r = await realSops!.realSopsDecrypt(content, format, { env: { SOPS_AGE_KEY_FILE: alice.file }, ...opts });
+async function realDecrypt(content: string | Buffer, format: FileFormat): Promise<RealSopsResult> {
+  const r = await realSops(content, format, { SOPS_AGE_KEY_FILE: alice.file });
   assert.ok(r.ok, `real sops refused the file: ${r.sopsError ?? r.reason}`);
   return r;
 }
@@ -133,7 +97,7 @@ describe('binary files are bytes', () => {
         assert.deepEqual(await decryptedBytes(file), blob);
       });
 
-      test('real sops (format binary) decrypts our file to the exact bytes', { skip: noRealSops }, async () => {
+      test('real sops (format binary) decrypts our file to the exact bytes', { skip: REAL_SOPS_SKIP }, async () => {
         const file = await encryptedBinary(blob);
         const r = await realDecrypt(readFileSync(file), 'binary');
         assert.deepEqual(r.secret, blob);
@@ -329,7 +293,7 @@ describe('a UTF-8 byte-order mark', () => {
     assert.deepEqual(dec.bytes, Buffer.from(plaintext, 'utf8'));
   });
 
-  test('YAML: real sops decrypts our file with a BOM', { skip: noRealSops }, async () => {
+  test('YAML: real sops decrypts our file with a BOM', { skip: REAL_SOPS_SKIP }, async () => {
     const enc = await encryptText(`${BOM}a: 1\nb: two\n`, 'bom.yaml', testContext(), { groups });
     const r = await realDecrypt(enc.text, 'yaml');
     assert.deepEqual(r.value, { a: 1, b: 'two' });
@@ -357,7 +321,7 @@ describe('a UTF-8 byte-order mark', () => {
     assert.deepEqual(dec.bytes, Buffer.from(plaintext, 'utf8'));
   });
 
-  test('dotenv: real sops decrypts our file with a BOM (the key keeps it)', { skip: noRealSops }, async () => {
+  test('dotenv: real sops decrypts our file with a BOM (the key keeps it)', { skip: REAL_SOPS_SKIP }, async () => {
     const enc = await encryptText(`${BOM}A=1\nB=two\n`, 'bom.env', testContext(), { groups });
     const r = await realDecrypt(enc.text, 'dotenv');
     assert.deepEqual(r.value, { [`${BOM}A`]: '1', B: 'two' });
@@ -413,13 +377,13 @@ describe("sops's `bytes` ENC type", () => {
 
   test(
     'the premise: real sops 3.9.2 cannot decrypt a type:bytes value at all (its IV stash panics)',
-    { skip: noRealSops },
+    { skip: REAL_SOPS_SKIP },
     async () => {
       const text = retag((await encryptText('blob: hello\n', 'f.yaml', testContext(), { groups })).text, 'blob');
-      const r = await realSops!.realSopsDecrypt(text, 'yaml', { env: { SOPS_AGE_KEY_FILE: alice.file } });
+      const r = await realSops(text, 'yaml', { SOPS_AGE_KEY_FILE: alice.file });
       assert.equal(r.ok, false);
-      const control = await realSops!.realSopsDecrypt(text.replace('type:bytes]', 'type:str]'), 'yaml', {
-        env: { SOPS_AGE_KEY_FILE: alice.file },
+      const control = await realSops(text.replace('type:bytes]', 'type:str]'), 'yaml', {
+        SOPS_AGE_KEY_FILE: alice.file,
       });
       assert.equal(control.ok, true, control.sopsError ?? control.reason);
     },

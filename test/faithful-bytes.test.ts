@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { formatGoFloatG } from '../src/format/gofloat.js';
@@ -17,36 +16,11 @@ import { setValue } from '../src/ops/set.js';
 import { decryptText } from '../src/ops/decrypt.js';
 import { encryptText } from '../src/ops/encrypt.js';
 import { newAgeKey, sourcesFromFiles, testContext } from './helpers/keys.js';
+import { REAL_SOPS_SKIP, realSops } from './helpers/real-sops.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sealant-faithful-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const key = newAgeKey(tmp, 'key');
-
-interface RealSopsResult {
-  ok: boolean;
-  value?: unknown;
-  sopsError?: string | null;
-  reason?: string;
-}
-interface RealSops {
-  ensureBootstrap(): string;
-  realSopsDecrypt(
-    content: string | Buffer,
-    format: string,
-    opts?: { env?: Record<string, string> },
-  ): Promise<RealSopsResult>;
-}
-
-const harness = join(import.meta.dirname, '..', '..', 'shared', 'tools', 'real-sops', 'real-sops.mjs');
-const realSops = (await import(pathToFileURL(harness).href)) as RealSops;
-let unavailable: string | undefined;
-try {
-  realSops.ensureBootstrap();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
-/** Skips (with one line saying why) only when the harness cannot get its sops binary. */
-const withRealSops = unavailable === undefined ? {} : { skip: `real sops binary unavailable: ${unavailable}` };
 
 async function encrypt(plaintext: string, file: string): Promise<string> {
   return (await encryptText(plaintext, file, testContext(), { groups: [{ age: [key.recipient], kms: [] }] })).text;
@@ -63,7 +37,7 @@ async function decrypt(text: string, file: string, outputType?: 'ini' | 'dotenv'
 
 /** What real sops decrypts `text` to (flattened `a.b[0]` keys); fails the test if it refuses. */
 async function realSopsValues(text: string, format: 'yaml' | 'json'): Promise<unknown> {
-  const r = await realSops.realSopsDecrypt(text, format, { env: { SOPS_AGE_KEY_FILE: key.file } });
+  const r = await realSops(text, format, { SOPS_AGE_KEY_FILE: key.file }, { flatten: true });
   assert.ok(r.ok, `real sops refused the file: ${r.sopsError ?? r.reason ?? ''}`);
   return r.value;
 }
@@ -122,7 +96,7 @@ describe('INI output of floats (decrypt --output-type ini)', () => {
     });
   });
 
-  test('real sops reads the same floats from the encrypted YAML', withRealSops, async () => {
+  test('real sops reads the same floats from the encrypted YAML', { skip: REAL_SOPS_SKIP }, async () => {
     const values = await realSopsValues(await encrypt(yaml, 'f.yaml'), 'yaml');
     assert.deepEqual(values, {
       'n.a': 1.23,
@@ -172,7 +146,7 @@ describe('a block scalar that ends a file without a final line break', () => {
     });
   }
   for (const [name, plaintext, value] of cases) {
-    test(`${name}: real sops decrypts the value without an added line break`, withRealSops, async () => {
+    test(`${name}: real sops decrypts the value without an added line break`, { skip: REAL_SOPS_SKIP }, async () => {
       const values = (await realSopsValues(await encrypt(plaintext, 'f.yaml'), 'yaml')) as Record<string, unknown>;
       assert.equal(values['k'] ?? values['a.k'] ?? values['l[1]'], value);
     });
@@ -190,7 +164,7 @@ describe('a block scalar that ends a file without a final line break', () => {
 
   test(
     'an unencrypted block at the end is read as sops reads it, so real sops accepts the MAC',
-    withRealSops,
+    { skip: REAL_SOPS_SKIP },
     async () => {
       const values = await realSopsValues(await encrypt('a: x\nk_unencrypted: |\n  multi\n  line', 'f.yaml'), 'yaml');
       assert.deepEqual(values, { a: 'x', k_unencrypted: 'multi\nline' });
@@ -210,7 +184,7 @@ describe('a file whose only nested content is block scalars', () => {
     assert.match(enc, /\nsops:\n {2}age:\n {4}- enc: \|\n/);
   });
 
-  test('real sops decrypts it to the same values', withRealSops, async () => {
+  test('real sops decrypts it to the same values', { skip: REAL_SOPS_SKIP }, async () => {
     const values = await realSopsValues(await encrypt(plaintext, 'f.yaml'), 'yaml');
     assert.deepEqual(values, { cert: '-----BEGIN-----\nabc\n-----END-----\n', note: 'folded text\n', key: 'k1\nk2' });
   });
@@ -229,7 +203,7 @@ describe('plain scalars inside flow collections', () => {
     await roundTrip(plaintext);
   });
 
-  test('real sops decrypts every value', withRealSops, async () => {
+  test('real sops decrypts every value', { skip: REAL_SOPS_SKIP }, async () => {
     const values = await realSopsValues(await encrypt(plaintext, 'f.yaml'), 'yaml');
     assert.deepEqual(values, {
       'zones[0]': 'a',

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { WriteError } from '../src/errors.js';
-import { stagingPath, TEMP_PREFIX, writeFileAtomic } from '../src/fsx/atomic.js';
+import { stagingPath, TEMP_PREFIX, withStagedFile, writeFileAtomic } from '../src/fsx/atomic.js';
 import { writeFilesAtomic } from '../src/fsx/batch.js';
 import { livePrivateTempDirs, withPrivateTempDir } from '../src/fsx/private-temp.js';
 
@@ -195,12 +195,12 @@ describe('writeFileAtomic', () => {
     await mkdir(d);
     const p = join(d, 'dev.env');
     // A dead writer's staging directory (pid beyond pid_max), a legacy temp file, a live
-    // writer's directory (our pid), and a dead writer's directory for another target.
+    // writer's directory (our parent's pid), and a dead writer's directory for another target.
     const dead = join(d, `${TEMP_PREFIX}4194305-aaaaaa`);
     await mkdir(dead);
     await writeFile(join(dead, 'dev.env'), 'SECRET=1');
     await writeFile(join(d, `${TEMP_PREFIX}dev.env.0123456789ab`), 'SECRET=1');
-    const live = join(d, `${TEMP_PREFIX}${process.pid}-bbbbbb`);
+    const live = join(d, `${TEMP_PREFIX}${process.ppid}-bbbbbb`);
     await mkdir(live);
     await writeFile(join(live, 'dev.env'), 'SECRET=2');
     const other = join(d, `${TEMP_PREFIX}4194305-cccccc`);
@@ -210,9 +210,42 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(p, 'SECRET=x\n', { mode: 0o600 });
     assert.deepEqual(
       (await temps(d)).sort(),
-      [`${TEMP_PREFIX}${process.pid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`].sort(),
+      [`${TEMP_PREFIX}${process.ppid}-bbbbbb`, `${TEMP_PREFIX}4194305-cccccc`].sort(),
     );
     assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
+  });
+
+  it('removes a leftover staging directory carrying our own pid (a crashed run in a container, also PID 1)', async () => {
+    const d = join(dir, 'stale-own-pid');
+    await mkdir(d);
+    const p = join(d, 'dev.env');
+    const leftover = join(d, `${TEMP_PREFIX}${process.pid}-dddddd`);
+    await mkdir(leftover);
+    await writeFile(join(leftover, 'dev.env'), 'SECRET=1');
+    // Our pid too, but holding something other than the target: not this write's to judge.
+    const foreign = join(d, `${TEMP_PREFIX}${process.pid}-eeeeee`);
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'prod.env'), 'SECRET=2');
+    await writeFileAtomic(p, 'SECRET=x\n');
+    assert.deepEqual(await temps(d), [`${TEMP_PREFIX}${process.pid}-eeeeee`]);
+    assert.equal(await readFile(p, 'utf8'), 'SECRET=x\n');
+  });
+
+  it("leaves this process's own in-flight staging directories for the same target alone", async () => {
+    const d = join(dir, 'in-flight');
+    await mkdir(d);
+    const p = join(d, 'dev.env');
+    // A write of the same target while another of ours is staged (nested, as a batch stages).
+    await withStagedFile(p, 'SECRET=outer\n', {}, async (outer) => {
+      await writeFileAtomic(p, 'SECRET=inner\n');
+      assert.equal(await readFile(outer.tmp, 'utf8'), 'SECRET=outer\n');
+    });
+    assert.equal(await readFile(p, 'utf8'), 'SECRET=inner\n');
+    // Many concurrent writes of one target: none loses its staging directory to another.
+    const values = Array.from({ length: 20 }, (_, i) => `SECRET=${i}\n`);
+    await Promise.all(values.map((v) => writeFileAtomic(p, v)));
+    assert.ok(values.includes(await readFile(p, 'utf8')));
+    assert.deepEqual(await temps(d), []);
   });
 
   it('writeFilesAtomic: a read-only file among several: nothing replaced, nothing staged', async () => {

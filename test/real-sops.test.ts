@@ -34,9 +34,7 @@ import { runCli } from './helpers/cli.js';
 import { INTEROP_DIR } from './helpers/interop.js';
 import { newAgeKey, sourcesFromFiles, testContext, type Key } from './helpers/keys.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
-import { HARNESS_AWS_CREDENTIALS, REAL_SOPS_UNAVAILABLE, realSops, type RealSopsResult } from './helpers/real-sops.js';
-
-const SKIP = REAL_SOPS_UNAVAILABLE ?? false;
+import { HARNESS_AWS_CREDENTIALS, REAL_SOPS_SKIP, realSops, type RealSopsResult } from './helpers/real-sops.js';
 
 // The AWS SDK reads process.env on its own (profiles, shared config, IMDS): keep the
 // developer's AWS setup out, as test/kms.test.ts does.
@@ -413,7 +411,7 @@ function flipAfter(bytes: Buffer, marker: string): Buffer {
   return Buffer.from(text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1), 'utf8');
 }
 
-describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: SKIP }, () => {
+describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: REAL_SOPS_SKIP }, () => {
   before(async () => {
     const r = spawnSync('gpg', ['--batch', '--import', PGP_KEY_FILE], {
       env: { GNUPGHOME: gnupgHome, PATH: process.env.PATH },

@@ -6,14 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { NoKeyError } from '../src/errors.js';
 import { combine, div, mul, split } from '../src/keys/shamir.js';
+import { decryptText } from '../src/ops/decrypt.js';
 import { encryptText } from '../src/ops/encrypt.js';
-import { newAgeKey, testContext } from './helpers/keys.js';
+import { newAgeKey, sourcesFromFiles, testContext } from './helpers/keys.js';
+import { REAL_SOPS_SKIP, realSops } from './helpers/real-sops.js';
 
 /** Carry-less multiplication then reduction by x^8+x^4+x^3+x+1, bit by bit (branches and all). */
 function textbookMul(a: number, b: number): number {
@@ -46,6 +48,33 @@ describe('GF(2^8) arithmetic', () => {
     assert.equal(div(3, 3), 1);
     assert.equal(div(6, 3), 2);
     assert.equal(mul(0x57, 0x83), 0xc1);
+  });
+});
+
+describe('constant time', () => {
+  const source = readFileSync(new URL('../src/keys/shamir.ts', import.meta.url), 'utf8');
+  /** The body of the module's function `name`, comments removed. */
+  function body(name: string): string {
+    const m = new RegExp(`\\n(?:export )?function ${name}\\([^)]*\\)[^{]*\\{\\n([\\s\\S]*?)\\n\\}\\n`).exec(source);
+    assert.ok(m !== null, `src/keys/shamir.ts has no function ${name}`);
+    return m[1]!.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  }
+  // A branch (if, ?:, && / || / ??, switch, while) or an indexed lookup ([...]) on a key byte or
+  // a share would make the time depend on it; sops made this arithmetic branch-free for that.
+  const SECRET_DEPENDENT = /\bif\b|\?|&&|\|\||\bswitch\b|\bwhile\b|\[/;
+
+  test('mul and the inverse have no branch or table lookup on their operands', () => {
+    for (const name of ['mul', 'inverse']) assert.doesNotMatch(body(name), SECRET_DEPENDENT, name);
+  });
+
+  test('div branches only on a zero divisor (a difference of public x coordinates)', () => {
+    const lines = body('div').split('\n');
+    const guard = lines.filter((l) => /\bif\b/.test(l));
+    assert.deepEqual(
+      guard.map((l) => l.trim()),
+      ["if (b === 0) throw new RangeError('division by zero in GF(2^8)');"],
+    );
+    assert.doesNotMatch(lines.filter((l) => !guard.includes(l)).join('\n'), SECRET_DEPENDENT);
   });
 });
 
@@ -91,38 +120,69 @@ describe('share layout', () => {
 });
 
 describe('key groups against the real sops library', () => {
-  const harnessPath = fileURLToPath(new URL('../../shared/tools/real-sops/real-sops.mjs', import.meta.url));
+  test(
+    'a 2-of-3 key-group file written here decrypts with real sops from two of its groups',
+    { skip: REAL_SOPS_SKIP },
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sealant-shamir-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const keys = ['a', 'b', 'c'].map((n) => newAgeKey(dir, n));
+      const { text } = await encryptText('db:\n    password: hunter2\nport: 5432\n', 'groups.yaml', testContext(), {
+        groups: keys.map((k) => ({ age: [k.recipient], kms: [] })),
+        shamirThreshold: 2,
+      });
+      const keyFile = join(dir, 'two.txt');
+      writeFileSync(keyFile, [keys[0]!, keys[2]!].map((k) => readFileSync(k.file, 'utf8')).join(''));
+      const r = await realSops(text, 'yaml', { SOPS_AGE_KEY_FILE: keyFile });
+      assert.equal(r.ok, true, r.sopsError ?? r.reason);
+      assert.deepEqual(r.value, { db: { password: 'hunter2' }, port: 5432 });
+    },
+  );
+});
 
-  test('a 2-of-3 key-group file written here decrypts with real sops from two of its groups', async (t) => {
-    if (!existsSync(harnessPath)) {
-      t.skip(`real-sops harness not found at ${harnessPath}`);
-      return;
-    }
-    const harness = (await import(pathToFileURL(harnessPath).href)) as {
-      ensureBootstrap(): string;
-      realSopsDecrypt(
-        content: string,
-        format: string,
-        opts: { env: Record<string, string> },
-      ): Promise<{ ok: boolean; value?: unknown; sopsError?: string | null; reason?: string }>;
-    };
-    try {
-      harness.ensureBootstrap();
-    } catch (e) {
-      t.skip(`real-sops binary cannot be had: ${(e as Error).message}`);
-      return;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'sealant-shamir-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const keys = ['a', 'b', 'c'].map((n) => newAgeKey(dir, n));
-    const { text } = await encryptText('db:\n    password: hunter2\nport: 5432\n', 'groups.yaml', testContext(), {
-      groups: keys.map((k) => ({ age: [k.recipient], kms: [] })),
+describe('key-group files whose shares do not combine', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealant-shamir-groups-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const [a, b] = [newAgeKey(dir, 'a'), newAgeKey(dir, 'b')];
+  const GROUP = '        - age:\n';
+  const ARMOR = /-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----/;
+
+  async function twoGroups(): Promise<string[]> {
+    const { text } = await encryptText('a: 1\n', 'g.yaml', testContext(), {
+      groups: [a, b].map((k) => ({ age: [k.recipient], kms: [] })),
       shamirThreshold: 2,
     });
-    const keyFile = join(dir, 'two.txt');
-    writeFileSync(keyFile, [keys[0]!, keys[2]!].map((k) => readFileSync(k.file, 'utf8')).join(''));
-    const r = await harness.realSopsDecrypt(text, 'yaml', { env: { SOPS_AGE_KEY_FILE: keyFile } });
-    assert.equal(r.ok, true, r.sopsError ?? r.reason);
-    assert.deepEqual(r.value, { 'db.password': 'hunter2', port: 5432 });
+    // [before the groups, group 0, group 1 + the rest of the sops block]
+    const parts = text.split(GROUP);
+    assert.equal(parts.length, 3);
+    return parts;
+  }
+  const rest = (group1: string) => group1.slice(group1.indexOf('    lastmodified:'));
+
+  /** Decrypting with key a only must be refused as a NoKeyError naming why. */
+  async function refused(text: string, why: RegExp): Promise<void> {
+    await assert.rejects(
+      decryptText(text, 'g.yaml', testContext(), { sources: await sourcesFromFiles(a.file) }),
+      (e: unknown) => e instanceof NoKeyError && why.test(e.message),
+    );
+  }
+
+  test("a group's stanza replaced by another group's (the same x twice): a NoKeyError, not an internal error", async () => {
+    const [head, g0, g1] = await twoGroups();
+    const swapped = head! + GROUP + g0! + GROUP + g0! + rest(g1!);
+    await refused(swapped, /the key groups' shares do not combine \(duplicate share\)/);
+  });
+
+  test("a group's share replaced by a whole data key (shares of different lengths): a NoKeyError", async () => {
+    const [head, g0, g1] = await twoGroups();
+    const single = (await encryptText('a: 1\n', 'g.yaml', testContext(), { groups: [{ age: [a.recipient], kms: [] }] }))
+      .text;
+    const indent = /\n( *)-----BEGIN AGE/.exec(g0!)![1]!;
+    const dataKeyArmor = ARMOR.exec(single)![0]
+      .split('\n')
+      .map((l, i) => (i === 0 ? l : indent + l.trim()))
+      .join('\n');
+    const edited = head! + GROUP + g0! + GROUP + g0!.replace(ARMOR, dataKeyArmor) + rest(g1!);
+    await refused(edited, /the key groups' shares do not combine \(shares differ in length\)/);
   });
 });

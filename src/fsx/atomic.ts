@@ -23,7 +23,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 
 import { WriteError } from '../errors.js';
-import { withPrivateTempDir } from './private-temp.js';
+import { livePrivateTempDirs, withPrivateTempDir } from './private-temp.js';
 
 /** Options for {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -131,9 +131,18 @@ export async function withStagedFile<T>(
   const name = basename(target);
   await removeStale(parent, name);
   let staged: StagedFile | undefined;
+  // From here until the callback starts, our new staging directory may exist without being
+  // registered as live yet: removeStale leaves directories of our own pid alone meanwhile.
+  let creating = true;
+  stagingDirsBeingCreated++;
+  const created = (): void => {
+    if (creating) stagingDirsBeingCreated--;
+    creating = false;
+  };
   try {
     return await withPrivateTempDir(
       async (dir) => {
+        created();
         const tmp = join(dir, name);
         // O_EXCL: the name is new in a directory only we can enter, so nothing was planted there.
         const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
@@ -155,6 +164,8 @@ export async function withStagedFile<T>(
   } catch (err) {
     if (err instanceof WriteError || staged !== undefined) throw err;
     throw wrap(path, err);
+  } finally {
+    created();
   }
 }
 
@@ -225,20 +236,29 @@ async function keepOwner(fh: FileHandle, existing: Stats): Promise<void> {
 
 const STAGING_DIR = /^\.sealant-tmp-(\d+)-[A-Za-z0-9]{6}$/;
 
+/** Writes of this process between "creating a staging directory" and "registered as live". */
+let stagingDirsBeingCreated = 0;
+
 /**
- * Removes what a killed writer left for `name` in `dir`: staging directories of processes that
- * no longer exist (holding nothing but a file called `name`), and temp files of the old
- * `.sealant-tmp-NAME.HEX` form. A live writer's directory is never touched.
+ * Removes what a killed writer left for `name` in `dir`: staging directories (holding nothing
+ * but a file called `name`) of processes that no longer exist, or that carry our own pid but are
+ * not one of our live staging directories — in a container every run is PID 1 (or the same small
+ * pid), so a crashed earlier run's directory has our pid. Temp files of the old
+ * `.sealant-tmp-NAME.HEX` form go too. A live writer's directory is never touched.
  */
 async function removeStale(dir: string, name: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const legacy = `${TEMP_PREFIX}${name}.`;
   for (const e of entries) {
     const pid = STAGING_DIR.exec(e.name)?.[1];
-    if (pid !== undefined && e.isDirectory() && !processExists(Number(pid))) {
-      const inside = await readdir(join(dir, e.name)).catch(() => undefined);
-      if (inside !== undefined && inside.every((n) => n === name))
-        await rm(join(dir, e.name), { recursive: true, force: true }).catch(() => undefined);
+    const own = pid !== undefined && Number(pid) === process.pid;
+    if (pid !== undefined && e.isDirectory() && (own || !processExists(Number(pid)))) {
+      const path = join(dir, e.name);
+      const inside = await readdir(path).catch(() => undefined);
+      // Decided after the last await: a write of ours that started meanwhile is seen here.
+      const ours = own && (stagingDirsBeingCreated > 0 || livePrivateTempDirs().includes(path));
+      if (inside !== undefined && inside.every((n) => n === name) && !ours)
+        await rm(path, { recursive: true, force: true }).catch(() => undefined);
     } else if (e.isFile() && e.name.startsWith(legacy) && /^[0-9a-f]{12}$/.test(e.name.slice(legacy.length))) {
       await unlink(join(dir, e.name)).catch(() => undefined);
     }

@@ -43,17 +43,20 @@ interface Harness {
   ensureBootstrap(): string;
 }
 
-if (!existsSync(REAL_SOPS_HARNESS))
-  throw new Error(`the real-sops harness is not at ${REAL_SOPS_HARNESS}: shared/ must sit beside the repository`);
-const harness = (await import(pathToFileURL(REAL_SOPS_HARNESS).href)) as Harness;
+const harness: Harness | undefined = existsSync(REAL_SOPS_HARNESS)
+  ? ((await import(pathToFileURL(REAL_SOPS_HARNESS).href)) as Harness)
+  : undefined;
 
 /**
- * Why the suite cannot run, or undefined when it can. Only the harness's own "no binary"
- * (fetch or checksum failure) counts; any later failure is a test failure. The path is resolved
- * once, before any test changes HOME (the default cache lives under it), and fetched here so
- * concurrent decryptions never race to download it.
+ * Why the suite cannot run, or undefined when it can: the harness is missing (shared/ does not
+ * sit beside the repository) or its own `ensureBootstrap()` cannot get the binary (fetch or
+ * checksum failure). Nothing else — no environment variable — skips; any later failure is a
+ * test failure. The path is resolved once, before any test changes HOME (the default cache
+ * lives under it), and fetched here so concurrent decryptions never race to download it.
  */
 export const REAL_SOPS_UNAVAILABLE: string | undefined = (() => {
+  if (harness === undefined)
+    return `the real-sops harness is not at ${REAL_SOPS_HARNESS} (shared/ beside the repository)`;
   try {
     process.env.REAL_SOPS_BOOTSTRAP = harness.ensureBootstrap();
     return undefined;
@@ -61,6 +64,12 @@ export const REAL_SOPS_UNAVAILABLE: string | undefined = (() => {
     return `real sops 3.9.2 cannot be had here (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
   }
 })();
+
+/** `{ skip }` for a test or suite that needs real sops: false, or the one line saying why not. */
+export const REAL_SOPS_SKIP: string | false = REAL_SOPS_UNAVAILABLE ?? false;
+
+// One line per test file that loads this helper, whatever number of tests it skips.
+if (REAL_SOPS_UNAVAILABLE !== undefined) console.log(`real sops checks skipped: ${REAL_SOPS_UNAVAILABLE}`);
 
 /**
  * The dummy AWS credentials the harness hands the sops binary (real-sops.mjs): a KMS-protocol
@@ -94,17 +103,21 @@ async function bounded<T>(fn: () => Promise<T>): Promise<T> {
 /**
  * Real sops decrypts `content` as `format`, with only the keys named in `env`
  * (`SOPS_AGE_KEY_FILE`, `GNUPGHOME`, `AWS_ENDPOINT_URL_KMS`, …). json/yaml come back as the
- * nested tree. Throws when the harness itself fails (timeout, crash).
+ * nested tree, or with `flatten` as `a.b[0]` keys. Throws when the harness itself fails
+ * (timeout, crash) or is unavailable (guard the test with {@link REAL_SOPS_SKIP}).
  */
 export function realSops(
   content: string | Uint8Array,
   format: FileFormat,
   env: Record<string, string>,
+  opts: { flatten?: boolean } = {},
 ): Promise<RealSopsResult> {
+  if (harness === undefined) throw new Error(REAL_SOPS_UNAVAILABLE);
+  const h = harness;
   return bounded(() =>
-    harness.realSopsDecrypt(typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content), format, {
+    h.realSopsDecrypt(typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content), format, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-      flatten: false,
+      flatten: opts.flatten ?? false,
     }),
   );
 }
