@@ -3,19 +3,15 @@
  * (see its README) runs sops's own `decrypt.Data` — data-key unwrap for age, PGP (through
  * `gpg`) and AWS KMS, every value, the MAC — in a Go binary that talks only to 127.0.0.1.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { FileFormat } from '../../src/stores/store.js';
+import { sharedPath } from './shared.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Where the harness is: in shared/ beside the repository, as the interop vectors. */
-export const REAL_SOPS_HARNESS =
-  [
-    resolve(here, '../../../shared/tools/real-sops/real-sops.mjs'),
-    resolve(here, '../../shared/tools/real-sops/real-sops.mjs'),
-  ].find((p) => existsSync(p)) ?? resolve(here, '../../../shared/tools/real-sops/real-sops.mjs');
+/**
+ * Where the harness is: in shared/ beside the repository, as the interop vectors. Without
+ * shared/ the test file stops with one line (see ./shared.ts), as every suite that needs it.
+ */
+export const REAL_SOPS_HARNESS = sharedPath('tools', 'real-sops', 'real-sops.mjs');
 
 /** What `realSopsDecrypt` reports (the subset these tests read). */
 export interface RealSopsResult {
@@ -43,20 +39,15 @@ interface Harness {
   ensureBootstrap(): string;
 }
 
-const harness: Harness | undefined = existsSync(REAL_SOPS_HARNESS)
-  ? ((await import(pathToFileURL(REAL_SOPS_HARNESS).href)) as Harness)
-  : undefined;
+const harness = (await import(pathToFileURL(REAL_SOPS_HARNESS).href)) as Harness;
 
 /**
- * Why the suite cannot run, or undefined when it can: the harness is missing (shared/ does not
- * sit beside the repository) or its own `ensureBootstrap()` cannot get the binary (fetch or
- * checksum failure). Nothing else — no environment variable — skips; any later failure is a
+ * Why the suite cannot run, or undefined when it can: the harness's own `ensureBootstrap()`
+ * cannot get the binary (fetch or checksum failure; a missing shared/ already stopped the file). Nothing else — no environment variable — skips; any later failure is a
  * test failure. The path is resolved once, before any test changes HOME (the default cache
  * lives under it), and fetched here so concurrent decryptions never race to download it.
  */
 export const REAL_SOPS_UNAVAILABLE: string | undefined = (() => {
-  if (harness === undefined)
-    return `the real-sops harness is not at ${REAL_SOPS_HARNESS} (shared/ beside the repository)`;
   try {
     process.env.REAL_SOPS_BOOTSTRAP = harness.ensureBootstrap();
     return undefined;
