@@ -7,10 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { bulkExitCode } from '../src/cli/bulk.js';
 import {
+  DecryptionError,
   ERRORS,
   exitCodeOf,
   MacMismatchError,
+  NoKeyError,
   SealantError,
   signalExitStatus,
   sopsExitName,
@@ -189,6 +192,15 @@ describe('exit codes come from the table', () => {
     assert.equal(new MacMismatchError().exitCode, 51);
     assert.equal(new SealantError('STALE_PLAN', 'x').exitCode, exitCodeOf('STALE_PLAN'));
     assert.equal(new UsageError('x').withFile('f').exitCode, 2);
+  });
+
+  test("a bulk run exits with its failures' common exit code, else MIXED_FAILURES's", () => {
+    const fail = (error: unknown) => ({ ok: false as const, error });
+    const ok = { ok: true as const, value: {} };
+    assert.equal(bulkExitCode([ok, ok]), 0);
+    assert.equal(bulkExitCode([ok, fail(new MacMismatchError()), fail(new DecryptionError('x'))]), 51);
+    assert.equal(bulkExitCode([fail(new MacMismatchError()), fail(new NoKeyError('x'))]), exitCodeOf('MIXED_FAILURES'));
+    assert.equal(bulkExitCode([fail(new TypeError('bug'))]), exitCodeOf('INTERNAL'));
   });
 
   test('signals exit as a shell reports them: 128 + the number', () => {
