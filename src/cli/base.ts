@@ -44,15 +44,16 @@ const FLAG_PARSE_RE = /^Parsing --([\w-]+) ?\n\t([\s\S]*?)\nSee more help with -
 const ANSI_RE = /\u001b\[[0-9;]*m/g;
 
 /**
- * oclif's own argument/flag parse errors (and "command not found") are CLIErrors with exit code 2;
- * others, such as a command module that fails to load (exit 1), are internal errors.
+ * oclif's own argument/flag parse errors (and "command not found") are CLIErrors with exit code 2,
+ * the `USAGE` status; others, such as a command module that fails to load (exit 1), are internal errors.
  */
 function isOclifUsageError(err: unknown): err is Errors.CLIError {
+  const usage = exitCodeOf('USAGE');
   return (
     err instanceof Errors.CLIError &&
     !(err instanceof Errors.ExitError) &&
     !(err instanceof Errors.ModuleLoadError) &&
-    (err.oclif.exit ?? 2) === 2
+    (err.oclif.exit ?? usage) === usage
   );
 }
 
