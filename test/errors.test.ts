@@ -7,9 +7,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ExitCode } from '../src/errors.js';
+import { bulkExitCode } from '../src/cli/bulk.js';
+import {
+  DecryptionError,
+  ERRORS,
+  exitCodeOf,
+  MacMismatchError,
+  NoKeyError,
+  SealantError,
+  signalExitStatus,
+  sopsExitName,
+  UsageError,
+  type ErrorCode,
+} from '../src/errors.js';
+import { BEGIN, COMMANDS_DOC, END, withErrorTable } from '../scripts/docs-errors.js';
 import { encryptText } from '../src/ops/encrypt.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { testContext } from './helpers/keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealant-errors-'));
@@ -133,13 +146,66 @@ describe('clear one-line errors', () => {
 });
 
 describe('the exit-code table of docs/commands.md', () => {
-  test('lists every ExitCode exactly once, and nothing else', () => {
-    const doc = readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8');
-    const table = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('\n## ', doc.indexOf('## Exit codes') + 1));
-    const rows = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
-    assert.deepEqual(
-      [...rows].sort((a, b) => a - b),
-      [0, ...new Set(Object.values(ExitCode))].sort((a, b) => a - b),
-    );
+  const doc = readFileSync(COMMANDS_DOC, 'utf8');
+
+  test('is what `npm run docs:errors` generates from src/errors.ts', () => {
+    assert.equal(doc, withErrorTable(doc), 'docs/commands.md is stale: run `npm run docs:errors`');
+  });
+
+  test('documents every code of the table, with its exit code and a summary', () => {
+    const table = doc.slice(doc.indexOf(BEGIN), doc.indexOf(END));
+    for (const code of Object.keys(ERRORS) as ErrorCode[]) {
+      assert.notEqual(ERRORS[code].summary.trim(), '', `${code} has a summary`);
+      assert.ok(table.includes(`| ${exitCodeOf(code)} |`) && table.includes(`| \`${code}\` |`), `${code} documented`);
+      const line = table.split('\n').find((l) => l.includes(`| \`${code}\` |`));
+      assert.ok(line?.startsWith(`| ${exitCodeOf(code)} |`), `${code} documented with exit ${exitCodeOf(code)}`);
+    }
+  });
+
+  test('a code dropped from the docs fails the check', () => {
+    const dropped = doc.replace(/^\| 203 \|.*\n/m, '');
+    assert.notEqual(dropped, doc);
+    assert.notEqual(withErrorTable(dropped), dropped);
+  });
+});
+
+describe('exit codes come from the table', () => {
+  test("sops's numbers where sops has the failure", () => {
+    const sops: [ErrorCode, number, string][] = [
+      ['MAC_MISMATCH', 51, 'MacMismatch'],
+      ['NO_KEY', 128, 'CouldNotRetrieveKey'],
+      ['NOT_MODIFIED', 200, 'FileHasNotBeenModified'],
+      ['NO_EDITOR', 201, 'NoEditorFound'],
+      ['ALREADY_ENCRYPTED', 203, 'FileAlreadyEncrypted'],
+      ['EMPTY_FILE', 204, 'NeedAtLeastOneDocument'],
+      ['CONFLICTING_PARAMETERS', 8, 'ErrorConflictingParameters'],
+      ['BAD_ENC_VALUE', 25, 'ErrorDecryptingTree'],
+    ];
+    for (const [code, exit, name] of sops) {
+      assert.equal(exitCodeOf(code), exit, code);
+      assert.equal(sopsExitName(code), name, code);
+    }
+    assert.equal(sopsExitName('WEAKENED_METADATA'), undefined, 'ours, not a sops code');
+  });
+
+  test('an error takes its exit code from its code', () => {
+    assert.equal(new MacMismatchError().exitCode, 51);
+    assert.equal(new SealantError('STALE_PLAN', 'x').exitCode, exitCodeOf('STALE_PLAN'));
+    assert.equal(new UsageError('x').withFile('f').exitCode, 2);
+  });
+
+  test("a bulk run exits with its failures' common exit code, else MIXED_FAILURES's", () => {
+    const fail = (error: unknown) => ({ ok: false as const, error });
+    const ok = { ok: true as const, value: {} };
+    assert.equal(bulkExitCode([ok, ok]), 0);
+    assert.equal(bulkExitCode([ok, fail(new MacMismatchError()), fail(new DecryptionError('x'))]), 51);
+    assert.equal(bulkExitCode([fail(new MacMismatchError()), fail(new NoKeyError('x'))]), exitCodeOf('MIXED_FAILURES'));
+    assert.equal(bulkExitCode([fail(new TypeError('bug'))]), exitCodeOf('INTERNAL'));
+  });
+
+  test('signals exit as a shell reports them: 128 + the number', () => {
+    assert.equal(signalExitStatus('SIGINT'), 130);
+    assert.equal(signalExitStatus('SIGPIPE'), 141);
+    assert.equal(signalExitStatus('SIGTERM'), 143);
   });
 });

@@ -249,6 +249,11 @@ describe('validate (CLI, real encrypted files)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /schema\.json: schema does not compile/);
     assert.equal((await validateText(repo, ['--env', 'nope'])).code, 2);
+    const unknownEnv = await validateJson(repo, ['--env', 'nope']);
+    const envelope = JSON.parse(unknownEnv.raw) as { code: string; exitCode: number; message: string };
+    assert.equal(envelope.code, 'VALIDATE_CONFIG', unknownEnv.raw);
+    assert.equal(envelope.exitCode, 2);
+    assert.match(envelope.message, /nope/);
     assert.equal((await validateText(repo, ['--parity', '--decrypt'])).code, 2);
     writeFileSync(
       join(repo, 'schema.json'),

@@ -11,7 +11,8 @@
 
 import { Command, Errors, Flags } from '@oclif/core';
 
-import { ExitCode, formatPath, SealantError } from '../errors.js';
+import { exitCodeOf, formatPath, SealantError, type ErrorCode } from '../errors.js';
+import { exitWithStatus } from './exit.js';
 import { toJson } from './output.js';
 import { createStyle, type Style } from './style.js';
 
@@ -26,7 +27,7 @@ export interface SuccessEnvelope<T> {
 export interface ErrorEnvelope {
   status: 'error';
   /** Stable machine-readable code: a {@link SealantError} code, `USAGE` for bad flags/args, `INTERNAL` for bugs. */
-  code: string;
+  code: ErrorCode;
   message: string;
   exitCode: number;
   hint?: string;
@@ -43,15 +44,16 @@ const FLAG_PARSE_RE = /^Parsing --([\w-]+) ?\n\t([\s\S]*?)\nSee more help with -
 const ANSI_RE = /\u001b\[[0-9;]*m/g;
 
 /**
- * oclif's own argument/flag parse errors (and "command not found") are CLIErrors with exit code 2;
- * others, such as a command module that fails to load (exit 1), are internal errors.
+ * oclif's own argument/flag parse errors (and "command not found") are CLIErrors with exit code 2,
+ * the `USAGE` status; others, such as a command module that fails to load (exit 1), are internal errors.
  */
 function isOclifUsageError(err: unknown): err is Errors.CLIError {
+  const usage = exitCodeOf('USAGE');
   return (
     err instanceof Errors.CLIError &&
     !(err instanceof Errors.ExitError) &&
     !(err instanceof Errors.ModuleLoadError) &&
-    (err.oclif.exit ?? 2) === 2
+    (err.oclif.exit ?? usage) === usage
   );
 }
 
@@ -112,14 +114,14 @@ export function toErrorEnvelope(err: unknown, commandId?: string): ErrorEnvelope
         status: 'error',
         code: 'USAGE',
         message: `unknown command "${(notFound[1] ?? '').replaceAll(':', ' ')}"`,
-        exitCode: ExitCode.usage,
+        exitCode: exitCodeOf('USAGE'),
         hint: 'see `sealant --help` for the list of commands',
       };
     return {
       status: 'error',
       code: 'USAGE',
       message: oneLineUsage(err.message),
-      exitCode: ExitCode.usage,
+      exitCode: exitCodeOf('USAGE'),
       hint: helpHint,
     };
   }
@@ -131,7 +133,7 @@ export function toErrorEnvelope(err: unknown, commandId?: string): ErrorEnvelope
         status: 'error',
         code: 'USAGE',
         message: `--${m[1] ?? ''}: ${(m[2] ?? '').split('\n')[0] ?? ''}`,
-        exitCode: ExitCode.usage,
+        exitCode: exitCodeOf('USAGE'),
         hint: helpHint,
       };
   }
@@ -139,7 +141,7 @@ export function toErrorEnvelope(err: unknown, commandId?: string): ErrorEnvelope
     status: 'error',
     code: 'INTERNAL',
     message: `internal error: ${internalMessage(err)}`,
-    exitCode: ExitCode.generic,
+    exitCode: exitCodeOf('INTERNAL'),
   };
 }
 
@@ -241,7 +243,7 @@ export abstract class BaseCommand<T extends object> extends Command {
     if (err instanceof Errors.ExitError) throw err;
     // oclif warns "did not parse its arguments" in dev mode when parsing itself threw.
     this.parsed = true;
-    process.exitCode = reportError(err, { json: this.jsonEnabled(), verbose: this.verbose, commandId: this.id });
+    exitWithStatus(reportError(err, { json: this.jsonEnabled(), verbose: this.verbose, commandId: this.id }));
   }
 }
 

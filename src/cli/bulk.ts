@@ -5,7 +5,7 @@
 import { Flags } from '@oclif/core';
 import { toErrorEnvelope, type ErrorEnvelope } from './base.js';
 import type { Outcome } from '../ops/bulk.js';
-import { SealantError } from '../errors.js';
+import { EXIT_SUCCESS, exitCodeOf, SealantError } from '../errors.js';
 
 /** One file's entry in a bulk command's `--json` result. */
 export type BulkEntry<T> = ({ ok: true } & T) | { ok: false; file: string; error: Omit<ErrorEnvelope, 'status'> };
@@ -25,13 +25,13 @@ export function bulkEntries<T extends object>(
   });
 }
 
-/** Exit code for a bulk run: 0 if all succeeded, else the failures' common code, else 1. */
+/** Exit code for a bulk run: 0 if all succeeded, else the failures' common exit code, else `MIXED_FAILURES`'s. */
 export function bulkExitCode(outcomes: readonly Outcome<unknown>[]): number {
-  const codes = new Set(
-    outcomes.filter((o) => !o.ok).map((o) => (o.ok ? 0 : o.error instanceof SealantError ? o.error.exitCode : 1)),
-  );
-  if (codes.size === 0) return 0;
-  return codes.size === 1 ? [...codes][0]! : 1;
+  const codes = new Set<number>();
+  for (const o of outcomes)
+    if (!o.ok) codes.add(o.error instanceof SealantError ? o.error.exitCode : exitCodeOf('INTERNAL'));
+  if (codes.size === 0) return EXIT_SUCCESS;
+  return codes.size === 1 ? [...codes][0]! : exitCodeOf('MIXED_FAILURES');
 }
 
 /** The human line for a failed file. */

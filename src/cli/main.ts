@@ -7,7 +7,9 @@
 
 import { Errors, flush, run } from '@oclif/core';
 
+import { EXIT_SUCCESS, signalExitStatus } from '../errors.js';
 import { debugEnabled, reportError } from './base.js';
+import { exitNow, exitWithStatus } from './exit.js';
 
 /** `--name` given before any `--` separator. */
 function hasFlag(argv: readonly string[], name: string): boolean {
@@ -17,8 +19,8 @@ function hasFlag(argv: readonly string[], name: string): boolean {
 }
 
 /**
- * Runs the CLI and sets `process.exitCode`; never calls `process.exit`, so piped stdout is
- * always flushed.
+ * Runs the CLI and sets the exit status; exits at once only when stdout's reader left, so piped
+ * stdout is always flushed.
  *
  * @param dir `import.meta.url` of the bin script (oclif finds package.json from it).
  */
@@ -26,7 +28,7 @@ export async function main(dir: string, argv: readonly string[] = process.argv.s
   // `sealant decrypt f | head -1`: the reader left. Stop quietly with the status a Unix tool
   // killed by SIGPIPE reports (128 + 13), instead of an unhandled 'error' event and a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(141);
+    if (err.code === 'EPIPE') exitNow(signalExitStatus('SIGPIPE'));
     throw err;
   });
   try {
@@ -34,10 +36,10 @@ export async function main(dir: string, argv: readonly string[] = process.argv.s
   } catch (err) {
     // `this.exit(n)` inside a command: a status, not an error.
     if (err instanceof Errors.ExitError) {
-      process.exitCode = err.oclif.exit ?? 0;
+      exitWithStatus(err.oclif.exit ?? EXIT_SUCCESS);
     } else {
       const json = hasFlag(argv, '--json') || process.env.SEALANT_CONTENT_TYPE?.toLowerCase() === 'json';
-      process.exitCode = reportError(err, { json, verbose: hasFlag(argv, '--verbose') || debugEnabled() });
+      exitWithStatus(reportError(err, { json, verbose: hasFlag(argv, '--verbose') || debugEnabled() }));
     }
   } finally {
     await flush();

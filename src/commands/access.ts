@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { exitWith } from '../cli/exit.js';
 import { contextFor } from '../cli/flags.js';
 import { accessReport, type AccessReport } from '../ops/access.js';
 
@@ -23,7 +24,7 @@ export default class Access extends BaseCommand<AccessReport> {
       { env: flags.env, configPath: flags.config },
     );
     if (!this.jsonEnabled()) this.log(render(report));
-    if (report.drift.length > 0) process.exitCode = 1;
+    if (report.drift.length > 0) exitWith('ACCESS_DRIFT');
     return report;
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { exitWith } from '../cli/exit.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { diffRevisions, type DiffReport, type KeyMode } from '../ops/diff.js';
@@ -65,7 +66,7 @@ export default class Diff extends BaseCommand<DiffReport> {
       },
     );
     if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? renderMarkdown(report) : renderHuman(report));
-    if (report.alerts > 0) process.exitCode = 1;
+    if (report.alerts > 0) exitWith('DIFF_ALERTS');
     return report;
   }
 

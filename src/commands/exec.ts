@@ -1,6 +1,7 @@
 import { Errors, Flags } from '@oclif/core';
 import { constants as osConstants } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
+import { exitWithStatus } from '../cli/exit.js';
 import { contextFor, identityFlag } from '../cli/flags.js';
 import { auditStream } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
@@ -164,7 +165,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
  * gone and no handler is left for the signal.
  */
 function finishLikeChild(outcome: ExecOutcome): void {
-  process.exitCode = shellStatus(outcome);
+  exitWithStatus(shellStatus(outcome));
   const sig = outcome.signal;
   if (sig === null || CORE_SIGNALS.has(sig) || NODE_SIGNALS.has(sig) || osConstants.signals[sig] === undefined) return;
   // Still listened to (some other handler): the kill would be caught, so keep exit 128+n.

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { exitWith } from '../cli/exit.js';
 import { contextFor } from '../cli/flags.js';
 import { repoTopLevel } from '../git/staged.js';
 import { guardStaged, type GuardReport, type GuardResult } from '../ops/guard.js';
@@ -52,7 +53,7 @@ export default class Guard extends BaseCommand<GuardCommandResult> {
     const repoDir = await repoTopLevel(ctx.cwd, ctx.env);
     const result = await guardStaged(ctx, { repoDir });
     if (!this.jsonEnabled()) this.print(result, flags.format === 'github');
-    process.exitCode = result.errors > 0 ? 1 : 0;
+    if (result.errors > 0) exitWith('GUARD_FAILED');
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { Errors } from '@oclif/core';
 
 import { BaseCommand, debugEnabled, toErrorEnvelope } from '../cli/base.js';
+import { exitWith, exitWithStatus } from '../cli/exit.js';
 import { contextFor } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
 import { auditStream } from '../cli/stdio.js';
@@ -91,13 +92,13 @@ export default class Krm extends BaseCommand<KrmCommandResult> {
     await writeStdout(output.text);
     // kpt prints the results; standalone kustomize only shows stderr.
     for (const r of output.results) if (r.severity === 'error') process.stderr.write(`sealant: ${resultLine(r)}\n`);
-    if (output.errors > 0) process.exitCode = 1;
+    if (output.errors > 0) exitWith('KRM_FAILED');
     return { generated: runs.reduce((n, r) => n + r.manifests.length, 0), errors: output.errors };
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
     if (err instanceof Errors.ExitError) throw err;
     this.parsed = true;
-    process.exitCode = reportOneLine(err, { verbose: this.verbose || debugEnabled(), commandId: this.id });
+    exitWithStatus(reportOneLine(err, { verbose: this.verbose || debugEnabled(), commandId: this.id }));
   }
 }

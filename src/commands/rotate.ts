@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
+import { exitWithStatus } from '../cli/exit.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
@@ -66,7 +67,7 @@ export default class Rotate extends BaseCommand<RotateCommandResult> {
         e.ok
           ? this.log(`${e.file}: new data key for ${e.recipients.length} recipient(s)`)
           : this.logToStderr(failureLine(e));
-    process.exitCode = bulkExitCode(outcomes);
+    exitWithStatus(bulkExitCode(outcomes));
     return { files };
   }
 }

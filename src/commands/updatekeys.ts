@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
+import { exitWithStatus } from '../cli/exit.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
@@ -71,7 +72,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
           );
       }
     }
-    process.exitCode = bulkExitCode(outcomes);
+    exitWithStatus(bulkExitCode(outcomes));
     return { dryRun: flags['dry-run'], files };
   }
 }

@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { exitWith } from '../cli/exit.js';
 import { concurrencyFlag } from '../cli/bulk.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
-import { ExitCode, SealantError, UsageError } from '../errors.js';
+import { ERRORS, SealantError, UsageError, type ExitName } from '../errors.js';
 import { keySources } from '../ops/context.js';
 import { validate, type ValidateMode, type ValidateReport } from '../ops/validate.js';
 import { githubLine, humanLine, summaryLine } from '../schema/report.js';
@@ -11,15 +12,13 @@ import { githubLine, humanLine, summaryLine } from '../schema/report.js';
 /** `sealant validate --json` result (public API). */
 export type ValidateCommandResult = ValidateReport;
 
-/** Config problems stop the run before any file is judged: exit 2, like usage errors. */
-const CONFIG_EXIT_CODES: ReadonlySet<number> = new Set([ExitCode.configError, ExitCode.configNotFound]);
+/** Config problems stop the run before any file is judged: `VALIDATE_CONFIG`, exit 2 like usage errors. */
+const CONFIG_EXITS: ReadonlySet<ExitName> = new Set<ExitName>(['ErrorReadingConfig', 'ConfigFileNotFound']);
 
 function asUsageExit(e: unknown): unknown {
-  if (!(e instanceof SealantError) || !CONFIG_EXIT_CODES.has(e.exitCode)) return e;
-  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SealantError, e, {
-    exitCode: ExitCode.usage,
-    message: e.message,
-  });
+  if (!(e instanceof SealantError) || !CONFIG_EXITS.has(ERRORS[e.code].exit)) return e;
+  const { file, path, line, col, hint } = e;
+  return new SealantError('VALIDATE_CONFIG', e.message, { file, path, line, col, hint, cause: e });
 }
 
 export default class Validate extends BaseCommand<ValidateCommandResult> {
@@ -95,7 +94,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
       throw asUsageExit(e);
     }
     if (!this.jsonEnabled()) this.print(result, flags.format === 'github', flags.notes);
-    process.exitCode = result.errors > 0 ? 1 : 0;
+    if (result.errors > 0) exitWith('VALIDATION_FAILED');
     return result;
   }
 

@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { ConfigError, ExitCode, ReadError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
+import { ConfigError, ReadError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
 import { configRelativePath, selects, walkBases, walkFiles } from './files.js';
 import { SEALANT_CONFIG_FILE, SOPS_CONFIG_FILE, type EnvironmentConfig, type ProjectConfig } from './model.js';
 import { parseSealantConfig } from './sealant-config.js';
@@ -28,7 +28,7 @@ const MAX_DEPTH = 100;
 /** The config file named by `--config` does not exist (SOPS's exit code 61, ConfigFileNotFound). */
 export class ConfigNotFoundError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('CONFIG_NOT_FOUND', ExitCode.configNotFound, message, options);
+    super('CONFIG_NOT_FOUND', message, options);
   }
 }
 

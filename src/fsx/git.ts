@@ -31,7 +31,7 @@ export interface GitCheckOptions {
 /** git is installed but could not answer (corrupt repository, "dubious ownership"…). */
 export class GitCheckError extends SealantError {
   constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
-    super('GIT', 1, message, { ...options, hint: 'fix the repository, or pass --force to write anyway' });
+    super('GIT', message, { ...options, hint: 'fix the repository, or pass --force to write anyway' });
   }
 }
 

@@ -8,12 +8,13 @@ import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signalExitStatus } from '../errors.js';
 
 /** Directories created by {@link withPrivateTempDir} and not yet removed. */
 const live = new Set<string>();
 
-/** Exit codes a shell reports for a process killed by the signal (128 + signal number). */
-const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+/** The signals that remove live directories before the process dies of them. */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 let installed = false;
 
@@ -32,7 +33,7 @@ function onSignal(signal: NodeJS.Signals): void {
   removeAllSync();
   // Having a listener disables Node's default "terminate on signal", so exit ourselves with the
   // status a shell would have reported had the default handler run.
-  process.exit(SIGNAL_EXIT[signal as keyof typeof SIGNAL_EXIT] ?? 1);
+  process.exit(signalExitStatus(signal));
 }
 
 function onExit(): void {
@@ -44,7 +45,7 @@ function onExit(): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
+  for (const sig of SIGNALS) {
     if (process.platform === 'win32' && sig === 'SIGHUP') continue;
     process.on(sig, onSignal);
   }
@@ -54,7 +55,7 @@ function install(): void {
 function uninstall(): void {
   if (!installed || live.size > 0) return;
   installed = false;
-  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.off(sig, onSignal);
+  for (const sig of SIGNALS) process.off(sig, onSignal);
   process.off('exit', onExit);
 }
 

@@ -10,7 +10,7 @@
  */
 import { CST, isMap, isSeq, Parser, parseDocument, YAMLSeq, type Document, type YAMLMap } from 'yaml';
 
-import { ExitCode, SealantError, type SealantErrorOptions } from '../errors.js';
+import { SealantError, type SealantErrorOptions } from '../errors.js';
 import { plainToYaml, type PlainData } from '../render/json.js';
 import type { SecretSpec } from '../render/settings.js';
 
@@ -82,14 +82,14 @@ export interface SecretGeneratorConfig {
 /** Standard input is not a ResourceList. Fatal: there is no list to answer with. */
 export class KrmInputError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('KRM_INPUT', ExitCode.usage, message, options);
+    super('KRM_INPUT', message, options);
   }
 }
 
 /** A SecretGenerator resource is malformed; `path` names the field. */
 export class GeneratorError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('GENERATOR', ExitCode.configError, message, options);
+    super('GENERATOR', message, options);
   }
 }
 

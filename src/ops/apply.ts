@@ -9,14 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import {
-  ExitCode,
-  formatPath,
-  SchemaViolationError,
-  SealantError,
-  UsageError,
-  type SealantErrorOptions,
-} from '../errors.js';
+import { formatPath, SchemaViolationError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { replaceKeyGroups } from '../format/metadata.js';
 import { rekeyDocument } from './rotate.js';
@@ -48,7 +41,7 @@ import { decodeUtf8 } from '../util/utf8.js';
 /** A file changed since the plan was made: plan again. */
 export class StalePlanError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('STALE_PLAN', ExitCode.usage, message, options);
+    super('STALE_PLAN', message, options);
   }
 }
 
@@ -409,7 +402,6 @@ export class PlanMismatchError extends SealantError {
   constructor(file: string) {
     super(
       'PLAN_MISMATCH',
-      ExitCode.generic,
       'applying the plan would change this file differently than the plan predicted; nothing was written',
       {
         file,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, lstat, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { ExitCode, SealantError, WriteError } from '../errors.js';
+import { SealantError, WriteError } from '../errors.js';
 import { decryptDocuments } from '../format/cipher.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
@@ -68,7 +68,6 @@ export async function editorCommand(env: Readonly<Record<string, string | undefi
   }
   throw new SealantError(
     'NO_EDITOR',
-    ExitCode.noEditor,
     'no editor found: SOPS_EDITOR and EDITOR are not set, and none of vim, nano, vi is on PATH',
     { hint: 'set EDITOR (e.g. EDITOR=nano)' },
   );
@@ -187,11 +186,7 @@ async function editPlaintext(
     for (;;) {
       const code = await runEditor(editor, tmp, ctx.env);
       if (code !== 0)
-        throw new SealantError(
-          'EDITOR_FAILED',
-          ExitCode.generic,
-          `editor exited with code ${code}; the file was not changed`,
-        );
+        throw new SealantError('EDITOR_FAILED', `editor exited with code ${code}; the file was not changed`);
       const after = await readFile(tmp);
       if (after.equals(original)) return undefined;
       try {
@@ -235,5 +230,5 @@ function exampleText(format: FileFormat): string {
 }
 
 function notModified(): SealantError {
-  return new SealantError('NOT_MODIFIED', ExitCode.fileNotModified, 'file has not changed, nothing written');
+  return new SealantError('NOT_MODIFIED', 'file has not changed, nothing written');
 }

@@ -10,10 +10,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 
-import { formatPath, SealantError, UsageError } from '../errors.js';
+import { exitCodeOf, formatPath, SealantError, signalExitStatus, UsageError } from '../errors.js';
 import { walk, type MapNode } from '../format/tree.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
 import type { KeySources } from '../keys/datakey.js';
@@ -32,10 +31,14 @@ export interface ExecOutcome {
   signal: NodeJS.Signals | null;
 }
 
-/** The command could not be started. Exit codes are a shell's: 127 not found, 126 not executable. */
+/** The command could not be started. Exit codes are a shell's: `EXEC` (not found) 127, `EXEC_NOT_EXECUTABLE` 126. */
 export class ExecError extends SealantError {
-  constructor(message: string, exitCode: number, options: { cause?: unknown; hint?: string } = {}) {
-    super('EXEC', exitCode, message, options);
+  constructor(
+    code: 'EXEC' | 'EXEC_NOT_EXECUTABLE' | 'EXEC_FIFO',
+    message: string,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(code, message, options);
   }
 }
 
@@ -196,7 +199,7 @@ function mkfifo(path: string): Promise<void> {
       if (err === null) return done();
       const code = typeof err.code === 'string' ? err.code : `exit ${String(err.code)}`;
       fail(
-        new ExecError(`cannot create the FIFO: mkfifo failed (${code})`, 1, {
+        new ExecError('EXEC_FIFO', `cannot create the FIFO: mkfifo failed (${code})`, {
           cause: err,
           hint: 'drop --fifo to use a private 0600 file',
         }),
@@ -296,11 +299,16 @@ function runChild(
 }
 
 function spawnError(command: string, err: Error): ExecError {
-  if (isErrno(err, 'ENOENT')) return new ExecError(`command not found: ${command}`, 127, { cause: err });
-  if (isErrno(err, 'EACCES')) return new ExecError(`command is not executable: ${command}`, 126, { cause: err });
-  return new ExecError(`cannot run ${command}: ${(err as NodeJS.ErrnoException).code ?? 'unexpected error'}`, 126, {
-    cause: err,
-  });
+  if (isErrno(err, 'ENOENT')) return new ExecError('EXEC', `command not found: ${command}`, { cause: err });
+  if (isErrno(err, 'EACCES'))
+    return new ExecError('EXEC_NOT_EXECUTABLE', `command is not executable: ${command}`, { cause: err });
+  return new ExecError(
+    'EXEC_NOT_EXECUTABLE',
+    `cannot run ${command}: ${(err as NodeJS.ErrnoException).code ?? 'unexpected error'}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 function isErrno(err: unknown, code: string): boolean {
@@ -423,6 +431,5 @@ function leafPaths(tree: MapNode): string[] {
  */
 export function shellStatus(outcome: ExecOutcome): number {
   if (outcome.exitCode !== null) return outcome.exitCode;
-  const n = outcome.signal === null ? undefined : osConstants.signals[outcome.signal];
-  return n === undefined ? 1 : 128 + n;
+  return outcome.signal === null ? exitCodeOf('INTERNAL') : signalExitStatus(outcome.signal);
 }

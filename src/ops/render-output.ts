@@ -3,7 +3,7 @@
  * git does not track, with one audit event per run.
  */
 import { resolve } from 'node:path';
-import { SealantError, ExitCode } from '../errors.js';
+import { SealantError } from '../errors.js';
 import { gitDirOf, isTrackedOrUnignored } from '../fsx/git.js';
 import { stagingPath, writeFileAtomic } from '../fsx/atomic.js';
 import type { KeySources } from '../keys/datakey.js';
@@ -51,7 +51,7 @@ export function renderLoaded(
 /** Refusing to put plaintext where `git add` would pick it up. */
 export class UnsafeOutputError extends SealantError {
   constructor(file: string, why: string) {
-    super('UNSAFE_OUTPUT', ExitCode.couldNotWriteOutput, `refusing to write decrypted output into a path git ${why}`, {
+    super('UNSAFE_OUTPUT', `refusing to write decrypted output into a path git ${why}`, {
       file,
       hint: 'write outside the repository, add the path to .gitignore, or pass --force',
     });

@@ -53,7 +53,6 @@ export class MergeConflictError extends SealantError {
   constructor(conflicts: readonly Conflict[]) {
     super(
       'MERGE_CONFLICT',
-      1,
       `${conflicts.length} key(s) set differently by several files: ${conflicts.map((c) => `${c.path} (${c.files.join(', ')})`).join('; ')}`,
       {
         hint: 'later files win; drop --strict to accept that, or remove the duplicate key',

@@ -2,7 +2,7 @@
  * Values given on the command line (`set FILE PATH VALUE`): JSON, as `sops set` takes them; and
  * replacement values read as text (`apply`), typed like the value they replace.
  */
-import { ExitCode, SealantError } from '../errors.js';
+import { SealantError } from '../errors.js';
 import { goTimeText } from '../format/codec.js';
 import { fromPlain, scalar, type Node, type ScalarValue, type TreePath } from '../format/tree.js';
 
@@ -19,7 +19,7 @@ export function parseJsonValue(text: string): Node {
   try {
     return fromPlain(JSON.parse(t) as unknown);
   } catch {
-    throw new SealantError('INVALID_SET_VALUE', ExitCode.invalidSetFormat, 'the value is not valid JSON', {
+    throw new SealantError('INVALID_SET_VALUE', 'the value is not valid JSON', {
       hint: 'strings need JSON quotes: sealant set FILE \'["key"]\' \'"text"\' (or use --string / --value-stdin)',
     });
   }
@@ -105,7 +105,7 @@ export function typedReplacement(
     allowed.length === 0
       ? `${TYPE_NAMES[have]}, the key's current type`
       : `of the schema's type (${(schemaTypes ?? []).join(' or ')})`;
-  throw new SealantError('INVALID_SET_VALUE', ExitCode.invalidSetFormat, `the new value is not ${wanted}`, {
+  throw new SealantError('INVALID_SET_VALUE', `the new value is not ${wanted}`, {
     path,
     hint: 'the value keeps the type of the key; write it as that type (an int as decimal digits, a bool as true/false)',
   });

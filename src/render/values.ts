@@ -6,38 +6,22 @@
  * {@link SealantError}, its messages name key paths and variable names, never values: the trees
  * rendered here hold decrypted secrets.
  */
-import { ExitCode, SealantError, type SealantErrorOptions } from '../errors.js';
+import { SealantError, type ErrorCode, type SealantErrorOptions } from '../errors.js';
 import { scalarText, type Node, type ScalarValue, type TreePath } from '../format/tree.js';
 
-/** Why a render failed; part of the `--json` API (`code`). */
-export type RenderErrorCode =
-  /** A value cannot be written in the requested format so that its readers get it back exactly. */
-  | 'RENDER_UNREPRESENTABLE'
-  /** Two key paths map to one variable name or one Secret key. */
-  | 'RENDER_NAME_COLLISION'
-  /** A variable name, Secret key, object name, label or annotation is not valid for its target. */
-  | 'RENDER_INVALID_NAME'
-  /** A `keys` pattern of a Secret spec selects no value. */
-  | 'RENDER_NO_MATCH'
-  /** A typed Secret (tls, dockerconfigjson…) lacks what Kubernetes requires of that type. */
-  | 'RENDER_INVALID_SECRET';
-
-// An unrepresentable value is solved by picking another output format (a usage matter); the
-// others are solved by changing the render settings or the keys in `.sealant.yaml`.
-const EXIT_CODES: Record<RenderErrorCode, number> = {
-  RENDER_UNREPRESENTABLE: ExitCode.usage,
-  RENDER_NAME_COLLISION: ExitCode.configError,
-  RENDER_INVALID_NAME: ExitCode.configError,
-  RENDER_NO_MATCH: ExitCode.configError,
-  RENDER_INVALID_SECRET: ExitCode.configError,
-};
+/**
+ * Why a render failed; part of the `--json` API (`code`). Meanings and exit codes are in the
+ * `ERRORS` table of errors.ts: an unrepresentable value is solved by picking another output format (a usage
+ * matter); the others by changing the render settings or the keys in `.sealant.yaml`.
+ */
+export type RenderErrorCode = Extract<ErrorCode, `RENDER_${string}`>;
 
 /** A tree cannot be rendered as asked. The message names keys, never values. */
 export class RenderError extends SealantError {
   declare readonly code: RenderErrorCode;
 
   constructor(code: RenderErrorCode, message: string, options: SealantErrorOptions = {}) {
-    super(code, EXIT_CODES[code], message, options);
+    super(code, message, options);
   }
 }
 

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
-import { ExitCode, SealantError, type SealantErrorOptions } from '../errors.js';
+import { SealantError, type SealantErrorOptions } from '../errors.js';
 import { compileGoRegex } from '../format/selectors.js';
 
 /** Whether each leaf of an instance was encrypted in the file, by JSON pointer (`/db/password`). */
@@ -25,7 +25,7 @@ export type LeafIndex = ReadonlyMap<string, 'encrypted' | 'clear' | 'empty'>;
 /** A schema file that is missing, not JSON, or does not compile. Exit 2: the run cannot start. */
 export class SchemaConfigError extends SealantError {
   constructor(message: string, options: SealantErrorOptions = {}) {
-    super('SCHEMA_CONFIG', ExitCode.usage, message, options);
+    super('SCHEMA_CONFIG', message, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import { BaseCommand } from '../../cli/base.js';
+import { exitWith } from '../../cli/exit.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
 import { refuseStdinFiles } from '../../cli/stdio.js';
 import { mergeDriver, type MergeDriverResult } from '../../ops/git-merge.js';
@@ -33,7 +34,7 @@ export default class GitMergeDriver extends BaseCommand<MergeDriverResult> {
         `sealant: ${r.path}: merging needs the data key to recompute the MAC; set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) and run the merge again\n`,
       );
     }
-    if (r.status !== 'merged') process.exitCode = 1;
+    if (r.status !== 'merged') exitWith('MERGE_UNRESOLVED');
     return r;
   }
 }

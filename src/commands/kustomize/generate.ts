@@ -2,6 +2,7 @@ import { Errors } from '@oclif/core';
 import { parse } from 'yaml';
 
 import { BaseCommand, debugEnabled } from '../../cli/base.js';
+import { exitWithStatus } from '../../cli/exit.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
 import { isStdinFile } from '../../cli/stdio.js';
 import { readStdinText } from '../../fsx/stdin.js';
@@ -74,6 +75,6 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
     if (err instanceof Errors.ExitError) throw err;
     this.parsed = true;
     const prefix = this.generatorName === undefined ? '' : `SecretGenerator "${this.generatorName}": `;
-    process.exitCode = reportOneLine(err, { verbose: this.verbose || debugEnabled(), prefix, commandId: this.id });
+    exitWithStatus(reportOneLine(err, { verbose: this.verbose || debugEnabled(), prefix, commandId: this.id }));
   }
 }
