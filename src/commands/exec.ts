@@ -1,7 +1,7 @@
 import { Errors, Flags } from '@oclif/core';
 import { constants as osConstants } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { auditStream } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
@@ -95,9 +95,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
       dependsOn: ['file'],
     }),
     identity: identityFlag(),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     strict: Flags.boolean({
       summary:
         'Fail when two files set one key to different values, or a value is not covered by the MAC ("" or null).',

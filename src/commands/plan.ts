@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
 import { isStdoutPath } from '../cli/stdio.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
@@ -27,9 +27,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
   ];
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     offboard: Flags.string({
       summary:
         'A recipient leaving (repeatable): report what it could read, remove it from .sealant.yaml, rotate the data keys and the secrets it could read.',
