@@ -9,7 +9,6 @@ import { constants } from 'node:fs';
 import { access, lstat, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { ExitCode, SealantError, WriteError } from '../errors.js';
-import { decryptDocuments } from '../format/cipher.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
@@ -20,6 +19,7 @@ import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import {
   asEncrypted,
+  decryptEncrypted,
   documentBytes,
   inFile,
   loadDocument,
@@ -116,14 +116,7 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
     const opened = await openDocument(encrypted, await keySources(ctx, opts));
     warnUndecryptableComments(opened, path, ctx.warn);
     const plainDoc = loadDocument(text, path, format);
-    const enc = asEncrypted(plainDoc);
-    decryptDocuments(plainDoc.documents, opened.dataKey, {
-      selector: enc.selector,
-      macOnlyEncrypted: enc.meta.macOnlyEncrypted,
-      mac: enc.meta.mac,
-      lastmodified: enc.meta.lastmodified,
-      binary: format === 'binary',
-    });
+    decryptEncrypted(asEncrypted(plainDoc), opened.dataKey);
     plainDoc.metadata = undefined;
     const plaintext = documentBytes(plainDoc);
 
