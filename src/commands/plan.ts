@@ -55,6 +55,8 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     if (isStdoutPath(flags.out)) {
       // Under --json the envelope already carries the plan; a second document would break it.
       if (!this.jsonEnabled()) await writeStdout(planJson);
+      // Stdout is the plan, for a program: a person still sees what it cannot vouch for.
+      for (const w of plan.warnings) this.warnUser(w);
       return plan;
     }
     if (flags.out !== undefined) await writeFileAtomic(flags.out, planJson, { noFollow: true });
