@@ -288,6 +288,54 @@ describe('owned file: a weakened sops block is refused by every write path', () 
   });
 });
 
+describe('--config decides who owns the file, for every write path', () => {
+  /** A repository whose own config owns nothing (vendor/), and other.yaml, which owns vendor/. */
+  async function repoOwnedByOther(): Promise<Repo & { other: string; bytes: string }> {
+    const r = await repoWith(
+      'vendor/app.yaml',
+      `environments:\n  dev:\n    files: ["env/**"]\n    age: [${alice.recipient}]\n`,
+    );
+    const other = join(r.repo, 'other.yaml');
+    writeFileSync(other, `environments:\n  vendor:\n    files: ["vendor/**"]\n    age: [${alice.recipient}]\n`);
+    return { ...r, other, bytes: toTokenSuffix(r.file) };
+  }
+
+  test('set and unset with configPath refuse what that config forbids (the found config owns nothing)', async () => {
+    const { file, ctx, sources, other, bytes } = await repoOwnedByOther();
+    const opts = { sources, configPath: other };
+    await assertRefused(setValue(file, 'github_token', str(TOKEN), ctx, opts), 'unencrypted_suffix', file, bytes);
+    await assertRefused(unsetValue(file, 'api.token', ctx, opts), 'unencrypted_suffix', file, bytes);
+  });
+
+  test('edit of an existing file with configPath refuses before the editor opens', async () => {
+    const { repo, file, ctx, sources, other, bytes } = await repoOwnedByOther();
+    const marker = join(repo, 'editor-ran');
+    await assertRefused(
+      editFile(file, ctx, { sources, configPath: other, editor: `touch '${marker}' && true` }),
+      'unencrypted_suffix',
+      file,
+      bytes,
+    );
+    assert.equal(existsSync(marker), false, 'the editor must not have run');
+  });
+
+  test('CLI: set --config and unset --config exit 53; without --config the found config lets set through', async () => {
+    const { repo, file, bytes } = await repoOwnedByOther();
+    const env = { SOPS_AGE_KEY_FILE: alice.file };
+    const set = await runCli(['set', '--config', 'other.yaml', 'vendor/app.yaml', 'github_token', '"x"'], {
+      cwd: repo,
+      env,
+    });
+    assert.equal(set.code, 53, set.stderr);
+    assert.match(set.stderr, /^sealant: vendor\/app\.yaml: refusing to write: sops\.unencrypted_suffix/);
+    const unset = await runCli(['unset', '--config', 'other.yaml', 'vendor/app.yaml', 'api.token'], { cwd: repo, env });
+    assert.equal(unset.code, 53, unset.stderr);
+    assert.equal(readFileSync(file, 'utf8'), bytes);
+    const found = await runCli(['set', 'vendor/app.yaml', 'github_token', '"x"'], { cwd: repo, env });
+    assert.equal(found.code, 0, found.stderr);
+  });
+});
+
 describe("a file no config owns keeps SOPS's behaviour", () => {
   test('its own rule decides, with a warning when the rule changed since the last commit', async () => {
     const { file, ctx, sources } = await repoWith('vendor.yaml', null);

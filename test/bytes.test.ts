@@ -24,6 +24,7 @@ import { rotateFile } from '../src/ops/rotate.js';
 import { setValue } from '../src/ops/set.js';
 import { statusFile } from '../src/ops/status.js';
 import { updateKeysFile } from '../src/ops/updatekeys.js';
+import { reviewFileKeyed } from '../src/review/keyed.js';
 import type { FileFormat } from '../src/stores/store.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, testContext } from './helpers/keys.js';
@@ -150,6 +151,28 @@ describe('binary files are bytes', () => {
     const file = await encryptedBinary(DER);
     const r = await statusFile(file, testContext(), { sources: await sourcesFromFiles(alice.file) });
     assert.equal(r.macValid, true, r.macCheck);
+  });
+
+  test('keyed review: two revisions of bytes that are not UTF-8 open and compare as plaintexts', async () => {
+    const file = await encryptedBinary(DER, 'cert.der');
+    const oldText = readFileSync(file);
+    const r = await encryptOver(
+      Buffer.concat([DER, Buffer.from([0xff])]),
+      'cert.der',
+      oldText.toString('utf8'),
+      file,
+      testContext(),
+      {
+        sources: await sourcesFromFiles(alice.file),
+      },
+    );
+    const review = await reviewFileKeyed(
+      { file: 'cert.der', oldText, newText: Buffer.from(r!.text) },
+      await sourcesFromFiles(alice.file),
+      { strict: true },
+    );
+    assert.equal(review.mode, 'keyed');
+    assert.equal(review.counts.changed, 1, JSON.stringify(review.changes));
   });
 
   test('binary content is never turned into text of another format', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parseNameStatus } from '../src/ops/diff.js';
 import { fingerprinter } from '../src/review/keyed.js';
-import { renderMarkdown } from '../src/review/render.js';
+import { renderHuman, renderMarkdown } from '../src/review/render.js';
 import { reviewFile, type FileReview } from '../src/review/semantic.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, type Key } from './helpers/keys.js';
@@ -247,6 +247,25 @@ describe('review units', () => {
     assert.equal(fp('str', Buffer.from('x')), fp('str', Buffer.from('x')));
     assert.notEqual(fp('str', Buffer.from('1')), fp('int', Buffer.from('1')));
     assert.notEqual(fingerprinter()('str', Buffer.from('x')), fingerprinter()('str', Buffer.from('x')));
+  });
+
+  test('a changed rule is shown as the other reports show it; regexes that differ past 80 characters still differ', () => {
+    const enc = readFileSync(join(h.repo, 'secrets/app.yaml'), 'utf8');
+    const long = `^(${'a'.repeat(90)})$`;
+    const withRule = (rule: string) => enc.replace(/^ {4}unencrypted_suffix: _unencrypted$/m, () => `    ${rule}`);
+    const f = reviewFile({ file: 'secrets/app.yaml', oldText: enc, newText: withRule('encrypted_regex: ^db$') });
+    assert.deepEqual(f.rule, { old: 'unencrypted_suffix "_unencrypted"', new: 'encrypted_regex "^db$"' });
+    assert.ok(
+      renderHuman({ from: 'a', to: 'b', mode: 'keyless', files: [f] }).includes(
+        'rule: unencrypted_suffix "_unencrypted" → encrypted_regex "^db$"',
+      ),
+    );
+    const past80 = reviewFile({
+      file: 'secrets/app.yaml',
+      oldText: withRule(`encrypted_regex: '${long}'`),
+      newText: withRule(`encrypted_regex: '${long.replace('a)', 'b)')}'`),
+    });
+    assert.ok(past80.rule !== undefined, 'the rules differ');
   });
 
   test('a value the rule encrypts, committed in clear inside a SOPS file, is an alert', () => {

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { renderHuman, type Plan } from '../src/plan/index.js';
+import { renderHuman, renderMarkdown, type Plan } from '../src/plan/index.js';
 import { runCli } from './helpers/cli.js';
 import { newAgeKey, sourcesFromFiles, type Key } from './helpers/keys.js';
 import { applyPlan, parsePlan } from '../src/ops/apply.js';
@@ -327,6 +327,36 @@ function valueFile(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+describe('a revision left out of the history', () => {
+  test('is a warning of the plan, shown in its text, Markdown and JSON (not a separate log line)', async () => {
+    const repo = await newRepo([alice]);
+    const file = join(repo, 'dev/app.yaml');
+    const encrypted = readFileSync(file, 'utf8');
+    writeFileSync(file, 'db: [unclosed\n');
+    commit(repo, 'broken', 10);
+    writeFileSync(file, encrypted);
+    commit(repo, 'fixed', 5);
+    const broken = git(repo, ['rev-list', '-1', 'HEAD~1']).trim().slice(0, 12);
+    const logged: string[] = [];
+    const p = await planRotation({ ...repoContext(repo), warn: (m: string) => logged.push(m) }, {});
+    assert.equal(p.warnings.length, 1, JSON.stringify(p.warnings));
+    assert.match(
+      p.warnings[0]!,
+      new RegExp(
+        `^dev/app\\.yaml: revision ${broken} left out of the history \\(not readable as yaml.*\\): what it exposed is not counted$`,
+      ),
+    );
+    assert.deepEqual(logged, []);
+    assert.ok(renderHuman(p).includes(`warning: ${p.warnings[0]!}`));
+    assert.ok(renderMarkdown(p).includes(`> warning: ${p.warnings[0]!}`));
+    // CLI: with the plan on stdout, the warning goes to stderr too.
+    const r = await sealant(repo, ['plan', '--out', '-']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as Plan).warnings, p.warnings);
+    assert.ok(r.stderr.includes(p.warnings[0]!), r.stderr);
+  });
+});
 
 describe('apply writes values of the right type, and only values the schema accepts', () => {
   const typed = 'db:\n    host: db.local\n    port: 5432\n    ratio: 0.5\n    tls: true\n    password: hunter2\n';

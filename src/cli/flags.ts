@@ -53,9 +53,13 @@ export const ageRecipientsFlag = () =>
     helpValue: 'age1…',
   });
 
-/** `--config` for the commands that choose recipients from the project configuration. */
-export const configFlag = () =>
-  Flags.string({ summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).' });
+/**
+ * `--config`, the project configuration a command reads (every command that takes one). `summary`
+ * only for a command that reads a particular kind of config (`config import`, `recipients add`).
+ */
+export const configFlag = (
+  summary = 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
+) => Flags.string({ summary, helpValue: 'FILE' });
 
 export const ignoreMacFlag = () =>
   Flags.boolean({

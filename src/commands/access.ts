@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { exitWith } from '../cli/exit.js';
-import { contextFor } from '../cli/flags.js';
+import { configFlag, contextFor } from '../cli/flags.js';
 import { accessReport, type AccessReport } from '../ops/access.js';
 
 export default class Access extends BaseCommand<AccessReport> {
@@ -14,7 +14,7 @@ export default class Access extends BaseCommand<AccessReport> {
   ];
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only this environment.' }),
-    config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
+    config: configFlag(),
   };
 
   async run(): Promise<AccessReport> {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { isStdinFile, STDIN_NAME } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
 import { readStdinText } from '../fsx/stdin.js';
@@ -32,9 +32,7 @@ export default class Apply extends BaseCommand<ApplyCommandResult> {
       summary: 'New value of a key: PATH=@FILE or PATH=- (stdin); prefix FILE# for one file only. Repeatable.',
       multiple: true,
     }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     identity: identityFlag(),
   };
 

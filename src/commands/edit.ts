@@ -45,10 +45,8 @@ export default class Edit extends BaseCommand<EditCommandResult> {
         inputType: flags['input-type'],
         identityFiles: flags.identity ?? [],
         retryOnInvalid: process.stdin.isTTY === true,
-        newFile: {
-          age: parseAgeRecipientList(flags.age ?? []),
-          ...(flags.config === undefined ? {} : { configPath: flags.config }),
-        },
+        newFile: { age: parseAgeRecipientList(flags.age ?? []) },
+        ...(flags.config === undefined ? {} : { configPath: flags.config }),
       },
     );
     if (!this.jsonEnabled()) this.logToStderr(`saved ${r.file}`);

@@ -2,7 +2,7 @@ import { Errors, Flags } from '@oclif/core';
 import { constants as osConstants } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { exitWithStatus } from '../cli/exit.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { auditStream } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
 import { keySources } from '../ops/context.js';
@@ -96,9 +96,7 @@ export default class Exec extends BaseCommand<ExecCommandResult> {
       dependsOn: ['file'],
     }),
     identity: identityFlag(),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     strict: Flags.boolean({
       summary:
         'Fail when two files set one key to different values, or a value is not covered by the MAC ("" or null).',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
 import { isStdoutPath } from '../cli/stdio.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
@@ -27,9 +27,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
   ];
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     offboard: Flags.string({
       summary:
         'A recipient leaving (repeatable): report what it could read, remove it from .sealant.yaml, rotate the data keys and the secrets it could read.',
@@ -57,6 +55,8 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
     if (isStdoutPath(flags.out)) {
       // Under --json the envelope already carries the plan; a second document would break it.
       if (!this.jsonEnabled()) await writeStdout(planJson);
+      // Stdout is the plan, for a program: a person still sees what it cannot vouch for.
+      for (const w of plan.warnings) this.warnUser(w);
       return plan;
     }
     if (flags.out !== undefined) await writeFileAtomic(flags.out, planJson, { noFollow: true });

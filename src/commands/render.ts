@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { auditStream, isStdoutPath } from '../cli/stdio.js';
 import { writeStdout } from '../cli/output.js';
 import { UsageError } from '../errors.js';
@@ -76,7 +76,7 @@ export default class Render extends BaseCommand<RenderResult> {
       helpValue: 'FILE',
       env: 'SEALANT_AUDIT_LOG',
     }),
-    config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
+    config: configFlag(),
     identity: identityFlag(),
   };
 

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
 import { exitWithStatus } from '../cli/exit.js';
-import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { rotate, type RotateResult } from '../ops/rotate.js';
@@ -31,7 +31,7 @@ export default class Rotate extends BaseCommand<RotateCommandResult> {
   };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
-    config: Flags.string({ summary: 'Config file (default: found from the current directory).' }),
+    config: configFlag(),
     identity: identityFlag(),
     concurrency: concurrencyFlag(),
     'adopt-rule': Flags.boolean({

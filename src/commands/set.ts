@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { readStdinText } from '../fsx/stdin.js';
 import { UsageError } from '../errors.js';
@@ -46,6 +46,7 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
     }),
     'input-type': inputTypeFlag(),
     identity: identityFlag(),
+    config: configFlag(),
   };
 
   async run(): Promise<SetCommandResult> {
@@ -65,7 +66,7 @@ export default class SetCommand extends BaseCommand<SetCommandResult> {
       args.path,
       value,
       contextFor((m) => this.warnUser(m)),
-      { inputType: flags['input-type'], identityFiles: flags.identity ?? [] },
+      { inputType: flags['input-type'], identityFiles: flags.identity ?? [], configPath: flags.config },
     );
     if (!this.jsonEnabled())
       this.logToStderr(

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base.js';
-import { contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { formatPath } from '../errors.js';
 import { unsetValue } from '../ops/set.js';
@@ -26,7 +26,7 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
     file: stringArg({ description: 'Encrypted file', required: true }),
     path: stringArg({ description: 'Key path: ["a"]["b"][0] or a.b[0]', required: true }),
   };
-  static override flags = { 'input-type': inputTypeFlag(), identity: identityFlag() };
+  static override flags = { 'input-type': inputTypeFlag(), identity: identityFlag(), config: configFlag() };
 
   async run(): Promise<UnsetCommandResult> {
     const { args, flags } = await this.parse(Unset);
@@ -35,7 +35,7 @@ export default class Unset extends BaseCommand<UnsetCommandResult> {
       args.file,
       args.path,
       contextFor((m) => this.warnUser(m)),
-      { inputType: flags['input-type'], identityFiles: flags.identity ?? [] },
+      { inputType: flags['input-type'], identityFiles: flags.identity ?? [], configPath: flags.config },
     );
     if (!this.jsonEnabled()) this.logToStderr(`removed ${formatPath(r.path)} from ${r.file}`);
     return { file: r.file, path: formatPath(r.path), changed: r.changed };

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { bulkEntries, bulkExitCode, concurrencyFlag, failureLine, type BulkEntry } from '../cli/bulk.js';
 import { exitWithStatus } from '../cli/exit.js';
-import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { keySources } from '../ops/context.js';
 import { resolveTargets } from '../ops/targets.js';
@@ -34,9 +34,7 @@ export default class UpdateKeys extends BaseCommand<UpdateKeysCommandResult> {
   };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment.' }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     'dry-run': Flags.boolean({ summary: 'Show what would change; write nothing.', default: false }),
     identity: identityFlag(),
     concurrency: concurrencyFlag(),

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { exitWith } from '../cli/exit.js';
 import { concurrencyFlag } from '../cli/bulk.js';
-import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
+import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { ERRORS, SealantError, UsageError, type ExitName } from '../errors.js';
 import { keySources } from '../ops/context.js';
@@ -42,9 +42,7 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
   };
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only the files of this environment (with --parity: only its gaps).' }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-    }),
+    config: configFlag(),
     decrypt: Flags.boolean({
       summary: 'Decrypt and check every rule on the real values.',
       default: false,

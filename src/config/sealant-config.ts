@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { SealantError } from '../errors.js';
+import { shamirThresholdProblem } from '../format/metadata.js';
 import { CRYPT_RULE_FIELDS, type CryptRule, type CryptRuleField } from '../format/selectors.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { recipientCount, type GroupRecipients, type KmsRecipient } from '../keys/datakey.js';
@@ -81,12 +82,9 @@ function group(y: ConfigYaml, path: Path, raw: RawGroup): GroupRecipients {
 function groups(y: ConfigYaml, path: Path, raw: RawEnvironment): GroupRecipients[] {
   if (raw.key_groups === undefined) return [group(y, path, raw)];
   const out = raw.key_groups.map((g, i) => group(y, [...path, 'key_groups', i], g));
-  const t = raw.shamir_threshold;
-  if (t !== undefined && t > out.length)
-    throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but there are only ${out.length} key groups`);
-  // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
-  if (t !== undefined && out.length > 1 && t < 2)
-    throw errorAt(y, [...path, 'shamir_threshold'], `is ${t} but must be at least 2 with ${out.length} key groups`);
+  const problem =
+    raw.shamir_threshold === undefined ? undefined : shamirThresholdProblem(raw.shamir_threshold, out.length);
+  if (problem !== undefined) throw errorAt(y, [...path, 'shamir_threshold'], problem);
   return out;
 }
 

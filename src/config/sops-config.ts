@@ -11,6 +11,7 @@
 import { dirname } from 'node:path';
 import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { SealantError } from '../errors.js';
+import { shamirThresholdProblem } from '../format/metadata.js';
 import { CRYPT_RULE_FIELDS, type CryptRule } from '../format/selectors.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import type { GroupRecipients, KmsRecipient } from '../keys/datakey.js';
@@ -236,13 +237,9 @@ function shamirThreshold(y: ConfigYaml, path: Path, m: YAMLMap, groups: number):
   if (v === undefined) return undefined;
   if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0)
     throw errorAt(y, [...path, 'shamir_threshold'], 'must be a whole number');
-  if (v.value > groups)
-    throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but there are only ${groups} key groups`);
-  if (v.value === 0 || groups < 2) return undefined;
-  // sops cannot split a key for fewer than 2 groups (shamir.Split refuses it).
-  if (v.value < 2)
-    throw errorAt(y, [...path, 'shamir_threshold'], `is ${v.value} but must be at least 2 with ${groups} key groups`);
-  return v.value;
+  const problem = shamirThresholdProblem(v.value, groups);
+  if (problem !== undefined) throw errorAt(y, [...path, 'shamir_threshold'], problem);
+  return v.value === 0 || groups < 2 ? undefined : v.value;
 }
 
 function macOnlyEncrypted(y: ConfigYaml, path: Path, m: YAMLMap): boolean {

@@ -206,11 +206,21 @@ function shamirThreshold(node: Node | undefined, groups: number): number | undef
     value = BigInt(node.value.value);
   if (value === undefined) throw new MetadataError('sops.shamir_threshold must be a whole number');
   if (value === 0n || groups < 2) return undefined;
-  if (value < 2n)
-    throw new MetadataError(`sops.shamir_threshold is ${value} but must be at least 2 with ${groups} key groups`);
-  if (value > BigInt(groups))
-    throw new MetadataError(`sops.shamir_threshold is ${value} but the file has only ${groups} key groups`);
+  const problem = shamirThresholdProblem(value, groups);
+  if (problem !== undefined) throw new MetadataError(`sops.shamir_threshold ${problem}`);
   return Number(value);
+}
+
+/**
+ * Why `threshold` of `groups` key groups cannot protect a data key, or undefined: more than the
+ * groups could never recover it, and sops cannot split a key for fewer than 2 (`shamir.Split`
+ * refuses it). 0 means unset, and one group needs no split. The message follows the field name.
+ */
+export function shamirThresholdProblem(threshold: number | bigint, groups: number): string | undefined {
+  const t = BigInt(threshold);
+  if (t > BigInt(groups)) return `is ${t} but there are only ${groups} key groups`;
+  if (t === 0n || groups < 2 || t >= 2n) return undefined;
+  return `is ${t} but must be at least 2 with ${groups} key groups`;
 }
 
 /**

@@ -23,7 +23,7 @@ import { writeFilesAtomic } from '../fsx/batch.js';
 import { unwrapDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import type { Plan, PlanConfigEdit, PlanFile, RecipientRemoval } from '../plan/model.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, type OpenedDocument } from './document.js';
+import { inFile, openDocument, type OpenedDocument } from './document.js';
 import { generateValue } from './generate.js';
 import { configDiff, digestOf, removeOffboarded } from './plan.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
@@ -32,7 +32,7 @@ import { resolveTargets } from './targets.js';
 import { compiledSchemaFor } from './validate.js';
 import { typedReplacement } from './value.js';
 import { groupNames } from './recipients.js';
-import { checkWrite } from './authority.js';
+import { loadForWrite } from './authority.js';
 import { redactedDiff } from '../plan/render.js';
 import { readSide, type Side } from '../review/semantic.js';
 import { formatFromPath } from '../stores/index.js';
@@ -265,10 +265,13 @@ async function computeFile(
   schema: ValidateFunction | undefined,
 ): Promise<{ text: string; values: ApplyFileResult['values'] }> {
   refuseUnsupportedKeys(env);
-  const enc = asEncrypted(loadDocument(text, f.file));
   const rotateKey = f.actions.includes('rotate-data-key');
   const rewraps = rotateKey || f.values.length === 0 || f.actions.includes('rewrap');
-  await checkWrite(f.file, enc.meta, env, ctx, { stanzas: rewraps ? 'replaced' : 'kept' });
+  // The environment as the plan's config edit leaves it, not as the config file still says.
+  const enc = await loadForWrite(text, f.file, ctx, {
+    stanzas: rewraps ? 'replaced' : 'kept',
+    owner: { environment: env },
+  });
   if (!rotateKey && f.values.length === 0) {
     // Rewrap only, as `updatekeys`: values, mac and lastmodified stay.
     const { dataKey } = await unwrapDataKey(enc.meta, opts.sources);

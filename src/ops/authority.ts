@@ -22,7 +22,7 @@ import { committedFile } from '../git/staged.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
-import { loadDocument } from './document.js';
+import { asEncrypted, loadDocument, type EncryptedDocument } from './document.js';
 
 /**
  * The environment that owns `file` (relative to `ctx.cwd`), from the config found from there
@@ -31,7 +31,7 @@ import { loadDocument } from './document.js';
  * @returns undefined without a config, or when no environment matches.
  * @throws ConfigError for an invalid config, or a file two environments claim.
  */
-export async function owningEnvironment(
+async function owningEnvironment(
   file: string,
   ctx: OpsContext,
   configPath?: string,
@@ -56,23 +56,47 @@ export interface WriteIntent {
   adoptsRule?: boolean;
   /** The file's format, to read its HEAD version (default: from its name). */
   format?: FileFormat;
+  /** Which environment owns the file, or where to find it. */
+  owner: WriteOwner;
+}
+
+/**
+ * Where the environment that owns a written file comes from: the config at `configPath`
+ * (`--config`; default: the one found from `ctx.cwd`), or `environment` when the caller already
+ * resolved it from the config it works with (bulk targets; a plan's config as apply leaves it).
+ */
+export type WriteOwner = { configPath?: string | undefined } | { environment: EnvironmentConfig | undefined };
+
+/**
+ * Loads the SOPS file `text` (the content of, or bound for, `file`) for a write, and lets the
+ * write go ahead or refuses it ({@link checkWrite}): the one way a write path opens a file it
+ * keeps the `sops` block of.
+ * @throws NotSopsFileError, ParseError; WeakenedMetadataError (exit 53).
+ */
+export async function loadForWrite(
+  text: string | Uint8Array,
+  file: string,
+  ctx: OpsContext,
+  intent: WriteIntent,
+): Promise<EncryptedDocument> {
+  const enc = asEncrypted(loadDocument(text, file, intent.format));
+  await checkWrite(file, enc.meta, ctx, intent);
+  return enc;
 }
 
 /**
  * Lets a write of `file` (metadata `meta`) go ahead, or refuses it.
  *
- * Owned by `env`: refuses when the `sops` block is weaker than the environment, except for what
+ * Owned by an environment (`intent.owner`): refuses when the `sops` block is weaker than the environment, except for what
  * this write repairs. Not owned: warns through `ctx.warn` when the rule or `mac_only_encrypted`
  * differs from the file's version in the last commit (nothing outside a git repository).
  * @throws WeakenedMetadataError (exit 53) naming the first field at fault.
  */
-export async function checkWrite(
-  file: string,
-  meta: SopsMetadata,
-  env: EnvironmentConfig | undefined,
-  ctx: OpsContext,
-  intent: WriteIntent,
-): Promise<void> {
+async function checkWrite(file: string, meta: SopsMetadata, ctx: OpsContext, intent: WriteIntent): Promise<void> {
+  const env =
+    'environment' in intent.owner
+      ? intent.owner.environment
+      : await owningEnvironment(file, ctx, intent.owner.configPath);
   if (env === undefined) {
     await warnChangedSinceCommit(file, meta, ctx, intent.format);
     return;

@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { formatPath, NotSopsFileError, ReadError, SealantError } from '../errors.js';
-import { IvStash, decryptDocuments } from '../format/cipher.js';
+import { IvStash, decryptDocuments, type DecryptOptions, type DecryptResult } from '../format/cipher.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import type { TreePath } from '../format/tree.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
@@ -80,6 +80,26 @@ export function asEncrypted(doc: StoreDocument): EncryptedDocument {
   return { doc, meta, selector: new Selector(meta.rule ?? DEFAULT_CRYPT_RULE) };
 }
 
+/**
+ * Decrypts `enc`'s documents in place with `dataKey` under its own rule, and verifies its MAC
+ * (the binary store's content may stay bytes; no other store's may).
+ * @throws as {@link decryptDocuments}.
+ */
+export function decryptEncrypted(
+  enc: EncryptedDocument,
+  dataKey: Uint8Array,
+  opts: Pick<DecryptOptions, 'ignoreMac' | 'stash' | 'verifyOnly'> = {},
+): DecryptResult {
+  return decryptDocuments(enc.doc.documents, dataKey, {
+    ...opts,
+    selector: enc.selector,
+    macOnlyEncrypted: enc.meta.macOnlyEncrypted,
+    mac: enc.meta.mac,
+    lastmodified: enc.meta.lastmodified,
+    binary: enc.doc.format === 'binary',
+  });
+}
+
 export interface OpenedDocument extends EncryptedDocument {
   dataKey: Uint8Array;
   unwrappedBy: string[];
@@ -100,15 +120,7 @@ export async function openDocument(
 ): Promise<OpenedDocument> {
   const { dataKey, unwrappedBy } = await unwrapDataKey(enc.meta, sources);
   const stash = new IvStash();
-  const r = decryptDocuments(enc.doc.documents, dataKey, {
-    selector: enc.selector,
-    macOnlyEncrypted: enc.meta.macOnlyEncrypted,
-    mac: enc.meta.mac,
-    lastmodified: enc.meta.lastmodified,
-    ignoreMac: opts.ignoreMac ?? false,
-    stash,
-    binary: enc.doc.format === 'binary',
-  });
+  const r = decryptEncrypted(enc, dataKey, { ignoreMac: opts.ignoreMac ?? false, stash });
   return { ...enc, dataKey, unwrappedBy, macValid: r.macValid, stash, undecryptableComments: r.undecryptableComments };
 }
 

@@ -9,17 +9,17 @@ import { constants } from 'node:fs';
 import { access, lstat, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { SealantError, WriteError } from '../errors.js';
-import { decryptDocuments } from '../format/cipher.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { withPrivateTempDir } from '../fsx/private-temp.js';
 import { map, scalar, seq, str, type MapNode } from '../format/tree.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat, StoreDocument } from '../stores/store.js';
-import { checkWrite, owningEnvironment } from './authority.js';
+import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import {
   asEncrypted,
+  decryptEncrypted,
   documentBytes,
   inFile,
   loadDocument,
@@ -36,8 +36,13 @@ export interface EditOptions extends KeyOptions {
   retryOnInvalid?: boolean;
   /** The editor command; default `$SOPS_EDITOR`, `$EDITOR`, then vim, nano or vi on `PATH`. */
   editor?: string;
-  /** For a file that does not exist yet: recipients (`--age`) and config, as `encrypt` takes them. */
-  newFile?: { age: string[]; configPath?: string };
+  /**
+   * `--config`: for an existing file, the config that decides whether its `sops` block may be
+   * kept; for a new one, where its recipients come from (as `encrypt` takes it).
+   */
+  configPath?: string;
+  /** For a file that does not exist yet: recipients (`--age`), as `encrypt` takes them. */
+  newFile?: { age: string[] };
 }
 
 export interface EditResult {
@@ -101,20 +106,16 @@ export async function editFile(path: string, ctx: OpsContext, opts: EditOptions 
   const text = await readText(path);
   return inFile(path, async () => {
     const format = opts.inputType ?? formatFromPath(path);
-    const encrypted = asEncrypted(loadDocument(text, path, format));
     // Before the editor opens: a refusal after the user typed their change would lose it.
-    await checkWrite(path, encrypted.meta, await owningEnvironment(path, ctx), ctx, { stanzas: 'kept', format });
+    const encrypted = await loadForWrite(text, path, ctx, {
+      stanzas: 'kept',
+      format,
+      owner: { configPath: opts.configPath },
+    });
     const opened = await openDocument(encrypted, await keySources(ctx, opts));
     warnUndecryptableComments(opened, path, ctx.warn);
     const plainDoc = loadDocument(text, path, format);
-    const enc = asEncrypted(plainDoc);
-    decryptDocuments(plainDoc.documents, opened.dataKey, {
-      selector: enc.selector,
-      macOnlyEncrypted: enc.meta.macOnlyEncrypted,
-      mac: enc.meta.mac,
-      lastmodified: enc.meta.lastmodified,
-      binary: format === 'binary',
-    });
+    decryptEncrypted(asEncrypted(plainDoc), opened.dataKey);
     plainDoc.metadata = undefined;
     const plaintext = documentBytes(plainDoc);
 
@@ -153,7 +154,7 @@ async function editNewFile(path: string, ctx: OpsContext, opts: EditOptions): Pr
     age: opts.newFile?.age ?? [],
     kms: [],
     pgp: [],
-    ...(opts.newFile?.configPath === undefined ? {} : { configPath: opts.newFile.configPath }),
+    ...(opts.configPath === undefined ? {} : { configPath: opts.configPath }),
   });
   // What is typed in the editor would be lost if the file could not be created afterwards.
   if (!(await isDirectory(dirname(path))))

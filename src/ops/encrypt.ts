@@ -23,19 +23,11 @@ import { groupNames } from './recipients.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import {
-  asEncrypted,
-  inFile,
-  loadDocument,
-  openDocument,
-  readBytes,
-  readText,
-  refuseBinaryContent,
-} from './document.js';
+import { inFile, loadDocument, openDocument, readBytes, readText, refuseBinaryContent } from './document.js';
 import { sealDocument } from './seal.js';
 import { STDIN_NAME } from '../fsx/stdin.js';
 import { reconcileDocuments } from '../format/reconcile.js';
-import { checkWrite, owningEnvironment } from './authority.js';
+import { loadForWrite } from './authority.js';
 
 export interface EncryptOptions {
   /** Key groups to wrap the data key for (one group unless Shamir is wanted). */
@@ -253,13 +245,9 @@ export async function encryptOver(
   if (loaded.documents.length === 0) throw new EmptyFileError();
   const format = formatFromPath(previousFile);
   if (format !== 'binary') refuseBinaryContent(loaded.documents);
-  const previous = asEncrypted(loadDocument(previousText, previousFile, format));
   // The target's data key, recipients and rule are kept: they must be what the config says.
-  await inFile(previousFile, async () =>
-    checkWrite(previousFile, previous.meta, await owningEnvironment(previousFile, ctx, opts.configPath), ctx, {
-      stanzas: 'kept',
-      format,
-    }),
+  const previous = await inFile(previousFile, () =>
+    loadForWrite(previousText, previousFile, ctx, { stanzas: 'kept', format, owner: { configPath: opts.configPath } }),
   );
   const opened = await openDocument(previous, opts.sources);
   reconcileDocuments(opened.doc.documents, loaded.documents);

@@ -7,9 +7,9 @@ import { relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { mergeEncrypted } from '../git/merge.js';
 import { formatFromPath } from '../stores/index.js';
-import { checkWrite, owningEnvironment } from './authority.js';
+import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readText } from './document.js';
+import { inFile, readText } from './document.js';
 
 /** git's `%O %A %B %P`. */
 export interface MergeDriverFiles {
@@ -66,10 +66,7 @@ export async function mergeDriver(
   result.mode = outcome.mode;
   result.warnings = outcome.warnings;
   // The merged sops block may be theirs': the config decides whether it may be committed.
-  const merged = asEncrypted(loadDocument(outcome.text, shown, format));
-  await inFile(shown, async () =>
-    checkWrite(shown, merged.meta, await owningEnvironment(files.path, ctx), ctx, { stanzas: 'kept', format }),
-  );
+  await inFile(shown, () => loadForWrite(outcome.text, shown, ctx, { stanzas: 'kept', format, owner: {} }));
   if (outcome.text !== ours) {
     await writeFileAtomic(files.current, outcome.text);
     result.written = true;

@@ -4,10 +4,9 @@
  * and the clock; writes nothing (the command writes `--out`).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { ConfigError, ReadError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { removeRecipientText } from '../config/edit.js';
 import type { ProjectConfig } from '../config/model.js';
 import { parseRecipient, type Recipient } from '../config/recipients.js';
@@ -26,7 +25,7 @@ import {
 import { SchemaSet } from '../schema/ajv.js';
 import { generatorFor, isSecretPath, marksSecrets } from '../schema/generate.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument } from './document.js';
+import { asEncrypted, inFile, loadDocument, readBytes } from './document.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { diffRecipients, groupNames } from './recipients.js';
 import { resolveTargets, type Target } from './targets.js';
@@ -45,14 +44,6 @@ export interface PlanOptions {
 /** sha256 (hex) of a file's bytes: the plan's guard against files changed before `apply`. */
 export function digestOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function readBytes(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch {
-    throw new ReadError('cannot read file', { file });
-  }
 }
 
 /** What the file's schema says about its key paths: generators, and which values are secrets. */
@@ -86,11 +77,6 @@ async function factsOf(
   return inFile(t.file, async () => {
     const enc = asEncrypted(loadDocument(bytes, t.file));
     const history = await fileHistory(ctx.cwd, t.file, opts.sources === undefined ? {} : { sources: opts.sources });
-    // A revision left out may have wrapped the data key for someone: the plan cannot vouch for it.
-    for (const r of history.skipped)
-      ctx.warn(
-        `${t.file}: revision ${r.commit.slice(0, 12)} left out of the history (${r.reason}): what it exposed is not counted`,
-      );
     return {
       file: t.file,
       digest: digestOf(bytes),

@@ -11,10 +11,10 @@ import { CRYPT_RULE_FIELDS, DEFAULT_CRYPT_RULE, Selector } from '../format/selec
 import { newDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText, type OpenedDocument } from './document.js';
+import { inFile, openDocument, readText, type OpenedDocument } from './document.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { groupNames, recipientsOf } from './recipients.js';
-import { checkWrite } from './authority.js';
+import { loadForWrite } from './authority.js';
 import type { Target } from './targets.js';
 
 export interface RotateResult {
@@ -81,10 +81,10 @@ export async function rekeyDocument(
 export async function rotateFile(target: Target, ctx: OpsContext, opts: RotateOptions): Promise<RotateResult> {
   const text = await readText(target.file);
   return inFile(target.file, async () => {
-    const enc = asEncrypted(loadDocument(text, target.file));
-    await checkWrite(target.file, enc.meta, target.environment, ctx, {
+    const enc = await loadForWrite(text, target.file, ctx, {
       stanzas: 'replaced',
       adoptsRule: opts.adoptRule === true,
+      owner: { environment: target.environment },
     });
     const opened = await openDocument(enc, opts.sources);
     const recipients = await rekeyDocument(opened, target.environment, opts.sources, ctx.now());

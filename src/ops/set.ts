@@ -8,13 +8,15 @@ import { parseTreePath, setAtPath, unsetAtPath } from '../format/paths.js';
 import type { Node } from '../format/tree.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
-import { checkWrite, owningEnvironment } from './authority.js';
+import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { inFile, openDocument, readText } from './document.js';
 import { sealDocument } from './seal.js';
 
 export interface SetOptions extends KeyOptions {
   inputType?: FileFormat;
+  /** `--config`: the config that decides whether the file's `sops` block may be kept. */
+  configPath?: string;
 }
 
 export interface SetResult {
@@ -32,9 +34,11 @@ async function modify(
 ): Promise<boolean> {
   const text = await readText(path);
   return inFile(path, async () => {
-    const format = opts.inputType ?? formatFromPath(path);
-    const enc = asEncrypted(loadDocument(text, path, format));
-    await checkWrite(path, enc.meta, await owningEnvironment(path, ctx), ctx, { stanzas: 'kept', format });
+    const enc = await loadForWrite(text, path, ctx, {
+      stanzas: 'kept',
+      format: opts.inputType ?? formatFromPath(path),
+      owner: { configPath: opts.configPath },
+    });
     const opened = await openDocument(enc, await keySources(ctx, opts));
     edit(opened.doc.documents);
     const out = sealDocument(opened, text, ctx.now());

@@ -2,12 +2,11 @@
  * `status`: is the file encrypted, for whom, and (when a key is available) is its MAC valid.
  */
 import { NoKeyError, SealantError } from '../errors.js';
-import { decryptDocuments } from '../format/cipher.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readBytes } from './document.js';
+import { asEncrypted, decryptEncrypted, inFile, loadDocument, readBytes } from './document.js';
 
 export interface StatusResult {
   file: string;
@@ -72,14 +71,7 @@ export async function statusText(
     try {
       const { dataKey, unwrappedBy } = await unwrapDataKey(meta, await keySources(ctx, opts));
       result.unwrappedBy = unwrappedBy;
-      decryptDocuments(doc.documents, dataKey, {
-        selector: enc.selector,
-        macOnlyEncrypted: meta.macOnlyEncrypted,
-        mac: meta.mac,
-        lastmodified: meta.lastmodified,
-        verifyOnly: true,
-        binary: format === 'binary',
-      });
+      decryptEncrypted(enc, dataKey, { verifyOnly: true });
       result.macValid = true;
     } catch (e) {
       if (e instanceof NoKeyError) {

@@ -9,10 +9,10 @@ import { replaceKeyGroups } from '../format/metadata.js';
 import { unwrapDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readText } from './document.js';
+import { inFile, readText } from './document.js';
 import { diffRecipients } from './recipients.js';
 import { refuseUnsupportedKeys } from './encrypt.js';
-import { checkWrite } from './authority.js';
+import { loadForWrite } from './authority.js';
 import type { Target } from './targets.js';
 
 export interface UpdateKeysResult {
@@ -42,9 +42,8 @@ export async function updateKeysFile(
   refuseUnsupportedKeys(env);
   const text = await readText(target.file);
   return inFile(target.file, async () => {
-    const enc = asEncrypted(loadDocument(text, target.file));
     // Re-wrapping repairs recipients, not a weakened rule (the values stay as they are).
-    await checkWrite(target.file, enc.meta, env, ctx, { stanzas: 'replaced' });
+    const enc = await loadForWrite(text, target.file, ctx, { stanzas: 'replaced', owner: { environment: env } });
     const diff = diffRecipients(enc.meta, env.groups, env.shamirThreshold);
     const result: UpdateKeysResult = {
       file: target.file,

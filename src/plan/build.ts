@@ -202,6 +202,14 @@ export function summarize(files: readonly PlanFile[]): PlanSummary {
   return s;
 }
 
+/** A revision left out may have wrapped the data key for someone: the plan cannot vouch for it. */
+function historyWarnings(f: FileFacts): string[] {
+  return f.history.skipped.map(
+    (r) =>
+      `${f.file}: revision ${r.commit.slice(0, 12)} left out of the history (${r.reason}): what it exposed is not counted`,
+  );
+}
+
 /**
  * Builds the plan. Rewrap when a file's recipients, groups or threshold differ from its
  * environment; rotate the data key (with the rewrap) when a recipient of the current data key
@@ -219,7 +227,13 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const p = planFile(f, input, exposed);
     if (p !== undefined) files.push(p);
   }
-  const plan: Plan = { version: 1, createdAt: input.now.toISOString(), files, warnings: [], summary: summarize(files) };
+  const plan: Plan = {
+    version: 1,
+    createdAt: input.now.toISOString(),
+    files,
+    warnings: input.files.flatMap(historyWarnings),
+    summary: summarize(files),
+  };
   if (input.config !== undefined) plan.config = input.config;
   if (input.environment !== undefined) plan.environment = input.environment;
   if (input.offboard.length > 0) plan.offboarding = offboarding;

@@ -100,6 +100,7 @@ export interface Plan {
   /** Recipients removed from the config (offboarding), applied before the files. */
   config?: PlanConfigEdit;
   offboarding?: Exposure[];
+  /** What the plan cannot vouch for (a revision left out of a file's history), shown with it. */
   warnings: string[];
   summary: PlanSummary;
 }

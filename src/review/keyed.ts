@@ -14,10 +14,10 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { NoKeyError, SealantError } from '../errors.js';
-import { decryptDocuments, visitDocuments } from '../format/cipher.js';
+import { visitDocuments } from '../format/cipher.js';
+import { asEncrypted, decryptEncrypted } from '../ops/document.js';
 import { formatPath } from '../errors.js';
 import { scalarBytes } from '../format/codec.js';
-import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { formatFromPath, loadContent } from '../stores/index.js';
@@ -61,15 +61,7 @@ export async function openSide(
   if (side.meta === undefined) return side;
   const doc = loadContent(text, format, file);
   const { dataKey } = await unwrapDataKey(side.meta, sources);
-  const selector = new Selector(side.meta.rule ?? DEFAULT_CRYPT_RULE);
-  const r = decryptDocuments(doc.documents, dataKey, {
-    selector,
-    macOnlyEncrypted: side.meta.macOnlyEncrypted,
-    mac: side.meta.mac,
-    lastmodified: side.meta.lastmodified,
-    ignoreMac: true,
-    binary: format === 'binary',
-  });
+  const r = decryptEncrypted(asEncrypted(doc), dataKey, { ignoreMac: true });
   const prefixFor = (i: number) => (doc.documents.length > 1 ? `(document ${i + 1}) ` : '');
   doc.documents.forEach((d, i) => {
     for (const v of visitDocuments([d])) {

@@ -12,7 +12,13 @@
  * Pure: text in, data out. Values are carried as bytes for comparison and fingerprints; they are
  * put in the result only when the caller asks (`showValues`).
  */
-import { authorityFindings, weakerProtection, type AuthorityFinding } from '../checks/authority.js';
+import {
+  authorityFindings,
+  ruleText,
+  sameProtection,
+  weakerProtection,
+  type AuthorityFinding,
+} from '../checks/authority.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { formatPath } from '../errors.js';
 import { visitDocuments } from '../format/cipher.js';
@@ -281,11 +287,6 @@ function securityAlerts(
   for (const f of found) review.alerts.push(`SECURITY: ${f.message}`);
 }
 
-function ruleText(meta: SopsMetadata | undefined): string {
-  const r = meta?.rule ?? DEFAULT_CRYPT_RULE;
-  return `${r.field}: ${r.value}`;
-}
-
 function recipientSet(meta: SopsMetadata | undefined): Set<string> {
   return new Set((meta?.keyGroups ?? []).flatMap((g) => groupNames(g)));
 }
@@ -298,7 +299,8 @@ function compareMetadata(review: FileReview, oldSide: Side | undefined, newSide:
   review.recipients.added = [...after].filter((r) => !before.has(r));
   review.recipients.removed = [...before].filter((r) => !after.has(r));
   if (a === undefined || b === undefined) return;
-  if (ruleText(a) !== ruleText(b)) review.rule = { old: ruleText(a), new: ruleText(b) };
+  if (!sameProtection({ rule: a.rule }, { rule: b.rule }))
+    review.rule = { old: ruleText(a.rule), new: ruleText(b.rule) };
   review.mac.changed = a.mac !== b.mac;
   if (a.lastmodified !== b.lastmodified) review.lastmodified = { old: a.lastmodified, new: b.lastmodified };
   if ((a.shamirThreshold ?? 0) !== (b.shamirThreshold ?? 0) || a.keyGroups.length !== b.keyGroups.length) {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { configFlag, contextFor } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
 import { runImport, type ImportedEnvironment } from '../../config/import.js';
 
@@ -28,11 +28,9 @@ export default class ConfigImport extends BaseCommand<ConfigImportResult> {
     { description: 'Replace an existing .sealant.yaml', command: '<%= config.bin %> <%= command.id %> --force' },
   ];
   static override flags = {
-    config: Flags.string({
-      summary:
-        'The .sops.yaml to import (default: $SOPS_CONFIG, else the nearest .sops.yaml from the current directory up).',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(
+      'The .sops.yaml to import (default: $SOPS_CONFIG, else the nearest .sops.yaml from the current directory up).',
+    ),
     out: Flags.string({
       char: 'o',
       summary: 'Where to write (default: .sealant.yaml next to the .sops.yaml); "-" prints it instead.',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor } from '../../cli/flags.js';
+import { configFlag, contextFor } from '../../cli/flags.js';
 import { loadProjectConfig } from '../../config/index.js';
 import { listRecipients, type EnvironmentRecipients, type RecipientsListing } from '../../config/listing.js';
 import { ConfigError } from '../../errors.js';
@@ -19,10 +19,7 @@ export default class RecipientsList extends BaseCommand<RecipientsListing> {
   ];
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only this environment.' }),
-    config: Flags.string({
-      summary: 'Config file (default: .sealant.yaml or .sops.yaml found from the current directory).',
-      helpValue: 'FILE',
-    }),
+    config: configFlag(),
   };
 
   async run(): Promise<RecipientsListing> {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { contextFor, stringArg } from '../../cli/flags.js';
+import { configFlag, contextFor, stringArg } from '../../cli/flags.js';
 import { editableConfig, removeRecipient, type RecipientChange } from '../../config/edit.js';
 
 /** `sealant recipients remove --json` result (public API). */
@@ -30,10 +30,7 @@ export default class RecipientsRemove extends BaseCommand<RecipientsRemoveResult
       summary: 'Key group, 1-based (required when the environment uses key_groups).',
       min: 1,
     }),
-    config: Flags.string({
-      summary: 'The .sealant.yaml to edit (default: found from the current directory up).',
-      helpValue: 'FILE',
-    }),
+    config: configFlag('The .sealant.yaml to edit (default: found from the current directory up).'),
   };
 
   async run(): Promise<RecipientsRemoveResult> {
