@@ -1,24 +1,22 @@
 /**
- * Which files an environment owns: `files:` globs (minimatch, dot files included, `!` to
- * exclude) or a `path_regex`, both applied to the path relative to the config file's
+ * Which files an environment owns: `files:` globs (`util/glob.ts`: minimatch's meaning, dot files
+ * included, `!` to exclude) or a `path_regex`, both applied to the path relative to the config file's
  * directory with `/` separators; and the walk that lists the files that exist.
  */
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { Minimatch } from 'minimatch';
 import { TEMP_PREFIX } from '../fsx/atomic.js';
 import type { EnvironmentConfig } from './model.js';
 import type { GoRegex } from '../format/selectors.js';
 import { compilePathRegex } from './regex.js';
+import { compileGlob, type Glob } from '../util/glob.js';
 
 /** Directories never walked: not where secrets live, and huge. */
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
 
-const MM_OPTIONS = { dot: true, nocomment: true, nonegate: true } as const;
-
 interface CompiledFiles {
-  include: Minimatch[];
-  exclude: Minimatch[];
+  include: Glob[];
+  exclude: Glob[];
   regex?: GoRegex;
 }
 
@@ -28,8 +26,8 @@ function compiled(env: EnvironmentConfig): CompiledFiles {
   let c = cache.get(env);
   if (c === undefined) {
     c = {
-      include: env.files.filter((g) => !g.startsWith('!')).map((g) => new Minimatch(g, MM_OPTIONS)),
-      exclude: env.files.filter((g) => g.startsWith('!')).map((g) => new Minimatch(g.slice(1), MM_OPTIONS)),
+      include: env.files.filter((g) => !g.startsWith('!')).map((g) => compileGlob(g)),
+      exclude: env.files.filter((g) => g.startsWith('!')).map((g) => compileGlob(g.slice(1))),
       ...(env.pathRegex === undefined ? {} : { regex: compilePathRegex(env.pathRegex) }),
     };
     cache.set(env, c);
@@ -57,7 +55,7 @@ export function selects(env: EnvironmentConfig, rel: string): boolean {
   const c = compiled(env);
   if (c.regex !== undefined) return c.regex.test(rel);
   if (c.include.length === 0) return env.files.length === 0;
-  return c.include.some((m) => m.match(rel)) && !c.exclude.some((m) => m.match(rel));
+  return c.include.some((g) => g.test(rel)) && !c.exclude.some((g) => g.test(rel));
 }
 
 /** The directory part of a glob before its first wildcard (`environments/dev/**` → `environments/dev`). */

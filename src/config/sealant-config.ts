@@ -2,12 +2,13 @@
  * `.sealant.yaml`: environments, each owning files by glob, with its recipients and encryption
  * rule. The file is checked in two passes, both reporting `file:line:col`: the JSON schema
  * (shape, unknown keys) and then what a schema cannot say well (recipient checksums, one rule
- * field at most, regexes that compile, a recipient in every group).
+ * field at most, regexes and globs that compile, a recipient in every group).
  */
 import { dirname } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { SealantError } from '../errors.js';
 import { shamirThresholdProblem } from '../format/metadata.js';
+import { compileGlob } from '../util/glob.js';
 import { CRYPT_RULE_FIELDS, type CryptRule, type CryptRuleField } from '../format/selectors.js';
 import { parseAgeRecipient } from '../keys/age.js';
 import { recipientCount, type GroupRecipients, type KmsRecipient } from '../keys/datakey.js';
@@ -105,8 +106,26 @@ function cryptRule(y: ConfigYaml, path: Path, raw: RawEnvironment): CryptRule | 
   return { field, value };
 }
 
+/**
+ * Checks that each glob at `path` of `y` compiles.
+ * @throws ConfigError at the glob (a negated extglob `!(…)` has no linear-time form).
+ */
+function checkGlobs(y: ConfigYaml, path: Path, globs: readonly string[] | undefined): void {
+  globs?.forEach((g, i) => {
+    try {
+      compileGlob(g.startsWith('!') ? g.slice(1) : g);
+    } catch {
+      throw errorAt(y, [...path, i], 'is not a supported glob (a negated extglob !(…) cannot be matched)');
+    }
+  });
+}
+
 function environment(y: ConfigYaml, name: string, raw: RawEnvironment): EnvironmentConfig {
   const path: Path = ['environments', name];
+  checkGlobs(y, [...path, 'files'], raw.files);
+  raw.schemas?.forEach((s, i) => checkGlobs(y, [...path, 'schemas', i, 'files'], s.files));
+  raw.policies?.forEach((p, i) => checkGlobs(y, [...path, 'policies', i, 'keys'], p.keys));
+  checkGlobs(y, [...path, 'parity_ignore'], raw.parity_ignore);
   const env: EnvironmentConfig = {
     name,
     files: raw.files ?? [],
@@ -189,6 +208,7 @@ export function parseSealantConfig(text: string, path: string, shown: string = p
   }
   const top = data as { environments: Record<string, RawEnvironment>; parity?: { ignore?: string[] } };
   const raw = top.environments;
+  checkGlobs(y, ['parity', 'ignore'], top.parity?.ignore);
   const environments = environmentNames(y).map((name) => environment(y, name, raw[name] as RawEnvironment));
   const config: ProjectConfig = { kind: 'sealant', path, root: dirname(path), environments };
   if (top.parity?.ignore !== undefined) config.parityIgnore = top.parity.ignore;

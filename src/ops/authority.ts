@@ -4,7 +4,6 @@
  * environment ({@link authorityFindings}). For any other file the file's own metadata decides,
  * as in SOPS, and a change of its encryption rule since the last commit is pointed out.
  */
-import { isUtf8 } from 'node:buffer';
 import { relative, resolve } from 'node:path';
 import {
   authorityFindings,
@@ -16,10 +15,10 @@ import {
 } from '../checks/authority.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { SealantError, WeakenedMetadataError } from '../errors.js';
-import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
+import { WeakenedMetadataError } from '../errors.js';
+import type { SopsMetadata } from '../format/metadata.js';
 import { committedFile } from '../git/staged.js';
-import { formatFromPath } from '../stores/index.js';
+import { formatFromPath, sopsBlockOf } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, loadDocument, type EncryptedDocument } from './document.js';
@@ -129,13 +128,10 @@ async function committedMetadata(
 ): Promise<SopsMetadata | { notUtf8: string } | undefined> {
   const bytes = await committedFile(abs, ctx.env);
   if (bytes === undefined) return undefined;
-  try {
-    const doc = loadDocument(bytes, abs, format);
-    return doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
-  } catch (e) {
-    if (format !== 'binary' && !isUtf8(bytes) && e instanceof SealantError) return { notUtf8: e.message };
-    return undefined; // a committed version that does not load says nothing about the rule
-  }
+  // A committed version that does not load, or whose block is malformed, says nothing about the rule.
+  const block = sopsBlockOf(bytes, format);
+  if (block?.kind === 'not-utf8') return { notUtf8: block.message };
+  return block?.kind === 'sops' ? block.meta : undefined;
 }
 
 async function warnChangedSinceCommit(

@@ -16,8 +16,7 @@ import type { EnvironmentConfig, ProjectConfig } from '../config/index.js';
 import type { KeySources } from '../keys/datakey.js';
 import { fingerprinter, reviewFileKeyed } from '../review/keyed.js';
 import { reviewFile, type FileInput, type FileReview } from '../review/semantic.js';
-import { formatFromPath, loadContent } from '../stores/index.js';
-import { utf8Text } from '../util/utf8.js';
+import { formatFromPath, sopsBlockOf } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
 
@@ -175,13 +174,7 @@ async function changedPaths(
  * is reported as unreadable instead of the file being left out of the report.
  */
 function hasSopsBlock(content: FileInput['oldText'], format: FileFormat): boolean {
-  if (content === undefined || !Buffer.from(content).includes('sops')) return false;
-  if (format !== 'binary' && typeof content !== 'string' && utf8Text(content) === undefined) return true;
-  try {
-    return loadContent(content, format).metadata !== undefined;
-  } catch {
-    return false;
-  }
+  return content !== undefined && sopsBlockOf(content, format) !== undefined;
 }
 
 function ownedByConfig(config: ProjectConfig | undefined, absPath: string, cwd: string): boolean {

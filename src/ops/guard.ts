@@ -18,9 +18,9 @@ import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { TreePath } from '../format/tree.js';
 import { readBlobs, stagedChanges, type StagedFile } from '../git/staged.js';
 import { authorityFindings, sameProtection } from '../checks/authority.js';
-import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
+import type { SopsMetadata } from '../format/metadata.js';
 import { readSide } from '../review/semantic.js';
-import { formatFromPath } from '../stores/index.js';
+import { formatFromPath, sopsBlockOf } from '../stores/index.js';
 import { changedMessage } from './authority.js';
 import { envVars } from '../render/dotenv.js';
 import { flattenTree } from '../render/values.js';
@@ -79,16 +79,23 @@ export interface GuardOptions {
 /** Larger staged files are not inspected for rendered output (rendered files are small). */
 const MAX_INSPECT_BYTES = 1 << 20;
 
+/** A staged blob, parsed at most once (on first ask). */
+interface Staged {
+  file: StagedFile;
+  bytes: Buffer;
+  parsed: () => StoreDocument | GuardResult;
+}
+
 interface Run {
   ctx: OpsContext;
   repoDir: string;
   config: ProjectConfig | undefined;
   schemas: SchemaSet;
   names: () => Promise<RenderedNames[]>;
-  /** HEAD's version of each file that had a `sops` block there, by HEAD path. */
-  encryptedInHead: Map<string, SopsMetadata>;
-  /** SOPS files of HEAD the commit deletes (a rename git could not pair, e.g. moved and decrypted). */
-  deletedEncrypted: { path: string; keys: Set<string> }[];
+  /** The metadata of HEAD's version of a staged file (by HEAD path), if it has a `sops` block; read on first ask. */
+  headMetadata: (headPath: string) => SopsMetadata | undefined;
+  /** SOPS files of HEAD the commit deletes (a rename git could not pair, e.g. moved and decrypted); read on first ask. */
+  deletedEncrypted: () => { path: string; keys: Set<string> }[];
 }
 
 /**
@@ -108,26 +115,30 @@ export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<
     git,
   );
   const blobs = all.slice(0, staged.length);
-  const encryptedInHead = new Map<string, SopsMetadata>();
-  heads.forEach((h, i) => {
-    const meta = sopsMetadataOf(all[staged.length + i]!, h.path);
-    if (meta !== undefined) encryptedInHead.set(h.path, meta);
-  });
-  const deletedEncrypted = deleted.flatMap((d, i) => {
-    const bytes = all[staged.length + heads.length + i]!;
-    return sopsMetadataOf(bytes, d.path) === undefined ? [] : [{ path: d.path, keys: keyPaths(bytes, d.path) }];
-  });
+  const headBlobs = new Map(heads.map((h, i) => [h.path, all[staged.length + i]!]));
+  const headMetadata = new Map<string, SopsMetadata | undefined>();
   const run: Run = {
     ctx,
     repoDir: opts.repoDir,
     config,
     schemas: new SchemaSet(),
     names: once(() => ownedNames(config)),
-    encryptedInHead,
-    deletedEncrypted,
+    headMetadata: (path) => {
+      if (!headMetadata.has(path)) headMetadata.set(path, sopsMetadataOf(headBlobs.get(path), path));
+      return headMetadata.get(path);
+    },
+    deletedEncrypted: onceSync(() =>
+      deleted.flatMap((d, i) => {
+        const bytes = all[staged.length + heads.length + i]!;
+        return sopsMetadataOf(bytes, d.path) === undefined ? [] : [{ path: d.path, keys: keyPaths(bytes, d.path) }];
+      }),
+    ),
   };
   const results: GuardResult[] = [];
-  for (const [i, file] of staged.entries()) results.push(...(await checkStaged(run, file, blobs[i]!)));
+  for (const [i, file] of staged.entries()) {
+    const bytes = blobs[i]!;
+    results.push(...(await checkStaged(run, { file, bytes, parsed: onceSync(() => parse(file.path, bytes)) })));
+  }
   const errors = results.filter((r) => r.severity === 'error').length;
   return { files: staged.map((s) => s.path), errors, warnings: results.length - errors, results };
 }
@@ -135,6 +146,15 @@ export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<
 function once<T>(factory: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => (value ??= factory());
+}
+
+function onceSync<T>(factory: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) [value, done] = [factory(), true];
+    return value;
+  };
 }
 
 function result(
@@ -148,14 +168,9 @@ function result(
 }
 
 /** The metadata of a blob that is a SOPS file in the format its path implies; undefined for anything else. */
-function sopsMetadataOf(bytes: Buffer, path: string): SopsMetadata | undefined {
-  if (!bytes.includes('sops')) return undefined; // most blobs: no parse needed
-  try {
-    const doc = loadDocument(bytes, path);
-    return doc.metadata === undefined ? undefined : parseMetadata(doc.metadata);
-  } catch {
-    return undefined;
-  }
+function sopsMetadataOf(bytes: Buffer | undefined, path: string): SopsMetadata | undefined {
+  const block = bytes === undefined ? undefined : sopsBlockOf(bytes, formatFromPath(path));
+  return block?.kind === 'sops' ? block.meta : undefined;
 }
 
 /** The key paths of a YAML/JSON/dotenv/INI blob, encrypted or not (empty for binary or unreadable files). */
@@ -170,12 +185,11 @@ function keyPaths(bytes: Buffer, path: string): Set<string> {
 }
 
 /** No `sops` block; a file that does not parse counts unless it still holds ENC values (then `sops-metadata` reports it). */
-function inClear(bytes: Buffer, path: string): boolean {
-  try {
-    return loadDocument(bytes, path).metadata === undefined;
-  } catch {
-    return !bytes.includes('ENC[AES256_GCM,');
-  }
+function inClear(staged: Staged): boolean {
+  const enc = staged.bytes.includes('ENC[AES256_GCM,');
+  if (!enc && !staged.bytes.includes('sops')) return true; // no block, whether or not it parses
+  const doc = staged.parsed();
+  return 'documents' in doc ? doc.metadata === undefined : !enc;
 }
 
 /**
@@ -183,9 +197,12 @@ function inClear(bytes: Buffer, path: string): boolean {
  * or a deleted SOPS file with exactly its key paths) and that is staged without a `sops` block:
  * `sealant decrypt -i` followed by `git commit -a`. Keyless, wherever the file lives.
  */
-function decryptedInPlace(run: Run, file: StagedFile, bytes: Buffer): GuardResult | undefined {
-  const candidate = file.head !== undefined ? run.encryptedInHead.has(file.head.path) : run.deletedEncrypted.length > 0;
-  if (!candidate || !inClear(bytes, file.path)) return undefined;
+function decryptedInPlace(run: Run, staged: Staged): GuardResult | undefined {
+  const { file, bytes } = staged;
+  // HEAD is only read for a file staged in clear.
+  const candidate = () =>
+    file.head !== undefined ? run.headMetadata(file.head.path) !== undefined : run.deletedEncrypted().length > 0;
+  if (!inClear(staged) || !candidate()) return undefined;
   const fix = `re-encrypt it (sealant encrypt -i ${file.path}) or unstage it (git restore --staged ${file.path})`;
   if (file.head !== undefined) {
     const where = file.head.path === file.path ? 'is encrypted in HEAD' : `was ${file.head.path}, encrypted in HEAD,`;
@@ -197,7 +214,7 @@ function decryptedInPlace(run: Run, file: StagedFile, bytes: Buffer): GuardResul
   const twin =
     keys.size === 0
       ? undefined
-      : run.deletedEncrypted.find((d) => d.keys.size === keys.size && [...keys].every((k) => d.keys.has(k)));
+      : run.deletedEncrypted().find((d) => d.keys.size === keys.size && [...keys].every((k) => d.keys.has(k)));
   if (twin === undefined) return undefined;
   return result(
     file.path,
@@ -218,7 +235,8 @@ function ownerOf(config: ProjectConfig | undefined, abs: string, repoDir: string
   return config.kind === 'sops' && env?.pathRegex === undefined ? undefined : env;
 }
 
-async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<GuardResult[]> {
+async function checkStaged(run: Run, staged: Staged): Promise<GuardResult[]> {
+  const { file, bytes } = staged;
   const abs = resolve(run.repoDir, file.path);
   if (abs === run.config?.path) return [];
   const out: GuardResult[] = [];
@@ -237,7 +255,7 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
     if (!(e instanceof SealantError)) throw e;
     return [...out, result(file.path, 'config', e.message)];
   }
-  const decrypted = decryptedInPlace(run, file, bytes);
+  const decrypted = decryptedInPlace(run, staged);
   if (decrypted !== undefined) return [...out, decrypted];
   const text = utf8Text(bytes);
   if (text === undefined && formatFromPath(file.path) !== 'binary') {
@@ -250,8 +268,8 @@ async function checkStaged(run: Run, file: StagedFile, bytes: Buffer): Promise<G
   const lenient = text ?? bytes.toString('utf8');
   out.push(
     ...(env === undefined
-      ? await checkUnowned(run, file, bytes, lenient, authority)
-      : await checkOwned(run, file, bytes, lenient, env)),
+      ? await checkUnowned(run, staged, lenient, authority)
+      : await checkOwned(run, staged, lenient, env)),
   );
   return out;
 }
@@ -295,15 +313,9 @@ function parse(file: string, content: string | Buffer): StoreDocument | GuardRes
   }
 }
 
-async function checkOwned(
-  run: Run,
-  staged: StagedFile,
-  bytes: Buffer,
-  text: string,
-  env: EnvironmentConfig,
-): Promise<GuardResult[]> {
-  const file = staged.path;
-  const doc = parse(file, bytes);
+async function checkOwned(run: Run, staged: Staged, text: string, env: EnvironmentConfig): Promise<GuardResult[]> {
+  const file = staged.file.path;
+  const doc = staged.parsed();
   if (!('documents' in doc)) return [doc];
   if (doc.metadata === undefined)
     return [
@@ -314,7 +326,7 @@ async function checkOwned(
         { line: 1 },
       ),
     ];
-  return checkEncrypted(run, staged, text, doc, env, env);
+  return checkEncrypted(run, staged.file, text, doc, env, env);
 }
 
 /**
@@ -323,18 +335,18 @@ async function checkOwned(
  */
 async function checkUnowned(
   run: Run,
-  staged: StagedFile,
-  bytes: Buffer,
+  staged: Staged,
   text: string,
   authority: EnvironmentConfig | undefined,
 ): Promise<GuardResult[]> {
-  const file = staged.path;
+  const { file: stagedFile, bytes } = staged;
+  const file = stagedFile.path;
   if (bytes.length > MAX_INSPECT_BYTES || bytes.subarray(0, 8000).includes(0)) return [];
   const found = renderedSecrets(text).map((h) => result(file, 'rendered-output', h.message, { line: h.line }));
   const structured = file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.json');
-  const doc = structured || file.endsWith('.env') ? parse(file, bytes) : undefined;
+  const doc = structured || file.endsWith('.env') ? staged.parsed() : undefined;
   if (doc !== undefined && 'documents' in doc && doc.metadata !== undefined)
-    return [...found, ...(await checkEncrypted(run, staged, text, doc, undefined, authority))];
+    return [...found, ...(await checkEncrypted(run, stagedFile, text, doc, undefined, authority))];
   if (found.length > 0) return found;
   // Only a file that could be a rendered form pays for reading the environments' key names.
   if (countAssignments(text) >= 3)
@@ -406,7 +418,7 @@ function authorityResults(
       result(staged.path, f.kind === 'added-recipient' ? 'added-recipient' : 'weakened-metadata', f.message),
     );
   }
-  const before = staged.head === undefined ? undefined : run.encryptedInHead.get(staged.head.path);
+  const before = staged.head === undefined ? undefined : run.headMetadata(staged.head.path);
   const now = { rule: meta.rule, macOnlyEncrypted: meta.macOnlyEncrypted };
   if (before === undefined || sameProtection(now, { rule: before.rule, macOnlyEncrypted: before.macOnlyEncrypted }))
     return [];

@@ -5,10 +5,10 @@
  * (config, schema files) are thrown.
  */
 import { relative, resolve } from 'node:path';
-import { Minimatch } from 'minimatch';
 import { ConfigError, formatPath, SealantError } from '../errors.js';
 import { configRelativePath } from '../config/files.js';
 import { filesOf } from '../config/index.js';
+import { globListMatcher } from '../util/glob.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
 import { macUncovered } from '../format/mac.js';
@@ -284,9 +284,7 @@ function uncoveredFindings(doc: StoreDocument, enc: EncryptedDocument): Finding[
 export function schemaPathFor(config: ProjectConfig, env: EnvironmentConfig, abs: string): string | undefined {
   const rel = configRelativePath(config.root, abs).path;
   for (const entry of env.schemas ?? []) {
-    const inc = entry.files.filter((g) => !g.startsWith('!')).map((g) => new Minimatch(g, { dot: true }));
-    const exc = entry.files.filter((g) => g.startsWith('!')).map((g) => new Minimatch(g.slice(1), { dot: true }));
-    if (inc.some((m) => m.match(rel)) && !exc.some((m) => m.match(rel))) return entry.schema;
+    if (globListMatcher(entry.files)(rel)) return entry.schema;
   }
   return env.schema;
 }

@@ -3,9 +3,9 @@
  * environment's config, its git history and the clock. Pure: the caller reads files, git and
  * schemas and passes the results in.
  */
-import { Minimatch } from 'minimatch';
 import type { EnvironmentConfig } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
+import { compileGlob } from '../util/glob.js';
 import type { FileHistory, ValueAge } from '../history/index.js';
 import type { KeyDiff } from '../ops/recipients.js';
 import { expectedDiff } from './render.js';
@@ -59,7 +59,7 @@ const DAY = 86_400_000;
 
 /** The policy for a key: the first matching `policies` entry, then the environment's own. */
 function policyFor(env: EnvironmentConfig, path: string): { rotateEvery?: number; owner?: string } {
-  const hit = (env.policies ?? []).find((p) => p.keys.some((g) => new Minimatch(g, { dot: true }).match(path)));
+  const hit = (env.policies ?? []).find((p) => p.keys.some((g) => compileGlob(g).test(path)));
   const rotateEvery = hit?.rotateEvery ?? env.rotateEvery;
   const owner = hit?.owner ?? env.owner;
   return { ...(rotateEvery === undefined ? {} : { rotateEvery }), ...(owner === undefined ? {} : { owner }) };

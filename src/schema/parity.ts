@@ -2,9 +2,9 @@
  * Key parity across environments: a key path one environment's files have (union over its
  * files) that another's lack is usually a forgotten secret. Pure: callers pass the key paths.
  */
-import { Minimatch } from 'minimatch';
 import { formatPath } from '../errors.js';
 import { walk, type MapNode } from '../format/tree.js';
+import { compileGlob } from '../util/glob.js';
 
 /** The key paths of one environment, with where each was first seen. */
 export interface EnvironmentKeys {
@@ -22,8 +22,6 @@ export interface ParityGap {
   presentIn: string[];
   where: { file: string; doc: number; pointer: string };
 }
-
-const MM = { dot: true, nocomment: true, nonegate: true } as const;
 
 /** Adds the leaf key paths of `documents` (from `file`) to `keys`. Sequence items count as their list. */
 export function collectKeys(keys: EnvironmentKeys['keys'], documents: readonly MapNode[], file: string): void {
@@ -43,12 +41,12 @@ export function collectKeys(keys: EnvironmentKeys['keys'], documents: readonly M
 
 /** A glob list matching a key path or any of its ancestors (`tls` and `tls.*` both cover `tls.cert`). */
 function matcher(globs: readonly string[]): (path: string) => boolean {
-  const ms = globs.map((g) => new Minimatch(g, MM));
+  const ms = globs.map(compileGlob);
   return (path) => {
     const parts = path.split('.');
     for (let i = parts.length; i > 0; i--) {
       const prefix = parts.slice(0, i).join('.');
-      if (ms.some((m) => m.match(prefix))) return true;
+      if (ms.some((m) => m.test(prefix))) return true;
     }
     return false;
   };

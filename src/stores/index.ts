@@ -2,7 +2,9 @@
  * The store registry: one store per file syntax, and SOPS's rules for choosing one
  * (`cmd/sops/formats/formats.go`).
  */
-import { UsageError } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
+import { SealantError, UsageError } from '../errors.js';
+import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { decodeUtf8 } from '../util/utf8.js';
 import { binaryStore } from './binary.js';
 import { dotenvStore } from './dotenv.js';
@@ -35,6 +37,37 @@ export function storeFor(format: FileFormat): Store {
 export function loadContent(input: string | Uint8Array, format: FileFormat, file?: string): StoreDocument {
   if (format === 'binary') return binaryStore.load(input, file);
   return storeFor(format).load(typeof input === 'string' ? input : decodeUtf8(input, file), file);
+}
+
+/**
+ * What a file's content says about its `sops` block, read keyless (the read-only views: guard,
+ * diff, the authority check of a write): `sops` with the typed metadata, `malformed` for a block
+ * `parseMetadata` refuses, `not-utf8` for text-format bytes that are not UTF-8 but mention `sops`
+ * (never read with U+FFFD for the bad bytes: that would be another file), and undefined for
+ * content without a block or that does not load as `format`.
+ */
+export type SopsBlock =
+  { kind: 'sops'; meta: SopsMetadata } | { kind: 'malformed' } | { kind: 'not-utf8'; message: string } | undefined;
+
+/** The `sops` block of `content` in `format` (see {@link SopsBlock}). Pure; never throws. */
+export function sopsBlockOf(content: string | Uint8Array, format: FileFormat): SopsBlock {
+  const bytes =
+    typeof content === 'string' ? undefined : Buffer.from(content.buffer, content.byteOffset, content.length);
+  if (!(typeof content === 'string' ? content.includes('sops') : bytes!.includes('sops'))) return undefined; // most files: no parse needed
+  let metadata;
+  try {
+    metadata = loadContent(content, format).metadata;
+  } catch (e) {
+    // Content that does not load says nothing about a block; only the UTF-8 refusal is said.
+    if (format === 'binary' || bytes === undefined || isUtf8(bytes) || !(e instanceof SealantError)) return undefined;
+    return { kind: 'not-utf8', message: e.message };
+  }
+  if (metadata === undefined) return undefined;
+  try {
+    return { kind: 'sops', meta: parseMetadata(metadata) };
+  } catch {
+    return { kind: 'malformed' };
+  }
 }
 
 /**
