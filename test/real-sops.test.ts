@@ -447,6 +447,48 @@ describe('real getsops/sops 3.9.2 decrypts what sealant writes', { skip: REAL_SO
       await assertDecryptsTo(bytes, 'yaml', plainOf(YAML_TEXT));
     });
 
+    test('YAML: every carrier form (plain, quoted, flow "ENC[…\\x5D", block |N- and |-N)', async () => {
+      const text = [
+        'plain: yes',
+        'word: x',
+        'double: "y"',
+        "single: 'y'",
+        'flow: [y, "x", \'z\', a:b]',
+        'fmap: {k: "v", l: w}',
+        'strip: |-',
+        '    line one',
+        '    line two',
+        'keep: |+',
+        '    kept',
+        '',
+        'folded_strip: >-',
+        '    folded',
+        'list:',
+        '    - |+',
+        '      item',
+        '    - k: |-',
+        '          deep',
+        'far: |+',
+        '              far content',
+        'end: 1',
+        '',
+      ].join('\n');
+      const { bytes } = await encrypted('carriers.yaml', text);
+      const enc = bytes.toString('utf8');
+      for (const form of [
+        'fmap: {k: "ENC[',
+        '\\x5D", l: "ENC[',
+        '\nstrip: |4-\n',
+        '\nkeep: |-4\n',
+        'folded_strip: >4-\n',
+        '- |-2\n',
+      ])
+        assert.ok(enc.includes(form), `no ${form} in\n${enc}`);
+      assert.match(enc, /- k: \|\d-\n/);
+      assert.match(enc, /\nfar: \|-\n {14}ENC\[/);
+      await assertDecryptsTo(bytes, 'yaml', plainOf(text));
+    });
+
     test('YAML with several documents: the MAC covers all, the first comes back', async () => {
       const text = 'a: 1\nb: first\n---\nc: second\nd: [x, y]\n';
       const { bytes } = await encrypted('multi.yaml', text);

@@ -59,7 +59,6 @@ function scalarValue(node: ScalarNode, contentCol: number, ctx: RenderContext): 
     allowKeep: ctx.allowKeep,
     chomp: hint?.chomp,
     atEnd: hint?.atEnd,
-    goPlain: hint?.goPlain,
     keepStyle: hint?.style !== undefined,
   };
   return fromEmitted(emitScalar(node.value, opts), contentCol);

@@ -404,8 +404,6 @@ export interface EmitOptions {
   chomp?: Chomp | undefined;
   /** The scalar ends the file and no line break follows it (go-yaml then reads `|` as `|-`). */
   atEnd?: boolean | undefined;
-  /** With style `plain`: stay plain wherever go-yaml reads the text back as the same string. */
-  goPlain?: boolean | undefined;
   /** The style is how this very text was written: a block style holds one line too. */
   keepStyle?: boolean | undefined;
 }
@@ -447,9 +445,7 @@ function emitString(s: string, opts: EmitOptions): EmittedScalar {
     const block = (opts.style === 'folded' ? foldedBlock(s, opts) : undefined) ?? literalBlock(s, opts);
     if (block !== undefined) return block;
   }
-  const plain =
-    opts.style === 'plain' && opts.goPlain === true ? goReadsPlain(s, opts.context) : canBePlain(s, opts.context);
-  if (plain) return { kind: 'flow', text: s, style: 'plain' };
+  if (canBePlain(s, opts.context)) return { kind: 'flow', text: s, style: 'plain' };
   return { kind: 'flow', text: doubleQuote(s), style: 'double' };
 }
 

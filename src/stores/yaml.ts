@@ -21,7 +21,7 @@ import {
   hintFor,
   sameCarrier,
   type CarrierText,
-  type ScalarSource,
+  type CarrierSource,
   type StyleHint,
 } from './yaml-carrier.js';
 import {
@@ -686,20 +686,16 @@ class Serializer {
       context: 'flow',
       allowBlock: false,
       allowKeep: false,
-      goPlain: hint?.goPlain,
     });
     return e.kind === 'flow' ? e.text : undefined;
   }
 
-  /** What the loaded scalar `src` looked like, for the carrier rules. */
-  private scalarSource(src: SrcScalar, parentCol: number, inFlow: boolean): ScalarSource | undefined {
-    if (src.value.type !== 'str') return undefined;
+  /** How the loaded scalar `src` was written, for the carrier rules. */
+  private carrierSource(src: SrcScalar, parentCol: number, inFlow: boolean): CarrierSource {
     return {
-      value: src.value.value,
       style: src.style,
       token: this.text.slice(src.inline.start, src.inline.end),
       inFlow: inFlow || src.inFlow,
-      atEnd: src.body !== undefined && src.end >= this.text.length && this.missingFinalBreak,
       tagged: src.tag !== undefined,
       contentCol: src.contentCol,
       parentCol,
@@ -708,13 +704,12 @@ class Serializer {
 
   /** Encrypting, re-encrypting or decrypting a string: how its style crosses over (see yaml-carrier.ts). */
   private scalarPlan(node: Node, src: SrcNode, parentCol: number, inFlow: boolean): ScalarPlan {
-    if (node.kind !== 'scalar' || src.kind !== 'scalar') return {};
-    const source = this.scalarSource(src, parentCol, inFlow);
-    if (source === undefined) return {};
-    const wasEnc = isEncValue(source.value);
+    if (node.kind !== 'scalar' || src.kind !== 'scalar' || src.value.type !== 'str') return {};
+    const source = this.carrierSource(src, parentCol, inFlow);
+    const wasEnc = isEncValue(src.value.value);
     if (node.value.type === 'str' && isEncValue(node.value.value))
       return { carrier: wasEnc ? sameCarrier(node.value.value, source) : carrierFor(node.value.value, source) };
-    if (wasEnc && node.value.type === 'str') return { hint: hintFor(node.value.value, source) };
+    if (wasEnc && node.value.type === 'str') return { hint: hintFor(source) };
     return {};
   }
 
