@@ -22,7 +22,7 @@ import { committedFile } from '../git/staged.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
-import { loadDocument } from './document.js';
+import { loadDocument } from '../document/document.js';
 
 /**
  * The environment that owns `file` (relative to `ctx.cwd`), from the config found from there

@@ -19,20 +19,13 @@ import { parseAgeRecipient } from '../keys/age.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { networkKeySources, type OpsContext } from './context.js';
-import { groupNames } from './recipients.js';
+import { groupNames } from '../keys/recipients.js';
 import { environmentFor, loadProjectConfig } from '../config/index.js';
 import { ConfigError, KeyFormatError, UsageError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import {
-  asEncrypted,
-  inFile,
-  loadDocument,
-  openDocument,
-  readBytes,
-  readText,
-  refuseBinaryContent,
-} from './document.js';
-import { sealDocument } from './seal.js';
+import { asEncrypted, loadDocument, openDocument, refuseBinaryContent } from '../document/document.js';
+import { inFile, readBytes, readText } from './read.js';
+import { sealDocument } from '../document/seal.js';
 import { STDIN_NAME } from '../fsx/stdin.js';
 import { reconcileDocuments } from '../format/reconcile.js';
 import { checkWrite, owningEnvironment } from './authority.js';

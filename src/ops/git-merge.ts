@@ -9,7 +9,8 @@ import { mergeEncrypted } from '../git/merge.js';
 import { formatFromPath } from '../stores/index.js';
 import { checkWrite, owningEnvironment } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readText } from './document.js';
+import { asEncrypted, loadDocument } from '../document/document.js';
+import { inFile, readText } from './read.js';
 
 /** git's `%O %A %B %P`. */
 export interface MergeDriverFiles {

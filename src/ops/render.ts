@@ -14,7 +14,8 @@ import type { KeySources } from '../keys/datakey.js';
 import { mergeSources, type Conflict } from '../render/merge.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, loadDocument, openDocument } from '../document/document.js';
+import { inFile, readText } from './read.js';
 
 export interface LoadedFile {
   /** Path relative to the working directory. */
