@@ -5,7 +5,8 @@
  */
 import { relative } from 'node:path';
 import { ConfigError, SealantError } from '../errors.js';
-import { filesOf, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
+import { loadProjectConfig } from '../config/index.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
 import type { OpsContext } from './context.js';
 import { asEncrypted, loadDocument } from '../document/document.js';

@@ -10,7 +10,8 @@
  */
 import { resolve } from 'node:path';
 import { formatPath, SealantError } from '../errors.js';
-import { environmentFor, filesOf, loadProjectConfig } from '../config/index.js';
+import { environmentFor, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
 import { isEncValue } from '../format/codec.js';

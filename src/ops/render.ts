@@ -5,7 +5,8 @@
  */
 import { relative, resolve } from 'node:path';
 import { ConfigError, formatPath, MacUncoveredError, SealantError } from '../errors.js';
-import { environmentByName, filesOf, loadProjectConfig } from '../config/index.js';
+import { environmentByName, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { macUncovered, type UncoveredLeaf } from '../format/mac.js';
 import { getAtPath } from '../format/paths.js';

@@ -8,7 +8,7 @@ import { relative, resolve } from 'node:path';
 import { Minimatch } from 'minimatch';
 import { ConfigError, formatPath, SealantError } from '../errors.js';
 import { configRelativePath } from '../config/files.js';
-import { filesOf } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
 import { macUncovered } from '../format/mac.js';
