@@ -17,7 +17,7 @@ import { MacBuilder } from '../src/format/mac.js';
 import { setMetadataField } from '../src/format/metadata.js';
 import { get, str, type MapNode } from '../src/format/tree.js';
 import { decryptFile, decryptText } from '../src/ops/decrypt.js';
-import { asEncrypted, loadDocument, openDocument } from '../src/ops/document.js';
+import { asEncrypted, loadDocument, openDocument } from '../src/document/document.js';
 import { editFile } from '../src/ops/edit.js';
 import { encryptFile, encryptOver, encryptText } from '../src/ops/encrypt.js';
 import { rotateFile } from '../src/ops/rotate.js';

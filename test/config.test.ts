@@ -13,19 +13,20 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { minimatch } from 'minimatch';
 
 import { commands } from '../src/commands/index.js';
-import { addRecipient, addRecipientText, removeRecipientText } from '../src/config/edit.js';
+import { addRecipientText, removeRecipientText } from '../src/config/edit.js';
+import { addRecipient } from '../src/ops/config-edit.js';
 import { globsForRegex, importSopsConfig } from '../src/config/import.js';
 import {
   ConfigNotFoundError,
   environmentByName,
   environmentFor,
-  filesOf,
   findConfig,
   loadProjectConfig,
   parseSealantConfig,
   parseSopsConfig,
   type ProjectConfig,
 } from '../src/config/index.js';
+import { filesOf } from '../src/ops/config-files.js';
 import { parseRecipient } from '../src/config/recipients.js';
 import { compilePathRegex } from '../src/config/regex.js';
 import { ConfigError, SealantError, UsageError } from '../src/errors.js';

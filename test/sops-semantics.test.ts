@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { MetadataError, type SealantError } from '../src/errors.js';
 import { parseMetadata } from '../src/format/metadata.js';
-import { asEncrypted, loadDocument } from '../src/ops/document.js';
+import { asEncrypted, loadDocument } from '../src/document/document.js';
 import { decryptText } from '../src/ops/decrypt.js';
 import { editFile } from '../src/ops/edit.js';
 import { encryptText } from '../src/ops/encrypt.js';

@@ -18,7 +18,7 @@
 import type { EnvironmentConfig } from '../config/model.js';
 import type { SopsMetadata } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, type CryptRule } from '../format/selectors.js';
-import { diffRecipients } from '../ops/recipients.js';
+import { diffRecipients } from '../document/recipients.js';
 
 /** What protects a file's values: its encryption rule and whether the MAC covers clear values. */
 export interface Protection {

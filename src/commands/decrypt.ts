@@ -5,7 +5,7 @@ import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { utf8Text } from '../util/utf8.js';
 import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
 import { decryptFile, decryptText } from '../ops/decrypt.js';
-import { inFile } from '../ops/document.js';
+import { inFile } from '../ops/read.js';
 
 /** `sealant decrypt --json` result (public API). The plaintext is included only when it goes nowhere else. */
 export interface DecryptCommandResult {

@@ -23,7 +23,7 @@ import {
   parseKmsList,
 } from '../ops/encrypt.js';
 import { keySources } from '../ops/context.js';
-import { inFile, readBytes } from '../ops/document.js';
+import { inFile, readBytes } from '../ops/read.js';
 import { formatFromPath } from '../stores/index.js';
 
 /** `sealant encrypt --json` result (public API). */

@@ -1,18 +1,14 @@
 /**
  * Which files an environment owns: `files:` globs (`util/glob.ts`: minimatch's meaning, dot files
  * included, `!` to exclude) or a `path_regex`, both applied to the path relative to the config file's
- * directory with `/` separators; and the walk that lists the files that exist.
+ * directory with `/` separators. The walk that lists the files that exist is fsx/walk.ts.
  */
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import { TEMP_PREFIX } from '../fsx/atomic.js';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { EnvironmentConfig } from './model.js';
 import type { GoRegex } from '../format/selectors.js';
 import { compilePathRegex } from './regex.js';
 import { compileGlob, type Glob } from '../util/glob.js';
 
-/** Directories never walked: not where secrets live, and huge. */
-const SKIP_DIRS = new Set(['.git', 'node_modules']);
 
 interface CompiledFiles {
   include: Glob[];
@@ -67,25 +63,6 @@ export function staticBase(glob: string): string {
     fixed.push(part);
   }
   return fixed.join('/');
-}
-
-/** Every regular file under `dir` (symlinks are not followed), as paths relative to `root`. */
-export async function walkFiles(root: string, dir = ''): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(join(root, dir), { withFileTypes: true });
-  } catch {
-    return []; // a glob's base directory that does not exist owns no files
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    const rel = dir === '' ? e.name : `${dir}/${e.name}`;
-    // A staging directory holds a copy of a file being written (see fsx/atomic.ts), not a file of its own.
-    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(TEMP_PREFIX))
-      out.push(...(await walkFiles(root, rel)));
-    else if (e.isFile() && !e.name.startsWith(TEMP_PREFIX)) out.push(rel);
-  }
-  return out;
 }
 
 /**

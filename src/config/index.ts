@@ -1,6 +1,7 @@
 /**
  * Finding and loading the project configuration, and answering the two questions the rest of
- * sealant asks it: which environment owns this file, and which files does this environment own.
+ * sealant asks it: which environment owns this file (ops/config-files.ts lists the files an
+ * environment owns).
  *
  * `.sealant.yaml` is preferred; without one, a SOPS `.sops.yaml` is honoured with SOPS's own
  * semantics (first matching creation rule wins). Nothing here reads `process.env` or the
@@ -9,7 +10,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { ConfigError, ReadError, SealantError, UsageError, type SealantErrorOptions } from '../errors.js';
-import { configRelativePath, selects, walkBases, walkFiles } from './files.js';
+import { configRelativePath, selects } from './files.js';
 import { SEALANT_CONFIG_FILE, SOPS_CONFIG_FILE, type EnvironmentConfig, type ProjectConfig } from './model.js';
 import { parseSealantConfig } from './sealant-config.js';
 import { parseSopsConfig } from './sops-config.js';
@@ -203,24 +204,4 @@ export function environmentByName(config: ProjectConfig, name: string): Environm
   if (env !== undefined) return env;
   const known = config.environments.map((e) => e.name).join(', ') || 'none';
   throw new ConfigError(`no environment "${name}" (known: ${known})`, { file: config.path });
-}
-
-/**
- * The files of `env` that exist, as absolute paths sorted by their path relative to the config
- * directory. `.git` and `node_modules` are skipped, symlinks are not followed, and the config
- * file itself is never listed. For `.sops.yaml`, a file counts only when `env` is the first
- * rule that matches it (the one SOPS would use).
- * @throws ConfigError when a listed file of a `.sealant.yaml` also matches another environment.
- */
-export async function filesOf(config: ProjectConfig, env: EnvironmentConfig): Promise<string[]> {
-  const found = new Set<string>();
-  for (const base of walkBases(env)) for (const f of await walkFiles(config.root, base)) found.add(f);
-  const configRel = configRelativePath(config.root, config.path).path;
-  const owned = [...found].filter((rel) => rel !== configRel && selects(env, rel) && ownerOf(config, rel) === env);
-  return owned.sort().map((rel) => resolve(config.root, rel));
-}
-
-/** The environment of a path relative to the config root (errors for a sealant file in two). */
-function ownerOf(config: ProjectConfig, rel: string): EnvironmentConfig | undefined {
-  return environmentFor(config, rel, config.root);
 }

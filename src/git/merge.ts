@@ -26,8 +26,8 @@ import {
   openDocument,
   type EncryptedDocument,
   type OpenedDocument,
-} from '../ops/document.js';
-import { sealDocument } from '../ops/seal.js';
+} from '../document/document.js';
+import { sealDocument } from '../document/seal.js';
 import type { FileFormat } from '../stores/store.js';
 
 /** The three revisions git hands the driver; `base` is empty when there is no common ancestor. */

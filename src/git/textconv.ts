@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { SealantError } from '../errors.js';
 import type { KeySources } from '../keys/datakey.js';
-import { asEncrypted, loadDocument, openDocument } from '../ops/document.js';
-import { groupNames } from '../ops/recipients.js';
+import { asEncrypted, loadDocument, openDocument } from '../document/document.js';
+import { groupNames } from '../keys/recipients.js';
 import { readSide, type Leaf } from '../review/semantic.js';
 import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';

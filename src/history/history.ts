@@ -18,7 +18,7 @@ import { SealantError } from '../errors.js';
 import { mustGit } from '../git/run.js';
 import type { SopsMetadata } from '../format/metadata.js';
 import type { KeySources } from '../keys/datakey.js';
-import { groupNames } from '../ops/recipients.js';
+import { groupNames } from '../keys/recipients.js';
 import { openSide } from '../review/keyed.js';
 import { readSide, type Leaf, type Side } from '../review/semantic.js';
 import { formatFromPath } from '../stores/index.js';

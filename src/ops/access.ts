@@ -5,11 +5,14 @@
  */
 import { relative } from 'node:path';
 import { ConfigError, SealantError } from '../errors.js';
-import { filesOf, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
+import { loadProjectConfig } from '../config/index.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, readBytes } from './document.js';
-import { diffRecipients, groupNames } from './recipients.js';
+import { asEncrypted, loadDocument } from '../document/document.js';
+import { readBytes } from './read.js';
+import { diffRecipients } from '../document/recipients.js';
+import { groupNames } from '../keys/recipients.js';
 
 export interface AccessReport {
   config: string;

@@ -21,7 +21,7 @@ import { committedFile } from '../git/staged.js';
 import { formatFromPath, sopsBlockOf } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, type EncryptedDocument } from './document.js';
+import { asEncrypted, loadDocument, type EncryptedDocument } from '../document/document.js';
 
 /**
  * The environment that owns `file` (relative to `ctx.cwd`), from the config found from there

@@ -12,13 +12,12 @@ import { keySources, type KeyOptions, type OpsContext } from './context.js';
 import {
   asEncrypted,
   documentBytes,
-  inFile,
   loadDocument,
   openDocument,
-  readBytes,
   refuseBinaryContent,
   warnUndecryptableComments,
-} from './document.js';
+} from '../document/document.js';
+import { inFile, readBytes } from './read.js';
 import { utf8Text } from '../util/utf8.js';
 
 export interface DecryptOptions extends KeyOptions {

@@ -21,14 +21,13 @@ import {
   asEncrypted,
   decryptEncrypted,
   documentBytes,
-  inFile,
   loadDocument,
   openDocument,
-  readText,
   warnUndecryptableComments,
-} from './document.js';
+} from '../document/document.js';
+import { inFile, readText } from './read.js';
 import { encryptSettings, encryptText } from './encrypt.js';
-import { sealDocument } from './seal.js';
+import { sealDocument } from '../document/seal.js';
 
 export interface EditOptions extends KeyOptions {
   inputType?: FileFormat;

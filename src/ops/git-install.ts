@@ -10,13 +10,8 @@
 import { mustGit } from '../git/run.js';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import {
-  ConfigNotFoundError,
-  filesOf,
-  loadProjectConfig,
-  type EnvironmentConfig,
-  type ProjectConfig,
-} from '../config/index.js';
+import { ConfigNotFoundError, loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { installPreCommitHook } from '../git/hooks.js';
 import type { OpsContext } from './context.js';

@@ -9,7 +9,7 @@ import { mergeEncrypted } from '../git/merge.js';
 import { formatFromPath } from '../stores/index.js';
 import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { inFile, readText } from './document.js';
+import { inFile, readText } from './read.js';
 
 /** git's `%O %A %B %P`. */
 export interface MergeDriverFiles {

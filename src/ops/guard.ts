@@ -10,7 +10,8 @@
  */
 import { resolve } from 'node:path';
 import { formatPath, SealantError } from '../errors.js';
-import { environmentFor, filesOf, loadProjectConfig } from '../config/index.js';
+import { environmentFor, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
 import { isEncValue } from '../format/codec.js';
@@ -31,7 +32,8 @@ import { Locator } from '../schema/locate.js';
 import type { StoreDocument } from '../stores/store.js';
 import { decodeUtf8, utf8Text } from '../util/utf8.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, readText, type EncryptedDocument } from './document.js';
+import { asEncrypted, loadDocument, type EncryptedDocument } from '../document/document.js';
+import { readText } from './read.js';
 import { decryptedName, renderedDotenv, renderedSecrets, renderedTree, type RenderedNames } from './guard-rendered.js';
 import { schemaPathFor } from './validate.js';
 

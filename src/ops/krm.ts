@@ -13,7 +13,8 @@
 import { access, chmod, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 
-import { ConfigNotFoundError, environmentByName, filesOf, findConfig, loadProjectConfig } from '../config/index.js';
+import { ConfigNotFoundError, environmentByName, findConfig, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import { ConfigError, WriteError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import {

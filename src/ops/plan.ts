@@ -25,9 +25,11 @@ import {
 import { SchemaSet } from '../schema/ajv.js';
 import { generatorFor, isSecretPath, marksSecrets } from '../schema/generate.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, readBytes } from './document.js';
+import { asEncrypted, loadDocument } from '../document/document.js';
+import { inFile, readBytes } from './read.js';
 import { parseAgeRecipient } from '../keys/age.js';
-import { diffRecipients, groupNames } from './recipients.js';
+import { diffRecipients } from '../document/recipients.js';
+import { groupNames } from '../keys/recipients.js';
 import { resolveTargets, type Target } from './targets.js';
 import { compiledSchemaFor } from './validate.js';
 import { decodeUtf8 } from '../util/utf8.js';

@@ -5,7 +5,8 @@
  */
 import { relative, resolve } from 'node:path';
 import { ConfigError, formatPath, MacUncoveredError, SealantError } from '../errors.js';
-import { environmentByName, filesOf, loadProjectConfig } from '../config/index.js';
+import { environmentByName, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { macUncovered, type UncoveredLeaf } from '../format/mac.js';
 import { getAtPath } from '../format/paths.js';
@@ -14,7 +15,8 @@ import type { KeySources } from '../keys/datakey.js';
 import { mergeSources, type Conflict } from '../render/merge.js';
 import { mapBounded, DEFAULT_CONCURRENCY } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, inFile, loadDocument, openDocument, readText } from './document.js';
+import { asEncrypted, loadDocument, openDocument } from '../document/document.js';
+import { inFile, readText } from './read.js';
 
 export interface LoadedFile {
   /** Path relative to the working directory. */

@@ -11,9 +11,10 @@ import { CRYPT_RULE_FIELDS, DEFAULT_CRYPT_RULE, Selector } from '../format/selec
 import { newDataKey, wrapDataKey, type KeySources } from '../keys/datakey.js';
 import { mapBounded, DEFAULT_CONCURRENCY, type Outcome } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { inFile, openDocument, readText, type OpenedDocument } from './document.js';
+import { openDocument, type OpenedDocument } from '../document/document.js';
+import { inFile, readText } from './read.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { groupNames, recipientsOf } from './recipients.js';
+import { groupNames, recipientsOf } from '../keys/recipients.js';
 import { loadForWrite } from './authority.js';
 import type { Target } from './targets.js';
 

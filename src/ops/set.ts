@@ -10,8 +10,9 @@ import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { loadForWrite } from './authority.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { inFile, openDocument, readText } from './document.js';
-import { sealDocument } from './seal.js';
+import { openDocument } from '../document/document.js';
+import { inFile, readText } from './read.js';
+import { sealDocument } from '../document/seal.js';
 
 export interface SetOptions extends KeyOptions {
   inputType?: FileFormat;

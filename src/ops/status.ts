@@ -6,7 +6,8 @@ import { formatFromPath } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { keySources, type KeyOptions, type OpsContext } from './context.js';
-import { asEncrypted, decryptEncrypted, inFile, loadDocument, readBytes } from './document.js';
+import { asEncrypted, decryptEncrypted, loadDocument } from '../document/document.js';
+import { inFile, readBytes } from './read.js';
 
 export interface StatusResult {
   file: string;

@@ -4,7 +4,8 @@
  */
 import { relative } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { environmentByName, environmentFor, filesOf, loadProjectConfig } from '../config/index.js';
+import { environmentByName, environmentFor, loadProjectConfig } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import type { OpsContext } from './context.js';
 

@@ -7,7 +7,7 @@
 import { relative, resolve } from 'node:path';
 import { ConfigError, formatPath, SealantError } from '../errors.js';
 import { configRelativePath } from '../config/files.js';
-import { filesOf } from '../config/index.js';
+import { filesOf } from './config-files.js';
 import { globListMatcher } from '../util/glob.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/model.js';
 import { visitDocuments } from '../format/cipher.js';
@@ -26,9 +26,10 @@ import { sortResults, type ValidationResult } from '../schema/report.js';
 import type { StoreDocument } from '../stores/store.js';
 import { DEFAULT_CONCURRENCY, mapBounded } from './bulk.js';
 import type { OpsContext } from './context.js';
-import { asEncrypted, loadDocument, openDocument, readBytes, type EncryptedDocument } from './document.js';
+import { asEncrypted, loadDocument, openDocument, type EncryptedDocument } from '../document/document.js';
+import { readBytes } from './read.js';
 import { utf8Text } from '../util/utf8.js';
-import { diffRecipients } from './recipients.js';
+import { diffRecipients } from '../document/recipients.js';
 import { authorityFindings } from '../checks/authority.js';
 import { resolveTargets, type Target } from './targets.js';
 

@@ -7,7 +7,7 @@ import type { EnvironmentConfig } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { compileGlob } from '../util/glob.js';
 import type { FileHistory, ValueAge } from '../history/index.js';
-import type { KeyDiff } from '../ops/recipients.js';
+import type { KeyDiff } from '../document/recipients.js';
 import { expectedDiff } from './render.js';
 import type {
   Exposure,

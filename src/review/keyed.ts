@@ -15,7 +15,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { NoKeyError, SealantError } from '../errors.js';
 import { visitDocuments } from '../format/cipher.js';
-import { asEncrypted, decryptEncrypted } from '../ops/document.js';
+import { asEncrypted, decryptEncrypted } from '../document/document.js';
 import { formatPath } from '../errors.js';
 import { scalarBytes } from '../format/codec.js';
 import type { KeySources } from '../keys/datakey.js';

@@ -27,7 +27,7 @@ import { macCovers } from '../format/mac.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { MapNode, ScalarValue } from '../format/tree.js';
-import { groupNames } from '../ops/recipients.js';
+import { groupNames } from '../keys/recipients.js';
 import { formatFromPath, loadContent } from '../stores/index.js';
 import { utf8Text } from '../util/utf8.js';
 import type { FileFormat } from '../stores/store.js';

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { configFlag, contextFor } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
-import { runImport, type ImportedEnvironment } from '../../config/import.js';
+import type { ImportedEnvironment } from '../../config/import.js';
+import { runImport } from '../../ops/config-import.js';
 
 /** `sealant config import --json` result (public API). */
 export interface ConfigImportResult {

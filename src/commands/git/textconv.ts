@@ -2,7 +2,7 @@ import { BaseCommand } from '../../cli/base.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
 import { refuseStdinFiles } from '../../cli/stdio.js';
-import { readBytes } from '../../ops/document.js';
+import { readBytes } from '../../ops/read.js';
 import { utf8Text } from '../../util/utf8.js';
 import { keySources } from '../../ops/context.js';
 import { textconvView, type TextconvMode } from '../../git/textconv.js';

@@ -8,7 +8,7 @@ import { isStdinFile } from '../../cli/stdio.js';
 import { readStdinText } from '../../fsx/stdin.js';
 import { writeStdout } from '../../cli/output.js';
 import { GeneratorError, parseGenerator, type KrmObject } from '../../krm/resource-list.js';
-import { readText } from '../../ops/document.js';
+import { readText } from '../../ops/read.js';
 import { auditGeneratorRun, runGenerator } from '../../ops/krm.js';
 import { secretsToYaml } from '../../render/k8s.js';
 import Krm, { auditSink, reportOneLine } from '../krm.js';

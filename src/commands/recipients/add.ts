@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { configFlag, contextFor, stringArg } from '../../cli/flags.js';
-import { addRecipient, editableConfig, type RecipientChange } from '../../config/edit.js';
+import type { RecipientChange } from '../../config/edit.js';
+import { addRecipient, editableConfig } from '../../ops/config-edit.js';
 
 /** `sealant recipients add --json` result (public API). */
 export interface RecipientsAddResult extends RecipientChange {

@@ -1,10 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { configFlag, contextFor } from '../../cli/flags.js';
-import { loadProjectConfig } from '../../config/index.js';
-import { listRecipients, type EnvironmentRecipients, type RecipientsListing } from '../../config/listing.js';
-import { ConfigError } from '../../errors.js';
-import { relative } from 'node:path';
+import type { EnvironmentRecipients, RecipientsListing } from '../../config/listing.js';
+import { listProjectRecipients } from '../../ops/recipients-list.js';
 
 export default class RecipientsList extends BaseCommand<RecipientsListing> {
   static override summary = 'List the recipients of each environment.';
@@ -25,16 +23,10 @@ export default class RecipientsList extends BaseCommand<RecipientsListing> {
   async run(): Promise<RecipientsListing> {
     const { flags } = await this.parse(RecipientsList);
     const ctx = contextFor((m) => this.warnUser(m));
-    const config = await loadProjectConfig({
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(flags.config === undefined ? {} : { path: flags.config }),
+    const listing = await listProjectRecipients(ctx, {
+      ...(flags.config === undefined ? {} : { config: flags.config }),
+      ...(flags.env === undefined ? {} : { env: flags.env }),
     });
-    if (config === undefined)
-      throw new ConfigError('no .sealant.yaml or .sops.yaml found from this directory upwards', {
-        hint: 'create one (see docs/config.md) or pass --config FILE',
-      });
-    const listing = listRecipients(config, relative(ctx.cwd, config.path) || config.path, flags.env);
     if (!this.jsonEnabled()) this.log(listing.environments.map(render).join('\n'));
     return listing;
   }

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { configFlag, contextFor, stringArg } from '../../cli/flags.js';
-import { editableConfig, removeRecipient, type RecipientChange } from '../../config/edit.js';
+import type { RecipientChange } from '../../config/edit.js';
+import { editableConfig, removeRecipient } from '../../ops/config-edit.js';
 
 /** `sealant recipients remove --json` result (public API). */
 export interface RecipientsRemoveResult extends RecipientChange {

@@ -1,8 +1,9 @@
 /**
- * Reading files into stores, and the typed view of an encrypted document.
+ * One SOPS file in memory: its content loaded into a store, the typed view of its metadata, and
+ * opening it (unwrap the data key, decrypt, verify the MAC). Pure: bytes or text in, document out;
+ * reading the file is the caller's (ops/read.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { formatPath, NotSopsFileError, ReadError, SealantError } from '../errors.js';
+import { formatPath, NotSopsFileError } from '../errors.js';
 import { IvStash, decryptDocuments, type DecryptOptions, type DecryptResult } from '../format/cipher.js';
 import { parseMetadata, type SopsMetadata } from '../format/metadata.js';
 import type { TreePath } from '../format/tree.js';
@@ -10,37 +11,8 @@ import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { KeySources } from '../keys/datakey.js';
 import { unwrapDataKey } from '../keys/datakey.js';
 import { formatFromPath, loadContent } from '../stores/index.js';
-import { decodeUtf8 } from '../util/utf8.js';
 import type { FileFormat, StoreDocument } from '../stores/store.js';
 import { notText, walk, type MapNode } from '../format/tree.js';
-
-/** Reads a file's bytes. @throws ReadError naming the file. */
-export async function readBytes(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ReadError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})`, { file: path });
-  }
-}
-
-/**
- * Reads a file as UTF-8 text (an encrypted file always is: the binary store's is JSON).
- * @throws ReadError naming the file; ParseError with the byte offset when it is not valid UTF-8.
- */
-export async function readText(path: string): Promise<string> {
-  return decodeUtf8(await readBytes(path), path);
-}
-
-/** Runs `fn`, attaching `file` to any SealantError that does not name one yet. */
-export async function inFile<T>(file: string, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof SealantError) throw e.withFile(file);
-    throw e;
-  }
-}
 
 /**
  * Loads a file's content with the store for `format` (or the one the file name implies). Bytes
