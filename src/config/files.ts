@@ -9,7 +9,6 @@ import type { GoRegex } from '../format/selectors.js';
 import { compilePathRegex } from './regex.js';
 import { compileGlob, type Glob } from '../util/glob.js';
 
-
 interface CompiledFiles {
   include: Glob[];
   exclude: Glob[];
