@@ -49,6 +49,9 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `() => void f()` and `(x) => set.add(x)` callbacks are idiomatic.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // With noUncheckedIndexedAccess every indexed read is `T | undefined`; `!` marks the reads a
+      // bound or a regex group proves present (about 100 today). To be narrowed one by one.
+      '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
   {
