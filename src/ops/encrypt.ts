@@ -5,7 +5,13 @@
 import { AlreadyEncryptedError, EmptyFileError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
-import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
+import {
+  cryptRuleFrom,
+  DEFAULT_CRYPT_RULE,
+  Selector,
+  type CryptRule,
+  type CryptRuleField,
+} from '../format/selectors.js';
 import { cloneNode } from '../format/tree.js';
 import {
   newDataKey,
@@ -16,6 +22,7 @@ import {
   type KmsRecipient,
 } from '../keys/datakey.js';
 import { parseAgeRecipient } from '../keys/age.js';
+import { parsePgpFingerprint } from '../keys/pgp.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { networkKeySources, type OpsContext } from './context.js';
@@ -55,6 +62,23 @@ export function parseAgeRecipientList(values: readonly string[]): string[] {
     .map((r) => r.trim())
     .filter((r) => r !== '')
     .map(parseAgeRecipient);
+}
+
+/** Splits `--pgp fp1,fp2` values into validated fingerprints. @throws KeyFormatError */
+export function parsePgpList(values: readonly string[]): string[] {
+  return values
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map(parsePgpFingerprint);
+}
+
+/**
+ * The rule flags (`--unencrypted-suffix` …, by their `.sops.yaml` names) as one rule.
+ * @throws UsageError when more than one is set (SOPS refuses too).
+ */
+export function cryptRuleFromFlags(fields: Partial<Record<CryptRuleField, string | undefined>>): CryptRule | undefined {
+  return cryptRuleFrom(fields);
 }
 
 /**
@@ -257,8 +281,11 @@ export async function encryptOver(
   return { text: out, format, recipients: opened.meta.keyGroups.flatMap(groupNames) };
 }
 
-/** The text of `path` when it exists and is a SOPS file, else undefined (a fresh encrypt is due). */
-export async function existingEncryptedText(path: string, format?: FileFormat): Promise<string | undefined> {
+/** The text and format of `path` when it exists and is a SOPS file, else undefined (a fresh encrypt is due). */
+export async function existingEncrypted(
+  path: string,
+  format?: FileFormat,
+): Promise<{ text: string; format: FileFormat } | undefined> {
   let text: string;
   try {
     text = await readText(path);
@@ -266,7 +293,8 @@ export async function existingEncryptedText(path: string, format?: FileFormat): 
     return undefined;
   }
   try {
-    return loadDocument(text, path, format ?? formatFromPath(path)).metadata === undefined ? undefined : text;
+    const fmt = format ?? formatFromPath(path);
+    return loadDocument(text, path, fmt).metadata === undefined ? undefined : { text, format: fmt };
   } catch {
     return undefined;
   }
