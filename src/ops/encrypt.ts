@@ -57,20 +57,20 @@ export interface EncryptResult {
 
 /** Splits `--age r1,r2` values into validated recipients. @throws KeyFormatError */
 export function parseAgeRecipientList(values: readonly string[]): string[] {
+  return commaList(values).map(parseAgeRecipient);
+}
+
+/** The entries of comma-separated flag values, trimmed, empty ones dropped. */
+function commaList(values: readonly string[]): string[] {
   return values
     .flatMap((v) => v.split(','))
-    .map((r) => r.trim())
-    .filter((r) => r !== '')
-    .map(parseAgeRecipient);
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 /** Splits `--pgp fp1,fp2` values into validated fingerprints. @throws KeyFormatError */
 export function parsePgpList(values: readonly string[]): string[] {
-  return values
-    .flatMap((p) => p.split(','))
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map(parsePgpFingerprint);
+  return commaList(values).map(parsePgpFingerprint);
 }
 
 /**
@@ -88,21 +88,17 @@ export function cryptRuleFromFlags(fields: Partial<Record<CryptRuleField, string
  */
 export function parseKmsList(values: readonly string[], context?: string, awsProfile?: string): KmsRecipient[] {
   const ctx = context === undefined || context === '' ? undefined : parseEncryptionContext(context);
-  return values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '')
-    .map((entry) => {
-      const [arn, role] = entry.split('+');
-      if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? ''))
-        throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
-      return {
-        arn: arn!,
-        ...(role === undefined ? {} : { role }),
-        ...(ctx === undefined ? {} : { context: ctx }),
-        ...(awsProfile === undefined ? {} : { awsProfile }),
-      };
-    });
+  return commaList(values).map((entry) => {
+    const [arn, role] = entry.split('+');
+    if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? ''))
+      throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
+    return {
+      arn: arn!,
+      ...(role === undefined ? {} : { role }),
+      ...(ctx === undefined ? {} : { context: ctx }),
+      ...(awsProfile === undefined ? {} : { awsProfile }),
+    };
+  });
 }
 
 function parseEncryptionContext(text: string): Record<string, string> {
