@@ -199,3 +199,17 @@ describe('a write to a file no config owns: a last commit that is not UTF-8', ()
     );
   });
 });
+
+describe('guardStaged without repoDir', () => {
+  test('judges the index of the work tree ctx.cwd is in, from a subdirectory too', async () => {
+    const { repo, git, write } = newRepo();
+    write('env/dev/new.yaml', `token: ${CANARY}\n`);
+    git('add', '-A');
+    const report = await guardStaged(context(join(repo, 'env', 'dev')));
+    assert.deepEqual(
+      report.results.filter((r) => r.file === 'env/dev/new.yaml').map((r) => [r.check, r.severity]),
+      [['unencrypted-file', 'error']],
+    );
+    assert.ok(!JSON.stringify(report).includes(CANARY));
+  });
+});

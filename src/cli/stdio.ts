@@ -4,10 +4,10 @@
  * place) cannot take stdin and say so, instead of creating or reading a file called `-`.
  */
 import { ConflictingParametersError, UsageError } from '../errors.js';
-import { readStdin, STDIN_NAME, STDIO_PATH } from '../fsx/stdin.js';
+import { readStdin, readStdinText, STDIN_NAME, STDIO_PATH } from '../fsx/stdin.js';
 import type { FileFormat } from '../stores/store.js';
 
-export { STDIN_NAME, STDIO_PATH };
+export { readStdinText, STDIN_NAME, STDIO_PATH };
 
 /** An input FILE argument that means stdin: omitted (as sops reads it then) or `-`. */
 export function isStdinFile(file: string | undefined): file is typeof STDIO_PATH | undefined {

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js';
-import { isStdinFile, STDIN_NAME } from '../cli/stdio.js';
+import { isStdinFile, readStdinText, STDIN_NAME } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
-import { readStdinText } from '../fsx/stdin.js';
 import { applyPlan, parsePlan, parseValueFlag, type ApplyResult } from '../ops/apply.js';
 import { keySources } from '../ops/context.js';
 

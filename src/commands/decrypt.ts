@@ -2,9 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { contextFor, identityFlag, ignoreMacFlag, inputTypeFlag, outputTypeFlag, stringArg } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
-import { utf8Text } from '../util/utf8.js';
 import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
-import { decryptFile, decryptText } from '../ops/decrypt.js';
+import { decryptFile, decryptText, plaintextFields } from '../ops/decrypt.js';
 import { inFile } from '../ops/read.js';
 
 /** `sealant decrypt --json` result (public API). The plaintext is included only when it goes nowhere else. */
@@ -87,9 +86,7 @@ export default class Decrypt extends BaseCommand<DecryptCommandResult> {
       await writeOutputFile(target, r.bytes, { plaintext: true, inPlace: flags['in-place'] });
       result.output = target;
     } else if (this.jsonEnabled()) {
-      const text = utf8Text(r.bytes);
-      if (text === undefined) result.plaintextBase64 = r.bytes.toString('base64');
-      else result.plaintext = text;
+      Object.assign(result, plaintextFields(r.bytes));
     } else {
       await writeStdout(r.bytes);
     }

@@ -3,8 +3,7 @@ import { BaseCommand } from '../cli/base.js';
 import { exitWith } from '../cli/exit.js';
 import { contextFor, identityFlag, stringArg } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
-import { diffRevisions, type DiffReport, type KeyMode } from '../ops/diff.js';
-import { renderHuman, renderMarkdown } from '../review/render.js';
+import { diffReportText, diffRevisions, type DiffReport, type KeyMode } from '../ops/diff.js';
 
 export default class Diff extends BaseCommand<DiffReport> {
   static override summary = 'Review the SOPS files that changed between two git revisions.';
@@ -65,7 +64,7 @@ export default class Diff extends BaseCommand<DiffReport> {
         identityFiles: flags.identity ?? [],
       },
     );
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? renderMarkdown(report) : renderHuman(report));
+    if (!this.jsonEnabled()) this.log(diffReportText(report, flags.format === 'markdown' ? 'markdown' : 'human'));
     if (report.alerts > 0) exitWith('DIFF_ALERTS');
     return report;
   }

@@ -11,20 +11,19 @@ import {
 } from '../cli/flags.js';
 import { writeOutputFile, writeStdout } from '../cli/output.js';
 import { isStdinFile, isStdoutPath, readStdinInput, refuseInPlaceStdin } from '../cli/stdio.js';
-import { cryptRuleFrom } from '../format/selectors.js';
-import { parsePgpFingerprint } from '../keys/pgp.js';
 import {
   encryptFile,
   encryptOver,
   encryptSettings,
   encryptText,
-  existingEncryptedText,
+  cryptRuleFromFlags,
+  existingEncrypted,
+  parsePgpList,
   parseAgeRecipientList,
   parseKmsList,
 } from '../ops/encrypt.js';
 import { keySources } from '../ops/context.js';
 import { inFile, readBytes } from '../ops/read.js';
-import { formatFromPath } from '../stores/index.js';
 
 /** `sealant encrypt --json` result (public API). */
 export interface EncryptCommandResult {
@@ -119,10 +118,10 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     const file = input?.file ?? args.file!;
     const output = isStdoutPath(flags.output) ? undefined : flags.output;
     // An encrypted version already at --output: keep its data key and every unchanged ciphertext.
-    const previous = output !== undefined && !flags.fresh ? await existingEncryptedText(output) : undefined;
+    const previous = output !== undefined && !flags.fresh ? await existingEncrypted(output) : undefined;
     if (previous !== undefined && output !== undefined) {
       const over = await inFile(file, async () =>
-        encryptOver(input?.bytes ?? (await readBytes(file)), file, previous, output, ctx, {
+        encryptOver(input?.bytes ?? (await readBytes(file)), file, previous.text, output, ctx, {
           sources: await keySources(ctx, { identityFiles: flags.identity ?? [] }),
           inputType: flags['input-type'],
           ...(flags.config === undefined ? {} : { configPath: flags.config }),
@@ -130,12 +129,12 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
       );
       if (over === undefined) {
         if (!this.jsonEnabled()) this.logToStderr(`${output} already holds this content; not changed`);
-        return { file, format: formatFromPath(output), recipients: [], output, unchanged: true };
+        return { file, format: previous.format, recipients: [], output, unchanged: true };
       }
       await writeOutputFile(output, over.text, { plaintext: false });
       return { file, format: over.format, recipients: over.recipients, output };
     }
-    const rule = cryptRuleFrom({
+    const rule = cryptRuleFromFlags({
       unencrypted_suffix: flags['unencrypted-suffix'],
       encrypted_suffix: flags['encrypted-suffix'],
       unencrypted_regex: flags['unencrypted-regex'],
@@ -146,11 +145,7 @@ export default class Encrypt extends BaseCommand<EncryptCommandResult> {
     const settings = await encryptSettings(input === undefined ? file : undefined, ctx, {
       age: parseAgeRecipientList(flags.age ?? []),
       kms: parseKmsList(flags.kms ?? [], flags['encryption-context'], flags['aws-profile']),
-      pgp: (flags.pgp ?? [])
-        .flatMap((p) => p.split(','))
-        .map((p) => p.trim())
-        .filter((p) => p !== '')
-        .map(parsePgpFingerprint),
+      pgp: parsePgpList(flags.pgp ?? []),
       ...(rule === undefined ? {} : { rule }),
       macOnlyEncrypted: flags['mac-only-encrypted'],
       ...(flags.config === undefined ? {} : { configPath: flags.config }),

@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { exitWith } from '../cli/exit.js';
 import { contextFor } from '../cli/flags.js';
-import { repoTopLevel } from '../git/staged.js';
 import { guardStaged, type GuardReport, type GuardResult } from '../ops/guard.js';
 
 /** `sealant guard --json` result (public API). */
@@ -50,8 +49,7 @@ export default class Guard extends BaseCommand<GuardCommandResult> {
   async run(): Promise<GuardCommandResult> {
     const { flags } = await this.parse(Guard);
     const ctx = contextFor((m) => this.warnUser(m));
-    const repoDir = await repoTopLevel(ctx.cwd, ctx.env);
-    const result = await guardStaged(ctx, { repoDir });
+    const result = await guardStaged(ctx);
     if (!this.jsonEnabled()) this.print(result, flags.format === 'github');
     if (result.errors > 0) exitWith('GUARD_FAILED');
     return result;

@@ -1,16 +1,15 @@
 import { Errors } from '@oclif/core';
 
-import { BaseCommand, debugEnabled, toErrorEnvelope } from '../cli/base.js';
+import { BaseCommand, debugEnabled } from '../cli/base.js';
 import { exitWith, exitWithStatus } from '../cli/exit.js';
 import { contextFor } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
+import { reportOneLine } from '../cli/krm.js';
 import { auditStream } from '../cli/stdio.js';
-import { readStdinText } from '../fsx/stdin.js';
-import { SealantError } from '../errors.js';
-import { failureMessage, KrmInputError, parseResourceList, type KrmResult } from '../krm/resource-list.js';
+import type { KrmResult } from '../krm/resource-list.js';
 import type { AuditSink } from '../ops/audit.js';
 import type { OpsContext } from '../ops/context.js';
-import { auditGeneratorRun, runResourceList } from '../ops/krm.js';
+import { auditGeneratorRun, readResourceList, runResourceList } from '../ops/krm.js';
 
 /** What `sealant krm` did (it has no `--json`: stdout is the ResourceList). */
 export interface KrmCommandResult {
@@ -18,19 +17,6 @@ export interface KrmCommandResult {
   generated: number;
   /** Error results (the exit status is 1 when there are any). */
   errors: number;
-}
-
-/**
- * Standard input, whole, as UTF-8 text. A terminal is refused rather than waited on.
- * @throws KrmInputError when stdin is a terminal.
- */
-export function readStdin(): Promise<string> {
-  return readStdinText('a KRM ResourceList', {
-    onTerminal: () =>
-      new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', {
-        hint: 'run it through kpt or kustomize',
-      }),
-  });
 }
 
 /**
@@ -42,19 +28,6 @@ export function auditSink(ctx: OpsContext): AuditSink {
   if (log === undefined || log === '') return { stderr: process.stderr };
   const { auditLog, stream } = auditStream(log, 'the Kubernetes output');
   return { ...(auditLog === undefined ? {} : { auditLog }), stderr: stream };
-}
-
-/**
- * Prints a failure as orchestrators want it: exactly one line on stderr (`sealant: …`), no hint
- * line, the stack only under `--verbose`/`DEBUG=sealant`.
- * @returns the exit code.
- */
-export function reportOneLine(err: unknown, opts: { verbose: boolean; prefix?: string; commandId?: string }): number {
-  const env = toErrorEnvelope(err, opts.commandId);
-  const line = !(err instanceof SealantError) && env.code === 'USAGE' ? env.message : failureMessage(err);
-  process.stderr.write(`sealant: ${opts.prefix ?? ''}${line}\n`);
-  if (opts.verbose) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return env.exitCode;
 }
 
 function resultLine(r: KrmResult): string {
@@ -82,7 +55,7 @@ export default class Krm extends BaseCommand<KrmCommandResult> {
 
   async run(): Promise<KrmCommandResult> {
     await this.parse(Krm);
-    const list = parseResourceList(await readStdin());
+    const list = await readResourceList();
     const ctx = contextFor((m) => this.warnUser(m));
     const sink = auditSink(ctx);
     const { output, runs } = await runResourceList(ctx, list, {});

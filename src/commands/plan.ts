@@ -3,10 +3,9 @@ import { BaseCommand } from '../cli/base.js';
 import { configFlag, contextFor, identityFlag } from '../cli/flags.js';
 import { writeStdout } from '../cli/output.js';
 import { isStdoutPath } from '../cli/stdio.js';
-import { writeFileAtomic } from '../fsx/atomic.js';
 import { keySources } from '../ops/context.js';
-import { planRotation } from '../ops/plan.js';
-import { renderHuman, renderMarkdown, type Plan } from '../plan/index.js';
+import { planFileText, planReport, planRotation, writePlanFile } from '../ops/plan.js';
+import type { Plan } from '../plan/index.js';
 
 /** `sealant plan --json` result (public API): the plan itself. */
 export type PlanCommandResult = Plan;
@@ -51,7 +50,7 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
       offboard: flags.offboard ?? [],
       sources,
     });
-    const planJson = `${JSON.stringify(plan, null, 2)}\n`;
+    const planJson = planFileText(plan);
     if (isStdoutPath(flags.out)) {
       // Under --json the envelope already carries the plan; a second document would break it.
       if (!this.jsonEnabled()) await writeStdout(planJson);
@@ -59,9 +58,8 @@ export default class PlanCommand extends BaseCommand<PlanCommandResult> {
       for (const w of plan.warnings) this.warnUser(w);
       return plan;
     }
-    if (flags.out !== undefined) await writeFileAtomic(flags.out, planJson, { noFollow: true });
-    if (!this.jsonEnabled())
-      this.log((flags.format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan)).trimEnd());
+    if (flags.out !== undefined) await writePlanFile(flags.out, planJson);
+    if (!this.jsonEnabled()) this.log(planReport(plan, flags.format === 'markdown' ? 'markdown' : 'human').trimEnd());
     return plan;
   }
 }

@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { configFlag, contextFor, identityFlag, inputTypeFlag, stringArg } from '../cli/flags.js';
-import { refuseStdinFiles } from '../cli/stdio.js';
-import { readStdinText } from '../fsx/stdin.js';
+import { readStdinText, refuseStdinFiles } from '../cli/stdio.js';
 import { UsageError } from '../errors.js';
 import { setValue } from '../ops/set.js';
 import { parseJsonValue, stringValue } from '../ops/value.js';

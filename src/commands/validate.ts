@@ -6,8 +6,7 @@ import { configFlag, contextFor, identityFlag, stringArg } from '../cli/flags.js
 import { refuseStdinFiles } from '../cli/stdio.js';
 import { ERRORS, SealantError, UsageError, type ExitName } from '../errors.js';
 import { keySources } from '../ops/context.js';
-import { validate, type ValidateMode, type ValidateReport } from '../ops/validate.js';
-import { githubLine, humanLine, summaryLine } from '../schema/report.js';
+import { validate, validateReportText, type ValidateMode, type ValidateReport } from '../ops/validate.js';
 
 /** `sealant validate --json` result (public API). */
 export type ValidateCommandResult = ValidateReport;
@@ -97,7 +96,8 @@ export default class Validate extends BaseCommand<ValidateCommandResult> {
   }
 
   private print(result: ValidateReport, github: boolean, notes: boolean): void {
-    for (const r of result.results) if (notes || r.severity !== 'note') this.log(github ? githubLine(r) : humanLine(r));
-    this.logToStderr(summaryLine(result.results, result.files.length));
+    const text = validateReportText(result, { github, notes });
+    for (const line of text.lines) this.log(line);
+    this.logToStderr(text.summary);
   }
 }

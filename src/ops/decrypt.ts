@@ -43,6 +43,12 @@ export interface DecryptResult {
   macValid: boolean;
 }
 
+/** Decrypted bytes as `--json` carries them: the text when it is UTF-8, else base64. */
+export function plaintextFields(bytes: Buffer): { plaintext: string } | { plaintextBase64: string } {
+  const text = utf8Text(bytes);
+  return text === undefined ? { plaintextBase64: bytes.toString('base64') } : { plaintext: text };
+}
+
 /**
  * Decrypts the file at `path`.
  * @throws ReadError, ParseError, NotSopsFileError, NoKeyError (128), MacMismatchError (51),

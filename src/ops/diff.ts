@@ -15,6 +15,7 @@ import { environmentFor, loadProjectConfig } from '../config/index.js';
 import type { EnvironmentConfig, ProjectConfig } from '../config/index.js';
 import type { KeySources } from '../keys/datakey.js';
 import { fingerprinter, reviewFileKeyed } from '../review/keyed.js';
+import { renderHuman, renderMarkdown } from '../review/render.js';
 import { reviewFile, type FileInput, type FileReview } from '../review/semantic.js';
 import { formatFromPath, sopsBlockOf } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
@@ -262,4 +263,9 @@ async function inputFor(change: ChangedPath, root: string, from: string, to: str
   if (newText !== undefined) input.newText = newText;
   if (change.oldPath !== change.path) input.previousFile = change.oldPath;
   return input;
+}
+
+/** The review as people read it (`human`) or as Markdown for a pull request or job summary. */
+export function diffReportText(report: DiffReport, format: 'human' | 'markdown'): string {
+  return format === 'markdown' ? renderMarkdown(report) : renderHuman(report);
 }

@@ -5,7 +5,13 @@
 import { AlreadyEncryptedError, EmptyFileError, NoRecipientsError } from '../errors.js';
 import { encryptDocuments, encryptMac } from '../format/cipher.js';
 import { buildMetadata, formatLastModified } from '../format/metadata.js';
-import { DEFAULT_CRYPT_RULE, Selector, type CryptRule } from '../format/selectors.js';
+import {
+  cryptRuleFrom,
+  DEFAULT_CRYPT_RULE,
+  Selector,
+  type CryptRule,
+  type CryptRuleField,
+} from '../format/selectors.js';
 import { cloneNode } from '../format/tree.js';
 import {
   newDataKey,
@@ -16,6 +22,7 @@ import {
   type KmsRecipient,
 } from '../keys/datakey.js';
 import { parseAgeRecipient } from '../keys/age.js';
+import { parsePgpFingerprint } from '../keys/pgp.js';
 import { formatFromPath, storeFor } from '../stores/index.js';
 import type { FileFormat } from '../stores/store.js';
 import { networkKeySources, type OpsContext } from './context.js';
@@ -50,11 +57,28 @@ export interface EncryptResult {
 
 /** Splits `--age r1,r2` values into validated recipients. @throws KeyFormatError */
 export function parseAgeRecipientList(values: readonly string[]): string[] {
+  return commaList(values).map(parseAgeRecipient);
+}
+
+/** The entries of comma-separated flag values, trimmed, empty ones dropped. */
+function commaList(values: readonly string[]): string[] {
   return values
     .flatMap((v) => v.split(','))
-    .map((r) => r.trim())
-    .filter((r) => r !== '')
-    .map(parseAgeRecipient);
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/** Splits `--pgp fp1,fp2` values into validated fingerprints. @throws KeyFormatError */
+export function parsePgpList(values: readonly string[]): string[] {
+  return commaList(values).map(parsePgpFingerprint);
+}
+
+/**
+ * The rule flags (`--unencrypted-suffix` …, by their `.sops.yaml` names) as one rule.
+ * @throws UsageError when more than one is set (SOPS refuses too).
+ */
+export function cryptRuleFromFlags(fields: Partial<Record<CryptRuleField, string | undefined>>): CryptRule | undefined {
+  return cryptRuleFrom(fields);
 }
 
 /**
@@ -64,21 +88,17 @@ export function parseAgeRecipientList(values: readonly string[]): string[] {
  */
 export function parseKmsList(values: readonly string[], context?: string, awsProfile?: string): KmsRecipient[] {
   const ctx = context === undefined || context === '' ? undefined : parseEncryptionContext(context);
-  return values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '')
-    .map((entry) => {
-      const [arn, role] = entry.split('+');
-      if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? ''))
-        throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
-      return {
-        arn: arn!,
-        ...(role === undefined ? {} : { role }),
-        ...(ctx === undefined ? {} : { context: ctx }),
-        ...(awsProfile === undefined ? {} : { awsProfile }),
-      };
-    });
+  return commaList(values).map((entry) => {
+    const [arn, role] = entry.split('+');
+    if (!/^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/.test(arn ?? ''))
+      throw new KeyFormatError(`invalid KMS key ARN "${arn ?? ''}"`);
+    return {
+      arn: arn!,
+      ...(role === undefined ? {} : { role }),
+      ...(ctx === undefined ? {} : { context: ctx }),
+      ...(awsProfile === undefined ? {} : { awsProfile }),
+    };
+  });
 }
 
 function parseEncryptionContext(text: string): Record<string, string> {
@@ -257,8 +277,11 @@ export async function encryptOver(
   return { text: out, format, recipients: opened.meta.keyGroups.flatMap(groupNames) };
 }
 
-/** The text of `path` when it exists and is a SOPS file, else undefined (a fresh encrypt is due). */
-export async function existingEncryptedText(path: string, format?: FileFormat): Promise<string | undefined> {
+/** The text and format of `path` when it exists and is a SOPS file, else undefined (a fresh encrypt is due). */
+export async function existingEncrypted(
+  path: string,
+  format?: FileFormat,
+): Promise<{ text: string; format: FileFormat } | undefined> {
   let text: string;
   try {
     text = await readText(path);
@@ -266,7 +289,8 @@ export async function existingEncryptedText(path: string, format?: FileFormat): 
     return undefined;
   }
   try {
-    return loadDocument(text, path, format ?? formatFromPath(path)).metadata === undefined ? undefined : text;
+    const fmt = format ?? formatFromPath(path);
+    return loadDocument(text, path, fmt).metadata === undefined ? undefined : { text, format: fmt };
   } catch {
     return undefined;
   }

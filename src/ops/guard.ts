@@ -17,7 +17,7 @@ import { visitDocuments } from '../format/cipher.js';
 import { isEncValue } from '../format/codec.js';
 import { DEFAULT_CRYPT_RULE, Selector } from '../format/selectors.js';
 import type { TreePath } from '../format/tree.js';
-import { readBlobs, stagedChanges, type StagedFile } from '../git/staged.js';
+import { readBlobs, repoTopLevel, stagedChanges, type StagedFile } from '../git/staged.js';
 import { authorityFindings, sameProtection } from '../checks/authority.js';
 import type { SopsMetadata } from '../format/metadata.js';
 import { readSide } from '../review/semantic.js';
@@ -74,8 +74,8 @@ export interface GuardReport {
 }
 
 export interface GuardOptions {
-  /** Top directory of the work tree (what `git rev-parse --show-toplevel` prints). */
-  repoDir: string;
+  /** Top directory of the work tree (what `git rev-parse --show-toplevel` prints); default: the one `ctx.cwd` is in. */
+  repoDir?: string;
 }
 
 /** Larger staged files are not inspected for rendered output (rendered files are small). */
@@ -101,16 +101,17 @@ interface Run {
 }
 
 /**
- * Checks the content staged in the index of the repository at `opts.repoDir`.
+ * Checks the content staged in the index of the repository at `opts.repoDir` (default: the one `ctx.cwd` is in).
  * @returns every problem found; an empty `results` means the commit is safe to make.
- * @throws GitError when git cannot list or read the index; ConfigError/ReadError when the
+ * @throws GitError when git cannot list or read the index (or `ctx.cwd` is in no work tree); ConfigError/ReadError when the
  * project config is invalid or unreadable; SchemaConfigError when an environment's schema file
  * is missing or does not compile.
  */
-export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<GuardReport> {
-  const git = { repoDir: opts.repoDir, env: ctx.env };
+export async function guardStaged(ctx: OpsContext, opts: GuardOptions = {}): Promise<GuardReport> {
+  const repoDir = opts.repoDir ?? (await repoTopLevel(ctx.cwd, ctx.env));
+  const git = { repoDir, env: ctx.env };
   const { files: staged, deleted } = await stagedChanges(git);
-  const config = await loadProjectConfig({ cwd: opts.repoDir, env: ctx.env });
+  const config = await loadProjectConfig({ cwd: repoDir, env: ctx.env });
   const heads = staged.flatMap((s) => (s.head === undefined ? [] : [s.head]));
   const all = await readBlobs(
     [...staged.map((s) => s.blob), ...heads.map((h) => h.blob), ...deleted.map((d) => d.blob)],
@@ -121,7 +122,7 @@ export async function guardStaged(ctx: OpsContext, opts: GuardOptions): Promise<
   const headMetadata = new Map<string, SopsMetadata | undefined>();
   const run: Run = {
     ctx,
-    repoDir: opts.repoDir,
+    repoDir,
     config,
     schemas: new SchemaSet(),
     names: once(() => ownedNames(config)),

@@ -11,28 +11,36 @@
  * that is not found from the working directory ({@link keyFileEnv}).
  */
 import { access, chmod, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 
 import { ConfigNotFoundError, environmentByName, findConfig, loadProjectConfig } from '../config/index.js';
 import { filesOf } from './config-files.js';
 import { ConfigError, WriteError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
+import { readStdinText, STDIO_PATH } from '../fsx/stdin.js';
 import {
   GeneratorError,
+  KrmInputError,
   findGenerators,
+  parseGenerator,
+  parseResourceList,
   buildResourceList,
   generatorResult,
   type GeneratorOutcome,
+  type KrmObject,
   type KrmResult,
   type ParsedResourceList,
   type ResourceListOutput,
   type SecretGeneratorConfig,
 } from '../krm/resource-list.js';
-import { kustomizePluginPath, kustomizePluginScript } from '../krm/kustomize-plugin.js';
+import { defaultPluginHome, kustomizePluginPath, kustomizePluginScript } from '../krm/kustomize-plugin.js';
 import type { KeySources } from '../keys/datakey.js';
-import { renderSecrets, type SecretManifest, type SecretOverrides } from '../render/k8s.js';
+import { renderSecrets, secretsToYaml, type SecretManifest, type SecretOverrides } from '../render/k8s.js';
 import { buildAuditEvent, readAuditSources, writeAuditEvent, type AuditSink } from './audit.js';
 import { keySources, type OpsContext } from './context.js';
+import { readText } from './read.js';
 import { checkUncovered, loadEnvironment, type LoadedFile } from './render.js';
 
 /** What one generator produced. Holds secrets: never log `manifests`. */
@@ -49,6 +57,46 @@ export interface GeneratorRun {
 export interface GeneratorOptions {
   /** Pre-built key sources (tests); default: the SOPS sources of `ctx.env`, see {@link keyFileEnv}. */
   sources?: KeySources;
+}
+
+/**
+ * The ResourceList on standard input, whole, as UTF-8 text, parsed. A terminal is refused rather than waited on.
+ * @throws KrmInputError when stdin is a terminal or the list is malformed.
+ */
+export async function readResourceList(): Promise<ParsedResourceList> {
+  const text = await readStdinText('a KRM ResourceList', {
+    onTerminal: () =>
+      new KrmInputError('expects a KRM ResourceList on standard input, not a terminal', {
+        hint: 'run it through kpt or kustomize',
+      }),
+  });
+  return parseResourceList(text);
+}
+
+/**
+ * The SecretGenerator kustomize wrote to `file` (`-`: standard input). `named` hears the
+ * generator's `metadata.name` before the rest is checked, so that errors can name it.
+ * @throws ReadError, GeneratorError.
+ */
+export async function readGeneratorConfig(
+  file: string,
+  named: (name: string) => void = () => {},
+): Promise<SecretGeneratorConfig> {
+  const text = file === STDIO_PATH ? await readStdinText('the generator config') : await readText(file);
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch {
+    // The parser's message quotes the text; the text is a generator config, but say less anyway.
+    throw new GeneratorError('the generator config kustomize passed is not valid YAML');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GeneratorError('the generator config kustomize passed is not a mapping');
+  const obj = value as KrmObject;
+  const meta = obj.metadata;
+  if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string')
+    named((meta as KrmObject).name as string);
+  return parseGenerator(obj);
 }
 
 /** The directory the generator's file is in, when kpt `fn render` tells (`eval` does not). */
@@ -240,6 +288,19 @@ export async function auditGeneratorRun(ctx: OpsContext, run: GeneratorRun, sink
     now: ctx.now(),
   });
   await writeAuditEvent(event, sink);
+}
+
+/** The Secrets of a run as a kustomize exec plugin prints them: multi-document YAML. Holds secrets. */
+export function generatorRunYaml(run: GeneratorRun): string {
+  return secretsToYaml(run.manifests);
+}
+
+/**
+ * The kustomize plugin home to install into: `dir` when given, else $KUSTOMIZE_PLUGIN_HOME, else
+ * $XDG_CONFIG_HOME/kustomize/plugin, else ~/.config/kustomize/plugin; absolute.
+ */
+export function kustomizePluginHome(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(dir ?? defaultPluginHome(env, homedir()));
 }
 
 /** Where {@link installKustomizePlugin} wrote. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../fsx/atomic.js';
 import { removeRecipientText } from '../config/edit.js';
 import type { ProjectConfig } from '../config/model.js';
 import { parseRecipient, type Recipient } from '../config/recipients.js';
@@ -21,6 +22,8 @@ import {
   type Plan,
   type PlanConfigEdit,
   type RecipientRemoval,
+  renderHuman,
+  renderMarkdown,
 } from '../plan/index.js';
 import { SchemaSet } from '../schema/ajv.js';
 import { generatorFor, isSecretPath, marksSecrets } from '../schema/generate.js';
@@ -239,4 +242,19 @@ export async function planRotation(ctx: OpsContext, opts: PlanOptions = {}): Pro
     ...(edited === undefined ? {} : { config: edited.edit }),
     ...(opts.env === undefined ? {} : { environment: opts.env }),
   });
+}
+
+/** The plan file `sealant apply` reads: the plan as JSON. */
+export function planFileText(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+/** Writes {@link planFileText} to `path` atomically, refusing a symlink there. @throws WriteError */
+export async function writePlanFile(path: string, json: string): Promise<void> {
+  await writeFileAtomic(path, json, { noFollow: true });
+}
+
+/** The plan as people read it (`human`) or as Markdown for a pull request or job summary. */
+export function planReport(plan: Plan, format: 'human' | 'markdown'): string {
+  return format === 'markdown' ? renderMarkdown(plan) : renderHuman(plan);
 }

@@ -22,7 +22,7 @@ import { validateKeyless } from '../schema/keyless.js';
 import { Locator } from '../schema/locate.js';
 import type { Finding } from '../schema/messages.js';
 import { collectKeys, findParityGaps, type EnvironmentKeys } from '../schema/parity.js';
-import { sortResults, type ValidationResult } from '../schema/report.js';
+import { githubLine, humanLine, sortResults, summaryLine, type ValidationResult } from '../schema/report.js';
 import type { StoreDocument } from '../stores/store.js';
 import { DEFAULT_CONCURRENCY, mapBounded } from './bulk.js';
 import type { OpsContext } from './context.js';
@@ -404,4 +404,20 @@ async function validateParity(ctx: OpsContext, opts: ValidateOptions): Promise<V
     });
   }
   return report('parity', checked, results);
+}
+
+/**
+ * The report as `validate` prints it: one line per result (as GitHub Actions annotations with
+ * `github`; notes only with `notes`), and the summary line.
+ */
+export function validateReportText(
+  report: ValidateReport,
+  opts: { github: boolean; notes: boolean },
+): { lines: string[]; summary: string } {
+  return {
+    lines: report.results
+      .filter((r) => opts.notes || r.severity !== 'note')
+      .map((r) => (opts.github ? githubLine(r) : humanLine(r))),
+    summary: summaryLine(report.results, report.files.length),
+  };
 }

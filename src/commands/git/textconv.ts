@@ -2,10 +2,8 @@ import { BaseCommand } from '../../cli/base.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
 import { writeStdout } from '../../cli/output.js';
 import { refuseStdinFiles } from '../../cli/stdio.js';
-import { readBytes } from '../../ops/read.js';
-import { utf8Text } from '../../util/utf8.js';
-import { keySources } from '../../ops/context.js';
-import { textconvView, type TextconvMode } from '../../git/textconv.js';
+import type { TextconvMode } from '../../git/textconv.js';
+import { textconvFile } from '../../ops/git-textconv.js';
 
 /** Hidden: git's `diff.sealant.textconv` (set by `sealant git install`). */
 export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
@@ -18,20 +16,14 @@ export default class GitTextconv extends BaseCommand<{ mode: TextconvMode }> {
   async run(): Promise<{ mode: TextconvMode }> {
     const { args } = await this.parse(GitTextconv);
     refuseStdinFiles([args.file], 'git textconv');
-    const bytes = await readBytes(args.file);
-    const text = utf8Text(bytes);
-    if (text === undefined) {
-      // Not text, so not a SOPS file: git shows the content as it is, never a "repaired" copy.
-      if (!this.jsonEnabled()) await writeStdout(bytes);
+    const view = await textconvFile(
+      contextFor((m) => this.warnUser(m)),
+      args.file,
+    );
+    if ('bytes' in view) {
+      if (!this.jsonEnabled()) await writeStdout(view.bytes);
       return { mode: 'raw' };
     }
-    const all = await keySources(
-      contextFor((m) => this.warnUser(m)),
-      {},
-    );
-    // Age identities only: `git log -p` runs this once per revision and must not wait on AWS or gpg.
-    const sources = all.age.recipients().length === 0 ? undefined : { age: all.age };
-    const view = await textconvView(text, args.file, sources);
     if (!this.jsonEnabled()) process.stdout.write(view.text);
     return { mode: view.mode };
   }

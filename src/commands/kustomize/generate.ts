@@ -1,36 +1,16 @@
 import { Errors } from '@oclif/core';
-import { parse } from 'yaml';
 
 import { BaseCommand, debugEnabled } from '../../cli/base.js';
 import { exitWithStatus } from '../../cli/exit.js';
 import { contextFor, stringArg } from '../../cli/flags.js';
-import { isStdinFile } from '../../cli/stdio.js';
-import { readStdinText } from '../../fsx/stdin.js';
 import { writeStdout } from '../../cli/output.js';
-import { GeneratorError, parseGenerator, type KrmObject } from '../../krm/resource-list.js';
-import { readText } from '../../ops/read.js';
-import { auditGeneratorRun, runGenerator } from '../../ops/krm.js';
-import { secretsToYaml } from '../../render/k8s.js';
-import Krm, { auditSink, reportOneLine } from '../krm.js';
+import { reportOneLine } from '../../cli/krm.js';
+import { auditGeneratorRun, generatorRunYaml, readGeneratorConfig, runGenerator } from '../../ops/krm.js';
+import Krm, { auditSink } from '../krm.js';
 
 /** What `sealant kustomize generate` did (no `--json`: stdout is for kustomize). */
 export interface KustomizeGenerateResult {
   generated: number;
-}
-
-/** The generator resource kustomize wrote to `file`. @throws ReadError, GeneratorError. */
-async function readGenerator(file: string): Promise<KrmObject> {
-  const text = isStdinFile(file) ? await readStdinText('the generator config') : await readText(file);
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch {
-    // The parser's message quotes the text; the text is a generator config, but say less anyway.
-    throw new GeneratorError('the generator config kustomize passed is not valid YAML');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new GeneratorError('the generator config kustomize passed is not a mapping');
-  return value as KrmObject;
 }
 
 export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResult> {
@@ -57,17 +37,15 @@ export default class KustomizeGenerate extends BaseCommand<KustomizeGenerateResu
       await Krm.run([], this.config);
       return { generated: 0 };
     }
-    const obj = await readGenerator(args.config);
-    const meta = obj.metadata;
-    if (typeof meta === 'object' && meta !== null && typeof (meta as KrmObject).name === 'string')
-      this.generatorName = (meta as KrmObject).name as string;
-    const generator = parseGenerator(obj);
+    const generator = await readGeneratorConfig(args.config, (name) => {
+      this.generatorName = name;
+    });
     const ctx = contextFor((m) => this.warnUser(m));
     const sink = auditSink(ctx);
     const run = await runGenerator(ctx, generator, {});
     // kustomize discards a plugin's stderr when it succeeds: set SEALANT_AUDIT_LOG to keep the event.
     await auditGeneratorRun(ctx, run, sink);
-    await writeStdout(secretsToYaml(run.manifests));
+    await writeStdout(generatorRunYaml(run));
     return { generated: run.manifests.length };
   }
 

@@ -1,11 +1,9 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../../cli/base.js';
-import { defaultPluginHome } from '../../krm/kustomize-plugin.js';
-import { installKustomizePlugin } from '../../ops/krm.js';
+import { installKustomizePlugin, kustomizePluginHome } from '../../ops/krm.js';
 
 /** `sealant kustomize install-plugin --json` result (public API). */
 export interface InstallPluginResult {
@@ -42,7 +40,7 @@ export default class KustomizeInstallPlugin extends BaseCommand<InstallPluginRes
 
   async run(): Promise<InstallPluginResult> {
     const { flags } = await this.parse(KustomizeInstallPlugin);
-    const pluginHome = resolve(flags.dir ?? defaultPluginHome(process.env, homedir()));
+    const pluginHome = kustomizePluginHome(flags.dir);
     const installed = await installKustomizePlugin(pluginHome, join(this.config.root, 'bin', 'run.js'));
     this.log(`installed ${installed.plugin}`);
     this.log(`build with: KUSTOMIZE_PLUGIN_HOME=${pluginHome} kubectl kustomize --enable-alpha-plugins DIR`);
